@@ -1,0 +1,99 @@
+// Value types shared by the sctpp C++ API and the protocol core: association setup
+// options (RFC 6458 sctp_initmsg), per-message send and receive information (RFC 6458
+// sctp_sndinfo / sctp_rcvinfo), and error codes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace sctpp {
+
+// Association setup parameters (RFC 6458 §8.1.3, SCTP_INITMSG).
+struct InitOptions {
+  uint16_t num_ostreams = 10;       // outbound streams requested
+  uint16_t max_instreams = 65535;   // most inbound streams accepted
+  uint16_t max_attempts = 8;        // INIT retransmissions (Max.Init.Retransmits)
+  std::chrono::milliseconds max_init_timeout{60000};  // RTO cap while setting up
+};
+
+// How to send one message (RFC 6458 §5.3.4, sctp_sndinfo).
+struct SendInfo {
+  uint16_t stream = 0;
+  uint32_t ppid = 0;         // host order here; on the wire it is opaque bytes
+  bool unordered = false;    // SCTP_UNORDERED
+  uint32_t context = 0;      // returned in send-failure notifications
+};
+
+// What arrived with one message (RFC 6458 §5.3.5, sctp_rcvinfo).
+struct ReceiveInfo {
+  uint16_t stream = 0;
+  uint16_t ssn = 0;          // stream sequence number (0 for unordered)
+  uint32_t ppid = 0;
+  uint32_t tsn = 0;          // TSN of the first fragment
+  uint32_t cumtsn = 0;       // cumulative TSN acknowledged when it was delivered
+  bool unordered = false;
+  uint32_t assoc_id = 0;
+};
+
+enum class Errc {
+  Ok = 0,
+  WouldBlock,          // non-blocking call could not complete now
+  Timeout,             // deadline passed
+  NotConnected,        // no such association, or not established
+  ShuttingDown,        // shutdown in progress: no new data accepted
+  Closed,              // association is gone (graceful close completed)
+  Aborted,             // peer or user aborted; reason() has the cause
+  ConnectionLost,      // Association.Max.Retrans reached (RFC 9260 §8.1)
+  Refused,             // setup answered with ABORT
+  NoAnswer,            // setup got no answer after max_attempts INITs
+  InvalidStream,       // stream id >= negotiated outbound streams
+  MessageTooLarge,     // message over the configured limit
+  InvalidArgument,
+  AddressInUse,
+  PermissionDenied,
+  TooManyAssociations,
+  IoError,
+};
+
+// A status with a human-readable reason, e.g. "refused by peer: User-Initiated
+// Abort: bye" or "stream 12 out of range (peer accepts 10 streams)".
+class Status {
+ public:
+  Status() = default;
+  Status(Errc code, std::string reason = {}) : code_(code), reason_(std::move(reason)) {}
+  bool ok() const { return code_ == Errc::Ok; }
+  explicit operator bool() const { return ok(); }
+  Errc code() const { return code_; }
+  const std::string& reason() const { return reason_; }
+
+ private:
+  Errc code_ = Errc::Ok;
+  std::string reason_;
+};
+
+// A value or a failed Status.
+template <class T>
+class Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}
+  Result(Status error) : v_(std::move(error)) {}
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() { return std::get<0>(v_); }
+  const T& value() const { return std::get<0>(v_); }
+  T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  Status status() const { return ok() ? Status() : std::get<1>(v_); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+const char* errc_name(Errc code);
+
+}  // namespace sctpp

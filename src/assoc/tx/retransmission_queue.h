@@ -1,0 +1,98 @@
+// DATA chunks that have a TSN and are not yet acknowledged by the peer's cumulative
+// TSN: what is in flight, what a SACK newly acknowledges (cumulative and gap blocks,
+// with reneging), RTT samples under Karn's rule, miss indications and fast
+// retransmit marking (RFC 9260 §7.2.4, with the HTNA rule), T3-rtx marking
+// (§6.3.3), and the queue of chunks waiting to be sent again.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "assoc/tx/send_queue.h"
+#include "util/strong_types.h"
+#include "util/time.h"
+#include "wire/chunks.h"
+
+namespace sctpp {
+
+class RetransmissionQueue {
+ public:
+  explicit RetransmissionQueue(Tsn initial_tsn);
+
+  // TSN the next new chunk will get.
+  Tsn next_tsn() const;
+  // Highest TSN the peer has acknowledged cumulatively (initial_tsn - 1 at start).
+  Tsn cum_tsn_ack() const;
+
+  // Gives `d` the next TSN and records it as sent at `now` on path `path`.
+  Tsn add(OutgoingData d, Instant now, size_t path);
+
+  struct SackOutcome {
+    bool accepted = false;          // false: SACK older than one already processed
+    bool cum_advanced = false;
+    size_t bytes_acked = 0;         // newly acked, cumulative + gap
+    size_t flight_before = 0;       // outstanding bytes before this SACK
+    std::optional<Duration> rtt;    // Karn: only from chunks never retransmitted
+    bool fast_retransmit = false;   // some chunk newly reached 3 miss indications
+    bool reached_recovery_exit = false;  // cum ack >= the fast recovery exit point
+  };
+  // Applies a SACK. Miss indications only count for TSNs below the highest TSN newly
+  // acknowledged by this SACK (HTNA). A chunk reaching 3 is marked for fast
+  // retransmission (once per chunk). A TSN acked by a gap block earlier and no
+  // longer covered is reneged: it counts as outstanding again.
+  SackOutcome handle_sack(const wire::SackChunk& sack, Instant now);
+
+  // T3-rtx expired: every outstanding (not gap-acked) chunk is marked for
+  // retransmission and stops counting as in flight.
+  void mark_all_for_retransmit();
+
+  // Fast recovery: remember the highest outstanding TSN as the exit point
+  // (§7.2.4 step 2). Called by the association when cwnd enters fast recovery.
+  void enter_fast_recovery();
+  bool in_fast_recovery() const;
+
+  bool has_retransmissions() const;
+  // Size of the next chunk waiting for retransmission (payload bytes).
+  std::optional<size_t> next_retransmission_size() const;
+  // Takes the next chunk marked for retransmission (lowest TSN first): it goes back
+  // in flight at `now` on `path`, counted as retransmitted (no RTT sample from it).
+  struct Retransmit {
+    Tsn tsn;
+    OutgoingData data;
+  };
+  std::optional<Retransmit> take_retransmission(Instant now, size_t path);
+
+  // Bytes in flight: sent, not acked (neither cumulatively nor by gap), not waiting
+  // for retransmission. This is the flight size of §7.2.
+  size_t outstanding_bytes() const;
+  // Chunks not acked cumulatively (in flight, gap-acked or marked).
+  size_t unacked_count() const;
+  bool empty() const { return unacked_count() == 0; }
+  // Earliest send time among chunks in flight (for restarting T3).
+  std::optional<Instant> oldest_in_flight() const;
+  uint64_t total_retransmissions() const;
+
+ private:
+  // Implementation-defined (the implementer may change the private part freely).
+  struct Entry {
+    Tsn tsn;
+    OutgoingData data;
+    Instant sent_at;
+    size_t path = 0;
+    int transmissions = 1;
+    int miss_indications = 0;
+    bool gap_acked = false;
+    bool marked = false;        // waiting for retransmission
+    bool fast_rtx_done = false;
+  };
+  std::deque<Entry> entries_;  // ordered by TSN, front = lowest unacked
+  Tsn next_tsn_;
+  Tsn cum_ack_;
+  size_t outstanding_ = 0;
+  std::optional<Tsn> recovery_exit_;
+  uint64_t retransmissions_ = 0;
+};
+
+}  // namespace sctpp

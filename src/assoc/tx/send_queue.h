@@ -1,0 +1,79 @@
+// Messages the user has handed to an association but that have not been given a TSN
+// yet, one FIFO per outbound stream, with a round-robin scheduler across streams and
+// fragmentation of each message into DATA-sized pieces (RFC 9260 §6.9). Without
+// I-DATA, fragments of one message must get consecutive TSNs, so the scheduler only
+// switches streams at message boundaries.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "util/strong_types.h"
+
+namespace sctpp {
+
+// One DATA chunk's worth of a user message, before it has a TSN. The payload is a
+// slice of the shared message buffer, so fragments never copy the message.
+struct OutgoingData {
+  StreamId stream{0};
+  Ssn ssn{0};
+  Ppid ppid{0};
+  bool unordered = false;
+  bool beginning = false;
+  bool ending = false;
+  uint32_t context = 0;
+  std::shared_ptr<const std::vector<uint8_t>> message;
+  size_t offset = 0;
+  size_t length = 0;
+  const uint8_t* data() const { return message->data() + offset; }
+};
+
+class SendQueue {
+ public:
+  explicit SendQueue(uint16_t outbound_streams);
+  // Changes the number of streams (after the handshake negotiated it). Messages
+  // queued on streams that no longer exist stay (the caller validates on push).
+  void set_stream_count(uint16_t n);
+  uint16_t stream_count() const;
+
+  // Queues one message. The caller has validated the stream id and size. Empty
+  // messages are not allowed (RFC 9260: DATA must carry at least one byte).
+  void push(StreamId stream, Ppid ppid, bool unordered, uint32_t context,
+            std::vector<uint8_t> data);
+
+  // Takes the next fragment of at most `max_payload` bytes (>= 1), choosing the stream
+  // round-robin among those with data, staying on a stream until its current message
+  // is fully produced. SSNs are assigned per stream to ordered messages when their
+  // first fragment is produced (unordered messages carry SSN 0).
+  std::optional<OutgoingData> produce(size_t max_payload);
+
+  bool empty() const { return queued_bytes_ == 0; }
+  // Payload bytes not yet produced.
+  size_t queued_bytes() const { return queued_bytes_; }
+  size_t queued_messages() const;
+
+ private:
+  struct Pending {
+    Ppid ppid;
+    bool unordered;
+    uint32_t context;
+    std::shared_ptr<const std::vector<uint8_t>> data;
+    size_t produced = 0;
+  };
+  struct Stream {
+    std::deque<Pending> queue;
+    Ssn next_ssn{0};
+    Ssn current_ssn{0};  // SSN given to the message being fragmented
+  };
+  std::vector<Stream> streams_;
+  size_t queued_bytes_ = 0;
+  size_t queued_messages_ = 0;
+  // Round-robin position, and the stream whose message is half-produced (if any).
+  uint16_t rr_next_ = 0;
+  std::optional<uint16_t> in_progress_;
+};
+
+}  // namespace sctpp

@@ -1,0 +1,21 @@
+// CRC32c (Castagnoli), the SCTP checksum (RFC 9260 Appendix A). Uses the SSE4.2
+// crc32 instruction when the CPU has it, a table-driven fallback otherwise.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace sctpp::wire {
+
+// Returns the CRC32c of data, continuing from a previous value `crc` (0 to start).
+// The result is in host order; SCTP stores it little-endian-reflected as RFC 9260
+// Appendix A describes, which PacketWriter/PacketView handle.
+uint32_t crc32c(std::span<const uint8_t> data, uint32_t crc = 0);
+
+// Implementations, exposed so tests can check both against the same vectors.
+uint32_t crc32c_portable(std::span<const uint8_t> data, uint32_t crc = 0);
+uint32_t crc32c_hw(std::span<const uint8_t> data, uint32_t crc = 0);  // requires SSE4.2
+bool crc32c_hw_available();
+
+}  // namespace sctpp::wire

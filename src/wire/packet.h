@@ -1,0 +1,133 @@
+// An SCTP packet: the common header and the chunks after it (RFC 9260 §3).
+// PacketView parses untrusted bytes without copying; PacketWriter builds a packet
+// into a caller-owned buffer and fills in the checksum.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "util/strong_types.h"
+#include "wire/byte_io.h"
+
+namespace sctpp::wire {
+
+constexpr size_t kCommonHeaderSize = 12;
+constexpr size_t kChunkHeaderSize = 4;
+
+struct CommonHeader {
+  uint16_t src_port = 0;
+  uint16_t dst_port = 0;
+  VerificationTag vtag{0};
+  uint32_t checksum = 0;  // as read from the wire (CRC32c value, host order)
+};
+
+// One chunk as it sits in the packet. `value` is what follows the 4-byte chunk
+// header, exactly (Chunk Length - 4) bytes; padding is not included. `whole` is the
+// chunk including its header (for reporting unrecognized chunks in an ERROR).
+struct ChunkView {
+  uint8_t type = 0;
+  uint8_t flags = 0;
+  std::span<const uint8_t> value;
+  std::span<const uint8_t> whole;
+};
+
+enum class ParseError {
+  TooShort,        // fewer than 12 bytes
+  BadChecksum,     // CRC32c mismatch (or zero checksum not allowed)
+  BadChunkLength,  // a chunk length < 4 or past the end of the packet
+};
+
+// How a zero checksum field is treated. RFC 9653: only accepted when the peer
+// negotiated zero checksum; never by default.
+enum class ChecksumPolicy { Verify, AllowZero, Skip };
+
+class PacketView {
+ public:
+  // Validates header, checksum and every chunk's length before returning, so that
+  // iteration afterwards cannot go out of bounds. A packet with no chunks is valid
+  // here (the caller decides what to do with it).
+  static std::optional<PacketView> parse(std::span<const uint8_t> bytes,
+                                         ChecksumPolicy policy = ChecksumPolicy::Verify,
+                                         ParseError* error = nullptr);
+
+  const CommonHeader& header() const { return header_; }
+  std::span<const uint8_t> bytes() const { return bytes_; }
+  size_t chunk_count() const { return chunk_count_; }
+
+  class Iterator {
+   public:
+    using value_type = ChunkView;
+    using difference_type = std::ptrdiff_t;
+    Iterator() = default;
+    Iterator(std::span<const uint8_t> rest) : rest_(rest) { load(); }
+    const ChunkView& operator*() const { return cur_; }
+    const ChunkView* operator->() const { return &cur_; }
+    Iterator& operator++();
+    Iterator operator++(int) {
+      auto t = *this;
+      ++*this;
+      return t;
+    }
+    bool operator==(const Iterator& o) const { return rest_.size() == o.rest_.size(); }
+
+   private:
+    void load();
+    std::span<const uint8_t> rest_;
+    ChunkView cur_;
+  };
+  Iterator begin() const { return Iterator(chunks_); }
+  Iterator end() const { return Iterator(chunks_.subspan(chunks_.size())); }
+
+ private:
+  CommonHeader header_;
+  std::span<const uint8_t> bytes_;
+  std::span<const uint8_t> chunks_;  // the validated chunk region
+  size_t chunk_count_ = 0;
+};
+
+// Builds one packet into `buffer` (resized as needed, capacity kept between uses).
+// Usage: begin(); while (fits(c)) add(c); finish().
+class PacketWriter {
+ public:
+  explicit PacketWriter(std::vector<uint8_t>& buffer, size_t max_size = 65535);
+
+  void begin(uint16_t src_port, uint16_t dst_port, VerificationTag vtag);
+  size_t size() const { return buffer_.size(); }
+  size_t max_size() const { return max_size_; }
+  size_t remaining() const { return max_size_ > buffer_.size() ? max_size_ - buffer_.size() : 0; }
+  bool empty() const { return buffer_.size() <= kCommonHeaderSize; }
+
+  // Any chunk type from chunks.h: has size() (unpadded, header included) and
+  // write(uint8_t*) writing exactly size() bytes.
+  template <class C>
+  bool fits(const C& chunk) const {
+    return pad4(chunk.size()) <= remaining();
+  }
+  // Appends the chunk and its padding. Precondition: fits(chunk).
+  template <class C>
+  void add(const C& chunk) {
+    size_t n = chunk.size();
+    size_t at = buffer_.size();
+    buffer_.resize(at + pad4(n));
+    chunk.write(buffer_.data() + at);
+    for (size_t i = at + n; i < buffer_.size(); ++i) buffer_[i] = 0;
+  }
+  // Appends an already-serialized chunk (e.g. an unrecognized one being bounced).
+  void add_raw(std::span<const uint8_t> chunk_bytes);
+
+  // Writes the checksum (CRC32c, or 0 when zero_checksum is set per RFC 9653) and
+  // returns the finished packet.
+  std::span<const uint8_t> finish(bool zero_checksum = false);
+
+ private:
+  std::vector<uint8_t>& buffer_;
+  size_t max_size_;
+};
+
+// Checksum helpers on a whole packet (checksum field treated as zero).
+uint32_t packet_checksum(std::span<const uint8_t> packet);
+
+}  // namespace sctpp::wire
