@@ -1,0 +1,258 @@
+// The I/O thread, demultiplexing by SCTP port, and flushing endpoints to the socket.
+#include "net/runtime.h"
+
+#include <openssl/rand.h>
+#include <sys/epoll.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+namespace sctpp::net {
+namespace {
+
+constexpr size_t kTxBatch = 64;
+constexpr int kMaxRxBatchesPerWakeup = 8;
+constexpr uint16_t kEphemeralFirst = 49152;
+constexpr uint16_t kEphemeralLast = 65535;
+
+void random_bytes(std::span<uint8_t> out) {
+  if (out.empty()) return;
+  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+    // OpenSSL's generator failing is not recoverable in a meaningful way; fall back
+    // to the OS generator through std::random_device rather than handing out zeros.
+    std::random_device rd;
+    for (auto& b : out) b = static_cast<uint8_t>(rd());
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Runtime>> Runtime::start(const RuntimeOptions& options) {
+  std::unique_ptr<Runtime> rt(new Runtime());
+  if (!rt->loop_.status().ok()) return rt->loop_.status();
+  UdpTransportOptions uo;
+  uo.port = options.udp_port;
+  uo.local_addresses = options.local_addresses;
+  uo.socket_buffer = options.socket_buffer;
+  auto t = UdpTransport::open(uo);
+  if (!t.ok()) return t.status();
+  rt->transport_ = std::move(*t);
+  rt->udp_port_ = rt->transport_->port();
+  rt->bound_ = rt->transport_->bound_addresses();
+  rt->slots_.resize(kTxBatch);
+  rt->batch_.reserve(kTxBatch);
+  uint16_t r;
+  random_bytes(std::span<uint8_t>(reinterpret_cast<uint8_t*>(&r), sizeof r));
+  rt->next_ephemeral_ =
+      static_cast<uint16_t>(kEphemeralFirst + r % (kEphemeralLast - kEphemeralFirst + 1));
+  Runtime* self = rt.get();
+  for (int fd : rt->transport_->fds()) {
+    Status st = rt->loop_.add(fd, EPOLLIN, [self, fd](uint32_t ev) { self->on_socket(fd, ev); });
+    if (!st.ok()) return st;
+  }
+  rt->thread_ = std::thread([self] { self->loop_.run(); });
+  return rt;
+}
+
+Runtime::~Runtime() {
+  loop_.stop();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  endpoints_.clear();
+}
+
+Result<uint16_t> Runtime::add_endpoint(EndpointConfig config, EventSink sink) {
+  uint16_t port = config.port;
+  if (port == 0) {
+    const int range = kEphemeralLast - kEphemeralFirst + 1;
+    for (int i = 0; i < range; ++i) {
+      uint16_t p = next_ephemeral_;
+      next_ephemeral_ = p == kEphemeralLast ? kEphemeralFirst : static_cast<uint16_t>(p + 1);
+      if (!endpoints_.count(p) &&
+          std::find(to_remove_.begin(), to_remove_.end(), p) == to_remove_.end()) {
+        port = p;
+        break;
+      }
+    }
+    if (port == 0) return Status(Errc::AddressInUse, "no free ephemeral SCTP port");
+  } else if (endpoints_.count(port) ||
+             std::find(to_remove_.begin(), to_remove_.end(), port) != to_remove_.end()) {
+    return Status(Errc::AddressInUse, "SCTP port " + std::to_string(port) + " is already bound");
+  }
+  config.port = port;
+  Entry e;
+  e.endpoint = std::make_unique<Endpoint>(std::move(config), &random_bytes);
+  e.sink = std::move(sink);
+  endpoints_.emplace(port, std::move(e));
+  return port;
+}
+
+void Runtime::remove_endpoint(uint16_t port) {
+  if (flush_depth_ > 0) {
+    if (std::find(to_remove_.begin(), to_remove_.end(), port) == to_remove_.end())
+      to_remove_.push_back(port);
+    return;
+  }
+  auto it = endpoints_.find(port);
+  if (it == endpoints_.end()) return;
+  if (it->second.timer) loop_.cancel_timer(it->second.timer);
+  endpoints_.erase(it);
+}
+
+void Runtime::end_flush() {
+  if (--flush_depth_ > 0) return;
+  auto ports = std::move(to_remove_);
+  to_remove_.clear();
+  for (uint16_t p : ports) remove_endpoint(p);
+}
+
+Endpoint* Runtime::endpoint(uint16_t port) {
+  auto it = endpoints_.find(port);
+  return it == endpoints_.end() ? nullptr : it->second.endpoint.get();
+}
+
+RuntimeStats Runtime::stats() const {
+  RuntimeStats s = stats_;
+  s.udp = transport_->stats();
+  return s;
+}
+
+void Runtime::flush(uint16_t port) {
+  auto it = endpoints_.find(port);
+  if (it == endpoints_.end()) return;
+  begin_flush();
+  flush_entry(port, it->second);
+  send_batch();
+  end_flush();
+}
+
+void Runtime::flush_entry(uint16_t port, Entry& e) {
+  drain_transmits(e);
+  while (auto ev = e.endpoint->poll_event()) {
+    if (e.sink) e.sink(*e.endpoint, *ev);
+  }
+  // Sinks may have made the endpoint send something (e.g. an ABORT).
+  drain_transmits(e);
+  std::optional<Instant> next = e.endpoint->next_timeout();
+  if (next != e.armed) {
+    if (e.timer) loop_.cancel_timer(e.timer);
+    e.timer = 0;
+    e.armed = next;
+    if (next) {
+      // The id is only known after add_timer returns; the callback reads it from
+      // the entry under the mutex, so capture a shared slot.
+      auto id_slot = std::make_shared<EventLoop::TimerId>(0);
+      e.timer = loop_.add_timer(*next, [this, port, id_slot] { on_timer(port, *id_slot); });
+      *id_slot = e.timer;
+    }
+  }
+}
+
+void Runtime::drain_transmits(Entry& e) {
+  if (blocked_) return;  // the endpoint keeps its packets until the socket drains
+  const Instant now = Runtime::now();
+  while (true) {
+    if (batch_.size() == slots_.size()) {
+      send_batch();
+      if (blocked_) return;
+    }
+    Slot& slot = slots_[batch_.size()];
+    auto t = e.endpoint->poll_transmit(now, slot.data);
+    if (!t) break;
+    batch_.push_back(OutDatagram{t->to, t->from, std::span<const uint8_t>(slot.data)});
+  }
+}
+
+void Runtime::send_batch() {
+  if (batch_.empty()) return;
+  size_t sent = transport_->send(batch_);
+  if (sent < batch_.size()) {
+    ++stats_.send_blocked;
+    for (size_t i = sent; i < batch_.size(); ++i) {
+      pending_.push_back(
+          Pending{batch_[i].to, batch_[i].from,
+                  std::vector<uint8_t>(batch_[i].data.begin(), batch_[i].data.end())});
+    }
+    if (!blocked_) {
+      blocked_ = true;
+      set_write_interest(true);
+    }
+  }
+  batch_.clear();
+}
+
+void Runtime::set_write_interest(bool on) {
+  for (int fd : transport_->fds()) loop_.modify(fd, on ? (EPOLLIN | EPOLLOUT) : EPOLLIN);
+}
+
+void Runtime::on_socket(int fd, uint32_t events) {
+  std::unique_lock<std::mutex> lock(mu_);
+  begin_flush();
+  if ((events & EPOLLOUT) && blocked_) {
+    // Retry what the socket refused, then let every endpoint send again.
+    while (!pending_.empty()) {
+      const Pending& p = pending_.front();
+      Status st = transport_->send_one(OutDatagram{p.to, p.from, p.data});
+      if (st.code() == Errc::WouldBlock) break;
+      pending_.pop_front();
+    }
+    if (pending_.empty()) {
+      blocked_ = false;
+      set_write_interest(false);
+      for (auto& [port, e] : endpoints_) flush_entry(port, e);
+      send_batch();
+    }
+  }
+  if (events & (EPOLLIN | EPOLLERR)) {
+    const Instant now = Runtime::now();
+    dirty_.clear();
+    auto on_datagram = [&](const Datagram& d) {
+      if (d.data.size() < 12) {
+        ++stats_.malformed;
+        return;
+      }
+      uint16_t port = static_cast<uint16_t>(d.data[2] << 8 | d.data[3]);
+      auto it = endpoints_.find(port);
+      if (it == endpoints_.end()) {
+        ++stats_.out_of_the_blue;
+        if (auto reply = Endpoint::out_of_the_blue_reply(d.data)) {
+          transport_->send_one(OutDatagram{d.from, d.to, *reply});
+        }
+        return;
+      }
+      it->second.endpoint->handle_packet(now, d.from, d.to, d.data);
+      if (std::find(dirty_.begin(), dirty_.end(), port) == dirty_.end()) dirty_.push_back(port);
+    };
+    for (int round = 0; round < kMaxRxBatchesPerWakeup; ++round) {
+      auto got = transport_->receive(fd, on_datagram);
+      if (!got.ok() || *got == 0) break;
+      // Flush after every batch so acknowledgements are not held back too long.
+      for (uint16_t port : dirty_) {
+        auto it = endpoints_.find(port);
+        if (it != endpoints_.end()) flush_entry(port, it->second);
+      }
+      dirty_.clear();
+      send_batch();
+    }
+  }
+  end_flush();
+}
+
+void Runtime::on_timer(uint16_t port, EventLoop::TimerId id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = endpoints_.find(port);
+  if (it == endpoints_.end()) return;
+  Entry& e = it->second;
+  if (e.timer == id) {
+    e.timer = 0;
+    e.armed.reset();
+  }
+  begin_flush();
+  e.endpoint->handle_timeout(Runtime::now());
+  flush_entry(port, e);
+  send_batch();
+  end_flush();
+}
+
+}  // namespace sctpp::net

@@ -1,0 +1,121 @@
+// The runtime: one I/O thread that drives sans-IO endpoints over real sockets.
+//
+// It owns the UDP encapsulation transport, the event loop and a table of endpoints
+// keyed by local SCTP port. Incoming datagrams are demultiplexed by the destination
+// SCTP port (bytes 2..3 of the common header); a packet for a port no endpoint owns
+// gets Endpoint::out_of_the_blue_reply(). After any input (packet, timer, user
+// call) the endpoint's transmits are sent, its events handed to the endpoint's
+// sink and its timer re-armed (flush()).
+//
+// Locking: one mutex, mutex(), guards every endpoint and the transport. The I/O
+// thread takes it while it feeds packets and timers; user threads take it around
+// endpoint calls and then call flush(port) before unlocking, which sends at once
+// from the calling thread. Sinks run with the mutex held (on whichever thread
+// flushed), so they may notify condition variables waiting on mutex() and call
+// methods of the Endpoint they are given, but must not lock mutex() again.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "endpoint/endpoint.h"
+#include "net/event_loop.h"
+#include "net/udp_transport.h"
+
+namespace sctpp::net {
+
+struct RuntimeOptions {
+  uint16_t udp_port = 9899;                // 0 = any free port
+  std::vector<IpAddress> local_addresses;  // empty = all (IPv4 and IPv6 wildcards)
+  int socket_buffer = 4 * 1024 * 1024;
+};
+
+struct RuntimeStats {
+  UdpTransportStats udp;
+  uint64_t out_of_the_blue = 0;  // packets for a port nobody owns
+  uint64_t malformed = 0;        // datagrams too short for an SCTP common header
+  uint64_t send_blocked = 0;     // times the UDP socket buffer was full
+};
+
+class Runtime {
+ public:
+  using EventSink = std::function<void(Endpoint&, const Event&)>;
+
+  // Binds the UDP port and starts the I/O thread.
+  static Result<std::unique_ptr<Runtime>> start(const RuntimeOptions& options);
+  // Stops the I/O thread and destroys every endpoint (associations vanish silently).
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  uint16_t udp_port() const { return udp_port_; }
+  std::vector<IpAddress> bound_addresses() const { return bound_; }
+  std::mutex& mutex() { return mu_; }
+  static Instant now() { return Clock::now(); }
+
+  // ---- everything below: call with mutex() held ----
+  // Creates an endpoint. config.port 0 picks a free ephemeral port (49152..65535).
+  // Returns the port; AddressInUse when another endpoint has it.
+  Result<uint16_t> add_endpoint(EndpointConfig config, EventSink sink);
+  // Destroys an endpoint (deferred until the current flush ends when called from a sink).
+  void remove_endpoint(uint16_t port);
+  Endpoint* endpoint(uint16_t port);
+  // Sends the endpoint's pending packets, dispatches its events, re-arms its timer.
+  void flush(uint16_t port);
+  RuntimeStats stats() const;
+
+ private:
+  struct Entry {
+    std::unique_ptr<Endpoint> endpoint;
+    EventSink sink;
+    std::optional<Instant> armed;
+    EventLoop::TimerId timer = 0;
+  };
+  struct Slot {
+    std::vector<uint8_t> data;
+  };
+
+  Runtime() = default;
+  void on_socket(int fd, uint32_t events);
+  void on_timer(uint16_t port, EventLoop::TimerId id);
+  void flush_entry(uint16_t port, Entry& e);
+  void drain_transmits(Entry& e);
+  // Sends the batched datagrams; keeps what the socket refused in pending_.
+  void send_batch();
+  void set_write_interest(bool on);
+  void begin_flush() { ++flush_depth_; }
+  void end_flush();
+
+  std::mutex mu_;
+  std::unique_ptr<UdpTransport> transport_;
+  EventLoop loop_;
+  std::thread thread_;
+  uint16_t udp_port_ = 0;
+  std::vector<IpAddress> bound_;
+  std::map<uint16_t, Entry> endpoints_;
+  std::vector<uint16_t> to_remove_;
+  int flush_depth_ = 0;
+  uint16_t next_ephemeral_ = 0;
+
+  // Transmit batching: slots hold packets until send_batch().
+  std::vector<Slot> slots_;
+  std::vector<OutDatagram> batch_;
+  // Datagrams the socket refused (buffer full), sent first when it is writable.
+  struct Pending {
+    SocketAddress to;
+    IpAddress from;
+    std::vector<uint8_t> data;
+  };
+  std::deque<Pending> pending_;
+  bool blocked_ = false;
+  RuntimeStats stats_;
+  std::vector<uint16_t> dirty_;
+};
+
+}  // namespace sctpp::net
