@@ -14,7 +14,9 @@ constexpr uint8_t kFlagT = 0x01;
 
 constexpr uint16_t kHeartbeatInfoParam = 1;
 
-bool is(const ChunkView& c, ChunkType t) { return c.type == static_cast<uint8_t>(t); }
+bool is(const ChunkView& c, ChunkType t) {
+  return c.type == static_cast<uint8_t>(t);
+}
 
 // Chunk header; `length` is the unpadded chunk length. Sizes come from our own structs
 // and are bounded by the packet size limit, so the narrowing is by contract.
@@ -107,14 +109,18 @@ std::optional<InitChunk> InitChunk::parse(const ChunkView& c) {
   if (!is(c, kType) || !parse_init_fields(c, i)) return std::nullopt;
   return i;
 }
-void InitChunk::write(uint8_t* out) const { write_init_fields(out, kType, *this); }
+void InitChunk::write(uint8_t* out) const {
+  write_init_fields(out, kType, *this);
+}
 
 std::optional<InitAckChunk> InitAckChunk::parse(const ChunkView& c) {
   InitAckChunk i;
   if (!is(c, kType) || !parse_init_fields(c, i)) return std::nullopt;
   return i;
 }
-void InitAckChunk::write(uint8_t* out) const { write_init_fields(out, kType, *this); }
+void InitAckChunk::write(uint8_t* out) const {
+  write_init_fields(out, kType, *this);
+}
 
 // SACK (§3.3.4)
 
@@ -162,7 +168,9 @@ std::optional<HeartbeatChunk> HeartbeatChunk::parse(const ChunkView& c) {
   if (!info) return std::nullopt;
   return HeartbeatChunk{*info};
 }
-void HeartbeatChunk::write(uint8_t* out) const { write_heartbeat(out, kType, info); }
+void HeartbeatChunk::write(uint8_t* out) const {
+  write_heartbeat(out, kType, info);
+}
 
 std::optional<HeartbeatAckChunk> HeartbeatAckChunk::parse(const ChunkView& c) {
   if (!is(c, kType)) return std::nullopt;
@@ -170,7 +178,9 @@ std::optional<HeartbeatAckChunk> HeartbeatAckChunk::parse(const ChunkView& c) {
   if (!info) return std::nullopt;
   return HeartbeatAckChunk{*info};
 }
-void HeartbeatAckChunk::write(uint8_t* out) const { write_heartbeat(out, kType, info); }
+void HeartbeatAckChunk::write(uint8_t* out) const {
+  write_heartbeat(out, kType, info);
+}
 
 // ABORT (§3.3.7)
 
@@ -200,7 +210,9 @@ std::optional<ShutdownAckChunk> ShutdownAckChunk::parse(const ChunkView& c) {
   if (!is(c, kType) || !c.value.empty()) return std::nullopt;
   return ShutdownAckChunk{};
 }
-void ShutdownAckChunk::write(uint8_t* out) const { write_header(out, kType, 0, size()); }
+void ShutdownAckChunk::write(uint8_t* out) const {
+  write_header(out, kType, 0, size());
+}
 
 // ERROR (§3.3.10)
 
@@ -230,7 +242,9 @@ std::optional<CookieAckChunk> CookieAckChunk::parse(const ChunkView& c) {
   if (!is(c, kType) || !c.value.empty()) return std::nullopt;
   return CookieAckChunk{};
 }
-void CookieAckChunk::write(uint8_t* out) const { write_header(out, kType, 0, size()); }
+void CookieAckChunk::write(uint8_t* out) const {
+  write_header(out, kType, 0, size());
+}
 
 // SHUTDOWN COMPLETE (§3.3.13): fixed length 4, T bit.
 

@@ -39,9 +39,9 @@ uint32_t portable_raw(const uint8_t* p, size_t n, uint32_t reg) {
   // Byte loads keep this independent of host endianness and alignment.
   while (n >= 8) {
     reg ^= uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-    reg = kTables[7][reg & 0xFF] ^ kTables[6][(reg >> 8) & 0xFF] ^
-          kTables[5][(reg >> 16) & 0xFF] ^ kTables[4][reg >> 24] ^ kTables[3][p[4]] ^
-          kTables[2][p[5]] ^ kTables[1][p[6]] ^ kTables[0][p[7]];
+    reg = kTables[7][reg & 0xFF] ^ kTables[6][(reg >> 8) & 0xFF] ^ kTables[5][(reg >> 16) & 0xFF] ^
+          kTables[4][reg >> 24] ^ kTables[3][p[4]] ^ kTables[2][p[5]] ^ kTables[1][p[6]] ^
+          kTables[0][p[7]];
     p += 8;
     n -= 8;
   }
@@ -95,16 +95,15 @@ const ZeroShift& short_shift() {
 
 __attribute__((target("sse4.2"))) inline uint64_t load64(const uint8_t* p) {
   uint64_t v;
-  std::memcpy(&v, p, 8);  // unaligned-safe; crc32 wants the little-endian word, as x86 is
+  std::memcpy(&v, p, 8);  // unaligned-safe; x86 is little-endian, the order crc32 expects
   return v;
 }
 
 // The crc32 instruction has a latency of 3 cycles and a throughput of 1, so three
 // independent streams over adjacent blocks keep the unit busy; the three partial
 // registers are then merged with the zero-shift maps (CRC linearity).
-__attribute__((target("sse4.2"))) size_t hw_interleaved(const uint8_t*& p, size_t n,
-                                                         uint64_t& reg, size_t block,
-                                                         const ZeroShift& shift) {
+__attribute__((target("sse4.2"))) size_t hw_interleaved(const uint8_t*& p, size_t n, uint64_t& reg,
+                                                        size_t block, const ZeroShift& shift) {
   while (n >= 3 * block) {
     uint64_t r0 = reg, r1 = 0, r2 = 0;
     const uint8_t* end = p + block;

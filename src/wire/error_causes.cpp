@@ -85,7 +85,9 @@ void CauseWriter::stale_cookie(uint32_t staleness_us) {
   add_code(*this, CauseCode::StaleCookie, v);
 }
 
-void CauseWriter::out_of_resource() { add_code(*this, CauseCode::OutOfResource, {}); }
+void CauseWriter::out_of_resource() {
+  add_code(*this, CauseCode::OutOfResource, {});
+}
 
 void CauseWriter::unresolvable_address(std::span<const uint8_t> param) {
   add_code(*this, CauseCode::UnresolvableAddress, param);

@@ -9,7 +9,9 @@
 namespace sctpp::wire {
 namespace {
 
-bool is(const ParamView& p, ParamType t) { return p.type == static_cast<uint16_t>(t); }
+bool is(const ParamView& p, ParamType t) {
+  return p.type == static_cast<uint16_t>(t);
+}
 
 std::array<uint8_t, 4> be32(uint32_t v) {
   std::array<uint8_t, 4> b;
@@ -102,10 +104,16 @@ void ParamWriter::add_zero_checksum_acceptable(uint32_t edmid) {
   add(ParamType::ZeroChecksumAcceptable, be32(edmid));
 }
 
-void ParamWriter::add_forward_tsn_supported() { add(ParamType::ForwardTsnSupported, {}); }
+void ParamWriter::add_forward_tsn_supported() {
+  add(ParamType::ForwardTsnSupported, {});
+}
 
-void ParamWriter::add_ecn_capable() { add(ParamType::EcnCapable, {}); }
+void ParamWriter::add_ecn_capable() {
+  add(ParamType::EcnCapable, {});
+}
 
-void ParamWriter::add_raw(std::span<const uint8_t> whole) { detail::tlv_append_raw(out_, whole); }
+void ParamWriter::add_raw(std::span<const uint8_t> whole) {
+  detail::tlv_append_raw(out_, whole);
+}
 
 }  // namespace sctpp::wire

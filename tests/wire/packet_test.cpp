@@ -42,7 +42,7 @@ TEST(PacketView, ParsesCapturedInit) {
   EXPECT_EQ(pkt->header().checksum, packet_checksum(kInitPacket));
   ASSERT_EQ(pkt->chunk_count(), 1u);
 
-  const ChunkView& c = *pkt->begin();
+  ChunkView c = *pkt->begin();  // a copy: the iterator owns the view it returns
   EXPECT_EQ(c.type, 1);
   EXPECT_EQ(c.value.size(), 22u);
   EXPECT_EQ(c.whole.size(), 26u);
@@ -288,9 +288,7 @@ TEST(PacketView, PrefixBoundariesAcceptedWhereTheRfcAllows) {
 }
 
 std::vector<uint8_t> with_chunk(std::vector<uint8_t> chunk_bytes) {
-  std::vector<uint8_t> b = {0, 1, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0};
-  b.insert(b.end(), chunk_bytes.begin(), chunk_bytes.end());
-  return b;
+  return testing::concat({0, 1, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0}, chunk_bytes);
 }
 
 TEST(PacketView, ChunkLengthBelowFourRejected) {
@@ -304,8 +302,8 @@ TEST(PacketView, ChunkLengthBelowFourRejected) {
 
 TEST(PacketView, OverlongChunkLengthRejected) {
   for (uint16_t len : {9, 12, 13, 100, 0xFFFF}) {
-    auto b = with_chunk({10, 0, static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len), 1,
-                         2, 3, 4});
+    auto b =
+        with_chunk({10, 0, static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len), 1, 2, 3, 4});
     ParseError err{};
     EXPECT_FALSE(PacketView::parse(b, ChecksumPolicy::Skip, &err)) << len;
     EXPECT_EQ(err, ParseError::BadChunkLength);
@@ -316,10 +314,12 @@ TEST(PacketView, OverlongChunkLengthRejected) {
 }
 
 TEST(PacketView, MisPaddedChunkInTheMiddleRejected) {
-  // COOKIE ECHO of length 5 followed directly (no padding) by COOKIE ACK: the parser
-  // must read the next header at offset 8, where it finds garbage.
-  auto b = with_chunk({10, 0, 0, 5, 0xAA, 11, 0, 0, 4});
-  EXPECT_FALSE(PacketView::parse(b, ChecksumPolicy::Skip));
+  // COOKIE ECHO of length 5 followed directly (no padding) by a COOKIE ECHO of length 8:
+  // the parser reads the next header at offset 8, where it finds garbage.
+  auto b = with_chunk({10, 0, 0, 5, 0xAA, 10, 0, 0, 8, 1, 2, 3, 4});
+  ParseError err{};
+  EXPECT_FALSE(PacketView::parse(b, ChecksumPolicy::Skip, &err));
+  EXPECT_EQ(err, ParseError::BadChunkLength);
   // With the padding in place it is two chunks.
   auto good = with_chunk({10, 0, 0, 5, 0xAA, 0, 0, 0, 11, 0, 0, 4});
   auto pkt = PacketView::parse(good, ChecksumPolicy::Skip);
