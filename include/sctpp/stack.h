@@ -1,0 +1,76 @@
+// sctpp::Stack: the running SCTP stack of a process (or of a part of it).
+//
+// A Stack owns one I/O thread and one UDP encapsulation port (RFC 6951) on which
+// every association it makes or accepts is carried. Listeners and connections are
+// created on a stack. A Stack is a cheap, copyable handle; the stack runs until the
+// last handle, listener and connection referring to it is gone. Associations still
+// shutting down at that point get `StackOptions::linger` to finish, then are
+// aborted.
+//
+//   auto stack = sctpp::Stack::create({.udp_port = 0});
+//   if (!stack) { fprintf(stderr, "%s\n", stack.status().reason().c_str()); ... }
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "sctpp/address.h"
+#include "sctpp/types.h"
+
+namespace sctpp {
+
+namespace detail {
+struct StackState;
+}
+
+// Protocol tuning applied to every association of a stack (RFC 9260 §16 defaults).
+struct Tuning {
+  std::chrono::milliseconds rto_initial{1000};
+  std::chrono::milliseconds rto_min{1000};
+  std::chrono::milliseconds rto_max{60000};
+  int assoc_max_retrans = 10;  // Association.Max.Retrans
+  int path_max_retrans = 5;    // Path.Max.Retrans
+  std::chrono::milliseconds heartbeat_interval{30000};
+  std::chrono::milliseconds delayed_ack{200};
+  size_t path_mtu = 1500;                     // IP packet size assumed on every path
+  size_t max_message_size = 4 * 1024 * 1024;  // largest message sent or received
+  size_t receive_buffer = 4 * 1024 * 1024;    // advertised window, reassembly memory
+  size_t send_buffer = 4 * 1024 * 1024;       // queued bytes before send() blocks
+  bool nodelay = true;                        // send at once (SCTP_NODELAY)
+};
+
+struct StackOptions {
+  // Local UDP encapsulation port; 0 = any free port (see Stack::udp_port()).
+  uint16_t udp_port = 9899;
+  // Local IP addresses to use; empty = every address (IPv4 and IPv6 wildcards).
+  std::vector<IpAddress> local_addresses;
+  Tuning tuning;
+  // UDP socket buffer size asked of the kernel.
+  int socket_buffer = 4 * 1024 * 1024;
+  // How long a destroyed stack waits for associations that are still closing.
+  std::chrono::milliseconds linger{2000};
+};
+
+class Stack {
+ public:
+  // Binds the UDP port and starts the I/O thread. Fails with AddressInUse,
+  // PermissionDenied, InvalidArgument (address not local) or IoError.
+  static Result<Stack> create(const StackOptions& options = {});
+
+  // The bound UDP encapsulation port (the chosen one when 0 was asked for).
+  uint16_t udp_port() const;
+  // The local addresses the UDP sockets are bound to (wildcards included).
+  std::vector<IpAddress> local_addresses() const;
+  const StackOptions& options() const;
+
+ private:
+  friend class Connection;
+  friend class Listener;
+  explicit Stack(std::shared_ptr<detail::StackState> state) : state_(std::move(state)) {}
+  std::shared_ptr<detail::StackState> state_;
+};
+
+}  // namespace sctpp

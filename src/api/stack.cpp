@@ -1,0 +1,232 @@
+// Stack creation and the event routing shared by listeners and connections.
+#include <algorithm>
+
+#include "api/state.h"
+
+namespace sctpp {
+namespace detail {
+
+StackState::~StackState() {
+  if (!rt) return;
+  {
+    std::unique_lock<std::mutex> lock(rt->mutex());
+    auto live = [&] {
+      std::vector<std::shared_ptr<ConnState>> out;
+      for (auto& [port, ctx] : endpoints)
+        for (auto& [id, conn] : ctx->conns)
+          if (!conn->terminal()) out.push_back(conn);
+      return out;
+    };
+    const auto deadline = Clock::now() + options.linger;
+    while (!live().empty() && Clock::now() < deadline) terminal_cv.wait_until(lock, deadline);
+    for (auto& conn : live()) {
+      abort_conn(conn, "stack shut down",
+                 Status(Errc::Aborted, "aborted locally: stack shut down"));
+    }
+    for (auto& [port, ctx] : endpoints) {
+      ctx->conns.clear();
+      ctx->accept_queue.clear();
+    }
+  }
+  rt.reset();  // stops the I/O thread and destroys the endpoints and their sinks
+  endpoints.clear();
+}
+
+AssocConfig StackState::assoc_config(bool ipv6) const {
+  const Tuning& t = options.tuning;
+  AssocConfig c;
+  c.rto_initial = t.rto_initial;
+  c.rto_min = t.rto_min;
+  c.rto_max = t.rto_max;
+  c.assoc_max_retrans = t.assoc_max_retrans;
+  c.path_max_retrans = t.path_max_retrans;
+  c.heartbeat_interval = t.heartbeat_interval;
+  c.delayed_ack = t.delayed_ack;
+  c.path_mtu = t.path_mtu;
+  c.transport_overhead = (ipv6 ? 40 : 20) + 8;
+  c.max_message_size = t.max_message_size;
+  c.receive_buffer = t.receive_buffer;
+  c.send_buffer = t.send_buffer;
+  c.nodelay = t.nodelay;
+  return c;
+}
+
+Result<std::shared_ptr<EndpointCtx>> StackState::add_endpoint(EndpointConfig config) {
+  auto ctx = std::make_shared<EndpointCtx>();
+  ctx->local_addresses = config.local_addresses;
+  auto port = rt->add_endpoint(
+      std::move(config), [this, ctx](Endpoint& ep, const Event& ev) { on_event(ctx, ep, ev); });
+  if (!port.ok()) return port.status();
+  ctx->port = *port;
+  endpoints[*port] = ctx;
+  return ctx;
+}
+
+void StackState::cache_info(ConnState& conn, const Endpoint& ep) {
+  auto info = ep.info(conn.id);
+  if (!info) return;
+  conn.outbound_streams = info->outbound_streams;
+  conn.inbound_streams = info->inbound_streams;
+  conn.peer_port = info->peer_port;
+  conn.peer_addresses = info->peer_addresses;
+}
+
+void StackState::mark_terminal(ConnState& conn) {
+  conn.cv.notify_all();
+  terminal_cv.notify_all();
+  if (conn.ctx) conn.ctx->accept_cv.notify_all();
+}
+
+void StackState::on_event(const std::shared_ptr<EndpointCtx>& ctx, Endpoint& ep, const Event& ev) {
+  const uint32_t key = ev.assoc.value();
+  auto it = ctx->conns.find(key);
+  if (ev.kind == EventKind::Accepted && it == ctx->conns.end()) {
+    auto conn = std::make_shared<ConnState>();
+    conn->stack = this;
+    conn->ctx = ctx;
+    conn->id = ev.assoc;
+    conn->phase = ConnState::Phase::Established;
+    cache_info(*conn, ep);
+    ctx->conns[key] = conn;
+    if (!ctx->listening || ctx->accept_queue.size() >= ctx->backlog) {
+      const char* why = ctx->listening ? "listen backlog full" : "listener closed";
+      conn->orphaned = true;
+      conn->phase = ConnState::Phase::Failed;
+      conn->failure = Status(Errc::Aborted, std::string("aborted locally: ") + why);
+      ep.abort(Clock::now(), conn->id, why);
+      return;  // collected when its Aborted event comes
+    }
+    ctx->accept_queue.push_back(conn);
+    ctx->accept_cv.notify_all();
+    return;
+  }
+  if (it == ctx->conns.end()) return;
+  std::shared_ptr<ConnState> conn = it->second;
+  using Phase = ConnState::Phase;
+  switch (ev.kind) {
+    case EventKind::Accepted:
+    case EventKind::Connected:
+      if (conn->phase == Phase::Connecting) conn->phase = Phase::Established;
+      cache_info(*conn, ep);
+      conn->cv.notify_all();
+      break;
+    case EventKind::Restarted:
+      cache_info(*conn, ep);
+      conn->cv.notify_all();
+      break;
+    case EventKind::Readable:
+    case EventKind::Writable:
+      conn->cv.notify_all();
+      break;
+    case EventKind::PeerShutdown:
+      conn->peer_shutdown = true;
+      conn->cv.notify_all();
+      break;
+    case EventKind::Closed:
+      if (!conn->terminal()) conn->phase = Phase::Closed;
+      mark_terminal(*conn);
+      collect(conn);
+      break;
+    case EventKind::ConnectFailed:
+    case EventKind::Aborted:
+    case EventKind::Lost:
+      if (!conn->terminal()) {
+        conn->phase = Phase::Failed;
+        conn->failure = ev.status;
+        if (conn->failure.ok()) {
+          Errc code = ev.kind == EventKind::ConnectFailed ? Errc::NoAnswer
+                      : ev.kind == EventKind::Lost        ? Errc::ConnectionLost
+                                                          : Errc::Aborted;
+          conn->failure =
+              Status(code, ev.kind == EventKind::Lost ? "association lost" : "association aborted");
+        }
+      }
+      mark_terminal(*conn);
+      collect(conn);
+      break;
+  }
+}
+
+void StackState::collect(std::shared_ptr<ConnState> conn) {
+  if (!conn->terminal() || !conn->orphaned || conn->released) return;
+  std::shared_ptr<EndpointCtx> ctx = conn->ctx;
+  if (Endpoint* ep = endpoint(*ctx)) ep->release(conn->id);
+  conn->released = true;
+  ctx->conns.erase(conn->id.value());
+  maybe_remove_endpoint(ctx);
+}
+
+void StackState::maybe_remove_endpoint(std::shared_ptr<EndpointCtx> ctx) {
+  if (ctx->owner_alive || !ctx->conns.empty() || !ctx->accept_queue.empty()) return;
+  auto it = endpoints.find(ctx->port);
+  if (it == endpoints.end() || it->second != ctx) return;
+  rt->remove_endpoint(ctx->port);
+  endpoints.erase(it);
+}
+
+void StackState::abort_conn(const std::shared_ptr<ConnState>& conn, std::string_view reason,
+                            Status why) {
+  if (conn->terminal() || conn->released) return;
+  conn->phase = ConnState::Phase::Failed;
+  conn->failure = std::move(why);
+  if (Endpoint* ep = endpoint(*conn->ctx)) {
+    ep->abort(Clock::now(), conn->id, reason);
+    rt->flush(conn->ctx->port);
+  }
+  mark_terminal(*conn);
+  collect(conn);  // in case no Aborted event came for a local abort
+}
+
+void StackState::orphan(std::shared_ptr<ConnState> conn) {
+  conn->orphaned = true;
+  std::shared_ptr<EndpointCtx> ctx = conn->ctx;
+  if (!ctx->is_listener) ctx->owner_alive = false;
+  if (conn->terminal()) {
+    collect(conn);
+    maybe_remove_endpoint(ctx);
+    return;
+  }
+  if (conn->phase == ConnState::Phase::Connecting) {
+    abort_conn(conn, "connection closed", Status(Errc::Aborted, "aborted locally"));
+    return;
+  }
+  if (!conn->we_shutdown && !conn->peer_shutdown) {
+    conn->we_shutdown = true;
+    if (Endpoint* ep = endpoint(*ctx)) {
+      Status st = ep->shutdown(Clock::now(), conn->id);
+      rt->flush(ctx->port);
+      if (!st.ok() && !conn->terminal() && st.code() != Errc::ShuttingDown) {
+        abort_conn(conn, "connection closed", Status(Errc::Aborted, "aborted locally"));
+      }
+    }
+  }
+}
+
+}  // namespace detail
+
+Result<Stack> Stack::create(const StackOptions& options) {
+  auto state = std::make_shared<detail::StackState>();
+  state->options = options;
+  net::RuntimeOptions ro;
+  ro.udp_port = options.udp_port;
+  ro.local_addresses = options.local_addresses;
+  ro.socket_buffer = options.socket_buffer;
+  auto rt = net::Runtime::start(ro);
+  if (!rt.ok()) return rt.status();
+  state->rt = std::move(*rt);
+  return Stack(std::move(state));
+}
+
+uint16_t Stack::udp_port() const {
+  return state_->rt->udp_port();
+}
+
+std::vector<IpAddress> Stack::local_addresses() const {
+  return state_->rt->bound_addresses();
+}
+
+const StackOptions& Stack::options() const {
+  return state_->options;
+}
+
+}  // namespace sctpp

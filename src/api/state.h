@@ -1,0 +1,91 @@
+// Internal state behind the public Stack / Listener / Connection handles.
+//
+// Ownership: user handles hold the StackState strongly; the runtime's event sinks
+// and the association table hold only ConnState/EndpointCtx, never the stack, so
+// the stack (and its I/O thread) is always destroyed by a user thread.
+// Every field below is guarded by the runtime mutex (rt->mutex()).
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "endpoint/endpoint.h"
+#include "net/runtime.h"
+#include "sctpp/connection.h"
+#include "sctpp/listener.h"
+#include "sctpp/stack.h"
+
+namespace sctpp::detail {
+
+struct EndpointCtx;
+
+struct ConnState {
+  enum class Phase { Connecting, Established, Closed, Failed };
+
+  StackState* stack = nullptr;
+  std::shared_ptr<EndpointCtx> ctx;
+  AssocId id{0};
+  Phase phase = Phase::Connecting;
+  bool peer_shutdown = false;
+  bool we_shutdown = false;
+  bool orphaned = false;  // no user handle left: release when terminal
+  bool released = false;  // forgotten by the endpoint
+  Status failure;         // why, when phase == Failed
+  std::condition_variable cv;
+
+  // Cached when established, still answerable after release.
+  uint16_t outbound_streams = 0;
+  uint16_t inbound_streams = 0;
+  uint16_t peer_port = 0;
+  std::vector<SocketAddress> peer_addresses;  // IP + UDP port
+
+  // read(): the rest of a message that did not fit the caller's buffer.
+  std::vector<uint8_t> partial;
+  size_t partial_offset = 0;
+  ReceiveInfo partial_info;
+
+  bool terminal() const { return phase == Phase::Closed || phase == Phase::Failed; }
+};
+
+// One endpoint (SCTP port) of the stack: a listener's, or one outgoing connection's.
+struct EndpointCtx {
+  uint16_t port = 0;
+  std::vector<IpAddress> local_addresses;  // configured (may be empty = all)
+  bool is_listener = false;
+  bool owner_alive = true;  // listener open, or the connection handle alive
+  bool listening = false;
+  size_t backlog = 0;
+  std::map<uint32_t, std::shared_ptr<ConnState>> conns;
+  std::deque<std::shared_ptr<ConnState>> accept_queue;
+  std::condition_variable accept_cv;
+};
+
+struct StackState {
+  StackOptions options;
+  std::unique_ptr<net::Runtime> rt;
+  std::map<uint16_t, std::shared_ptr<EndpointCtx>> endpoints;
+  std::condition_variable terminal_cv;  // any association reached a terminal phase
+
+  ~StackState();
+
+  // ---- with rt->mutex() held ----
+  AssocConfig assoc_config(bool ipv6) const;
+  // Creates an endpoint and its context; the sink routes events to ConnStates.
+  Result<std::shared_ptr<EndpointCtx>> add_endpoint(EndpointConfig config);
+  Endpoint* endpoint(const EndpointCtx& ctx) { return rt->endpoint(ctx.port); }
+  void on_event(const std::shared_ptr<EndpointCtx>& ctx, Endpoint& ep, const Event& ev);
+  // Releases a terminal, orphaned association and drops an endpoint nobody needs.
+  void collect(std::shared_ptr<ConnState> conn);
+  void maybe_remove_endpoint(std::shared_ptr<EndpointCtx> ctx);
+  // The user handle is gone: shuts down (or aborts) and collects when possible.
+  void orphan(std::shared_ptr<ConnState> conn);
+  // Aborts locally with `why` as the association's failure reason, then flushes.
+  void abort_conn(const std::shared_ptr<ConnState>& conn, std::string_view reason, Status why);
+  void cache_info(ConnState& conn, const Endpoint& ep);
+  void mark_terminal(ConnState& conn);
+};
+
+}  // namespace sctpp::detail
