@@ -30,12 +30,12 @@ class RetransmissionQueue {
   Tsn add(OutgoingData d, Instant now, size_t path);
 
   struct SackOutcome {
-    bool accepted = false;          // false: SACK older than one already processed
+    bool accepted = false;  // false: SACK older than one already processed
     bool cum_advanced = false;
-    size_t bytes_acked = 0;         // newly acked, cumulative + gap
-    size_t flight_before = 0;       // outstanding bytes before this SACK
-    std::optional<Duration> rtt;    // Karn: only from chunks never retransmitted
-    bool fast_retransmit = false;   // some chunk newly reached 3 miss indications
+    size_t bytes_acked = 0;              // newly acked, cumulative + gap
+    size_t flight_before = 0;            // outstanding bytes before this SACK
+    std::optional<Duration> rtt;         // Karn: only from chunks never retransmitted
+    bool fast_retransmit = false;        // some chunk newly reached 3 miss indications
     bool reached_recovery_exit = false;  // cum ack >= the fast recovery exit point
   };
   // Applies a SACK. Miss indications only count for TSNs below the highest TSN newly
@@ -76,6 +76,9 @@ class RetransmissionQueue {
 
  private:
   // Implementation-defined (the implementer may change the private part freely).
+  // Every TSN from cum_ack_ + 1 to next_tsn_ - 1 has exactly one entry, in order, so
+  // the entry of TSN t is entries_[distance(t, front TSN)]: O(1) lookup, and the
+  // cumulative ack pops from the front.
   struct Entry {
     Tsn tsn;
     OutgoingData data;
@@ -84,13 +87,23 @@ class RetransmissionQueue {
     int transmissions = 1;
     int miss_indications = 0;
     bool gap_acked = false;
-    bool marked = false;        // waiting for retransmission
+    bool marked = false;  // waiting for retransmission
     bool fast_rtx_done = false;
   };
+  bool in_flight(const Entry& e) const { return !e.gap_acked && !e.marked; }
+  void mark(Entry& e);
+  // Index of the lowest marked entry, or entries_.size(). Scans from rtx_hint_.
+  size_t first_marked() const;
+
   std::deque<Entry> entries_;  // ordered by TSN, front = lowest unacked
   Tsn next_tsn_;
   Tsn cum_ack_;
   size_t outstanding_ = 0;
+  size_t marked_count_ = 0;
+  // No entry below this TSN is marked (a cache for first_marked()).
+  mutable Tsn rtx_hint_;
+  // Highest TSN currently gap-acked (bounds the reneging scan), if any.
+  std::optional<Tsn> highest_gap_acked_;
   std::optional<Tsn> recovery_exit_;
   uint64_t retransmissions_ = 0;
 };

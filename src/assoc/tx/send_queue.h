@@ -56,6 +56,16 @@ class SendQueue {
   size_t queued_messages() const;
 
  private:
+  // Implementation-defined. Streams with queued data take turns through `active_`, a
+  // FIFO of stream ids: the front stream produces until its current message is
+  // complete, then goes to the back if it has more messages. That is round-robin at
+  // message boundaries in O(1) per fragment whatever the number of streams.
+  //
+  // Shrinking (set_stream_count): a stream id >= the new count keeps its queued
+  // messages and SSN counter, and they are still produced (the peer will report an
+  // Invalid Stream Identifier for them, RFC 9260 §6.5); nothing queued is dropped
+  // silently. Such a stream's state is discarded once it has nothing left queued, so
+  // a later grow starts it at SSN 0.
   struct Pending {
     Ppid ppid;
     bool unordered;
@@ -68,12 +78,13 @@ class SendQueue {
     Ssn next_ssn{0};
     Ssn current_ssn{0};  // SSN given to the message being fragmented
   };
-  std::vector<Stream> streams_;
+  void trim_streams();
+
+  std::vector<Stream> streams_;  // size >= stream_count_ (see above)
+  uint16_t stream_count_ = 0;
   size_t queued_bytes_ = 0;
   size_t queued_messages_ = 0;
-  // Round-robin position, and the stream whose message is half-produced (if any).
-  uint16_t rr_next_ = 0;
-  std::optional<uint16_t> in_progress_;
+  std::deque<uint16_t> active_;  // streams with queued messages, in turn order
 };
 
 }  // namespace sctpp

@@ -1,0 +1,230 @@
+#include "assoc/tx/retransmission_queue.h"
+
+#include <algorithm>
+
+namespace sctpp {
+
+RetransmissionQueue::RetransmissionQueue(Tsn initial_tsn)
+    : next_tsn_(initial_tsn), cum_ack_(initial_tsn.prev()), rtx_hint_(initial_tsn) {}
+
+Tsn RetransmissionQueue::next_tsn() const {
+  return next_tsn_;
+}
+Tsn RetransmissionQueue::cum_tsn_ack() const {
+  return cum_ack_;
+}
+bool RetransmissionQueue::in_fast_recovery() const {
+  return recovery_exit_.has_value();
+}
+bool RetransmissionQueue::has_retransmissions() const {
+  return marked_count_ > 0;
+}
+size_t RetransmissionQueue::outstanding_bytes() const {
+  return outstanding_;
+}
+size_t RetransmissionQueue::unacked_count() const {
+  return entries_.size();
+}
+uint64_t RetransmissionQueue::total_retransmissions() const {
+  return retransmissions_;
+}
+
+Tsn RetransmissionQueue::add(OutgoingData d, Instant now, size_t path) {
+  Tsn tsn = next_tsn_;
+  outstanding_ += d.length;
+  entries_.push_back(Entry{.tsn = tsn, .data = std::move(d), .sent_at = now, .path = path});
+  next_tsn_ = next_tsn_.next();
+  return tsn;
+}
+
+// Takes an in-flight chunk out of flight and queues it for retransmission.
+void RetransmissionQueue::mark(Entry& e) {
+  outstanding_ -= e.data.length;
+  e.marked = true;
+  ++marked_count_;
+  if (e.tsn < rtx_hint_) rtx_hint_ = e.tsn;
+}
+
+size_t RetransmissionQueue::first_marked() const {
+  if (marked_count_ == 0 || entries_.empty()) return entries_.size();
+  auto d = distance(rtx_hint_, entries_.front().tsn);
+  for (size_t i = d > 0 ? static_cast<size_t>(d) : 0; i < entries_.size(); ++i) {
+    if (entries_[i].marked) {
+      rtx_hint_ = entries_[i].tsn;
+      return i;
+    }
+  }
+  return entries_.size();
+}
+
+RetransmissionQueue::SackOutcome RetransmissionQueue::handle_sack(const wire::SackChunk& sack,
+                                                                  Instant now) {
+  SackOutcome out;
+  const Tsn cum = sack.cum_tsn_ack;
+  // RFC 9260 §6.2.1 D-i: a SACK whose Cumulative TSN Ack is below the Cumulative TSN
+  // Ack Point is out of order and is dropped. A cum ack of a TSN never sent is a
+  // protocol violation: refused too (the association decides whether to abort).
+  if (cum < cum_ack_ || cum > next_tsn_.prev()) return out;
+  out.accepted = true;
+  out.flight_before = outstanding_;
+  out.cum_advanced = cum > cum_ack_;
+
+  std::optional<Tsn> htna;          // highest TSN newly acknowledged by this SACK
+  std::optional<Instant> rtt_sent;  // send time of the chunk the RTT sample uses
+
+  // A chunk acknowledged for the first time (cumulatively or by a gap block).
+  auto newly_acked = [&](Entry& e) {
+    out.bytes_acked += e.data.length;
+    if (e.marked) {
+      e.marked = false;  // acked: no need to send it again
+      --marked_count_;
+    } else {
+      outstanding_ -= e.data.length;
+    }
+    htna = e.tsn;  // callers go in increasing TSN order
+    // §6.3.1 C5 (Karn): no RTT measurement from a retransmitted chunk. Among the
+    // chunks newly acked and sent once, the highest TSN gives the sample.
+    if (e.transmissions == 1) rtt_sent = e.sent_at;
+  };
+
+  // Cumulative part: everything up to and including `cum` leaves the queue.
+  while (!entries_.empty() && entries_.front().tsn <= cum) {
+    Entry& e = entries_.front();
+    if (!e.gap_acked) newly_acked(e);  // a gap-acked chunk is neither marked nor in flight
+    entries_.pop_front();
+  }
+  cum_ack_ = cum;
+  if (highest_gap_acked_ && *highest_gap_acked_ <= cum) highest_gap_acked_.reset();
+
+  // §7.2.4 step 6: Fast Recovery ends when the exit point is acknowledged.
+  if (recovery_exit_ && cum >= *recovery_exit_) {
+    out.reached_recovery_exit = true;
+    recovery_exit_.reset();
+  }
+
+  // Gap Ack Blocks (§3.3.4): offsets from the cum ack, inclusive. Entry i holds TSN
+  // cum + 1 + i, so a block [start, end] covers entries [start - 1, end - 1]. Blocks
+  // must be ascending and disjoint; a malformed block is ignored, and a block's part
+  // beyond the highest TSN sent is ignored. A previously gap-acked chunk not covered
+  // any more was reneged by the peer (§6.2): it is in flight again.
+  if (!entries_.empty()) {
+    size_t scan_end = 0;  // exclusive: beyond it nothing is gap-acked from before
+    if (highest_gap_acked_) {
+      scan_end = static_cast<size_t>(distance(*highest_gap_acked_, entries_.front().tsn)) + 1;
+    }
+    auto renege = [&](size_t from, size_t to) {
+      to = std::min(to, scan_end);
+      for (size_t i = from; i < to; ++i) {
+        Entry& e = entries_[i];
+        if (e.gap_acked) {
+          e.gap_acked = false;
+          e.miss_indications = 0;
+          outstanding_ += e.data.length;
+        }
+      }
+    };
+    std::optional<Tsn> new_highest_gap;
+    size_t pos = 0;
+    uint32_t prev_end = 0;
+    for (const wire::GapAckBlock& b : sack.gap_blocks) {
+      if (b.start == 0 || b.start > b.end || b.start <= prev_end) continue;
+      size_t first = b.start - 1u;
+      if (first >= entries_.size()) break;                     // ascending: the rest is beyond too
+      size_t last = std::min<size_t>(b.end, entries_.size());  // exclusive
+      prev_end = b.end;
+      renege(pos, first);
+      for (size_t i = first; i < last; ++i) {
+        Entry& e = entries_[i];
+        if (!e.gap_acked) {
+          newly_acked(e);
+          e.gap_acked = true;
+        }
+      }
+      new_highest_gap = entries_[last - 1].tsn;
+      pos = last;
+    }
+    renege(pos, entries_.size());
+    highest_gap_acked_ = new_highest_gap;
+  }
+
+  // §7.2.4: miss indications follow HTNA: for each SACK, only missing TSNs below the
+  // highest TSN newly acknowledged in it get one. "If an endpoint is in Fast Recovery
+  // and a SACK arrives that advances the Cumulative TSN Ack Point, the miss
+  // indications are incremented for all TSNs reported missing in the SACK", i.e. all
+  // holes below the highest gap-acked TSN. Chunks waiting for retransmission are not
+  // in flight and are not counted.
+  if (htna && !entries_.empty()) {
+    Tsn limit = *htna;
+    if (recovery_exit_ && out.cum_advanced && highest_gap_acked_ && *highest_gap_acked_ > limit) {
+      limit = *highest_gap_acked_;
+    }
+    for (size_t i = 0; i < entries_.size() && entries_[i].tsn < limit; ++i) {
+      Entry& e = entries_[i];
+      if (!in_flight(e)) continue;
+      // §7.2.4: on the third miss indication, mark for retransmission (step 1); a
+      // chunk is fast retransmitted at most once (step 5).
+      if (++e.miss_indications >= 3 && !e.fast_rtx_done) {
+        mark(e);
+        e.fast_rtx_done = true;
+        out.fast_retransmit = true;
+      }
+    }
+  }
+
+  if (rtt_sent) out.rtt = now - *rtt_sent;
+  return out;
+}
+
+void RetransmissionQueue::mark_all_for_retransmit() {
+  // §6.3.3 E3: on T3-rtx expiry the chunks outstanding are retransmitted; gap-acked
+  // ones are not (the peer has them, unless it reneges later).
+  for (Entry& e : entries_) {
+    if (in_flight(e)) mark(e);
+  }
+  // The congestion controller leaves Fast Recovery on T3 expiry (§7.2.3); so do we,
+  // to keep the two in step.
+  recovery_exit_.reset();
+}
+
+void RetransmissionQueue::enter_fast_recovery() {
+  // §7.2.4 step 6: the highest outstanding TSN is the Fast Recovery exit point.
+  recovery_exit_ = next_tsn_.prev();
+}
+
+std::optional<size_t> RetransmissionQueue::next_retransmission_size() const {
+  size_t i = first_marked();
+  if (i == entries_.size()) return std::nullopt;
+  return entries_[i].data.length;
+}
+
+std::optional<RetransmissionQueue::Retransmit> RetransmissionQueue::take_retransmission(
+    Instant now, size_t path) {
+  size_t i = first_marked();
+  if (i == entries_.size()) return std::nullopt;
+  Entry& e = entries_[i];
+  e.marked = false;
+  --marked_count_;
+  ++e.transmissions;
+  e.sent_at = now;
+  e.path = path;
+  e.miss_indications = 0;
+  outstanding_ += e.data.length;
+  ++retransmissions_;
+  rtx_hint_ = e.tsn.next();
+  return Retransmit{e.tsn, e.data};
+}
+
+std::optional<Instant> RetransmissionQueue::oldest_in_flight() const {
+  // First transmissions are sent in TSN order, so the first in-flight chunk sent only
+  // once bounds every chunk above it; below it only retransmitted chunks can be
+  // earlier. The scan therefore stops there.
+  std::optional<Instant> oldest;
+  for (const Entry& e : entries_) {
+    if (!in_flight(e)) continue;
+    if (!oldest || e.sent_at < *oldest) oldest = e.sent_at;
+    if (e.transmissions == 1) break;
+  }
+  return oldest;
+}
+
+}  // namespace sctpp

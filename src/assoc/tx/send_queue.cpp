@@ -1,0 +1,90 @@
+#include "assoc/tx/send_queue.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace sctpp {
+
+SendQueue::SendQueue(uint16_t outbound_streams)
+    : streams_(outbound_streams), stream_count_(outbound_streams) {}
+
+void SendQueue::set_stream_count(uint16_t n) {
+  stream_count_ = n;
+  if (streams_.size() < n) {
+    streams_.resize(n);
+  } else {
+    trim_streams();
+  }
+}
+
+// Drops the state of streams beyond stream_count_ from the top while they have nothing
+// queued (a stream with queued data, and everything below it, stays).
+void SendQueue::trim_streams() {
+  while (streams_.size() > stream_count_ && streams_.back().queue.empty()) streams_.pop_back();
+}
+
+uint16_t SendQueue::stream_count() const {
+  return stream_count_;
+}
+
+size_t SendQueue::queued_messages() const {
+  return queued_messages_;
+}
+
+void SendQueue::push(StreamId stream, Ppid ppid, bool unordered, uint32_t context,
+                     std::vector<uint8_t> data) {
+  assert(!data.empty() && "DATA must carry at least one byte (RFC 9260 §3.3.1)");
+  if (data.empty()) return;  // Nothing could carry it; the caller rejects empty sends.
+  uint16_t sid = stream.value();
+  // The caller validates `stream` against stream_count(); be safe anyway.
+  if (sid >= streams_.size()) streams_.resize(size_t{sid} + 1);
+  Stream& s = streams_[sid];
+  if (s.queue.empty()) active_.push_back(sid);
+  queued_bytes_ += data.size();
+  ++queued_messages_;
+  s.queue.push_back(Pending{ppid, unordered, context,
+                            std::make_shared<const std::vector<uint8_t>>(std::move(data))});
+}
+
+std::optional<OutgoingData> SendQueue::produce(size_t max_payload) {
+  if (active_.empty() || max_payload == 0) return std::nullopt;
+  uint16_t sid = active_.front();
+  Stream& s = streams_[sid];
+  Pending& m = s.queue.front();
+
+  OutgoingData out;
+  out.stream = StreamId(sid);
+  out.ppid = m.ppid;
+  out.unordered = m.unordered;
+  out.context = m.context;
+  out.beginning = m.produced == 0;
+  if (out.beginning && !m.unordered) {
+    // RFC 9260 §6.6: SSNs count ordered messages per stream; every fragment of a
+    // message carries the same SSN. Unordered messages carry SSN 0 (ignored, §3.3.1).
+    s.current_ssn = s.next_ssn;
+    s.next_ssn = s.next_ssn.next();
+  }
+  out.ssn = m.unordered ? Ssn(0) : s.current_ssn;
+  out.message = m.data;
+  out.offset = m.produced;
+  out.length = std::min(max_payload, m.data->size() - m.produced);
+  m.produced += out.length;
+  queued_bytes_ -= out.length;
+  out.ending = m.produced == m.data->size();
+
+  if (out.ending) {
+    // Message boundary: the next stream in turn goes next (RFC 9260 §6.9: without
+    // I-DATA, fragments of one message get consecutive TSNs, so no interleaving).
+    s.queue.pop_front();
+    --queued_messages_;
+    active_.pop_front();
+    if (!s.queue.empty()) {
+      active_.push_back(sid);
+    } else if (sid >= stream_count_) {
+      trim_streams();
+    }
+  }
+  return out;
+}
+
+}  // namespace sctpp

@@ -1,0 +1,434 @@
+#include "assoc/tx/retransmission_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+namespace sctpp {
+namespace {
+
+using std::chrono::milliseconds;
+using wire::GapAckBlock;
+
+const Instant kT0 = Instant{} + std::chrono::seconds(100);
+
+OutgoingData chunk(size_t len) {
+  OutgoingData d;
+  d.message = std::make_shared<const std::vector<uint8_t>>(len, uint8_t{0xAB});
+  d.length = len;
+  d.beginning = d.ending = true;
+  return d;
+}
+
+wire::SackChunk sack(uint32_t cum, std::vector<GapAckBlock> gaps = {}) {
+  wire::SackChunk s;
+  s.cum_tsn_ack = Tsn(cum);
+  s.a_rwnd = 1 << 20;
+  s.gap_blocks = std::move(gaps);
+  return s;
+}
+
+void send(RetransmissionQueue& q, int n, size_t len = 100, Instant at = kT0) {
+  for (int i = 0; i < n; ++i) q.add(chunk(len), at, 0);
+}
+
+TEST(RetransmissionQueue, AssignsConsecutiveTsns) {
+  RetransmissionQueue q(Tsn(1000));
+  EXPECT_EQ(q.cum_tsn_ack(), Tsn(999));
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.add(chunk(100), kT0, 0), Tsn(1000));
+  EXPECT_EQ(q.add(chunk(200), kT0, 0), Tsn(1001));
+  EXPECT_EQ(q.next_tsn(), Tsn(1002));
+  EXPECT_EQ(q.outstanding_bytes(), 300u);
+  EXPECT_EQ(q.unacked_count(), 2u);
+  EXPECT_EQ(q.oldest_in_flight(), kT0);
+}
+
+TEST(RetransmissionQueue, CumulativeAckRemovesAndCountsBytes) {
+  RetransmissionQueue q(Tsn(1000));
+  send(q, 5);
+  auto r = q.handle_sack(sack(1002), kT0 + milliseconds(10));
+  EXPECT_TRUE(r.accepted);
+  EXPECT_TRUE(r.cum_advanced);
+  EXPECT_EQ(r.bytes_acked, 300u);
+  EXPECT_EQ(r.flight_before, 500u);
+  EXPECT_EQ(q.outstanding_bytes(), 200u);
+  EXPECT_EQ(q.unacked_count(), 2u);
+  EXPECT_EQ(q.cum_tsn_ack(), Tsn(1002));
+
+  r = q.handle_sack(sack(1004), kT0 + milliseconds(20));
+  EXPECT_EQ(r.bytes_acked, 200u);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.outstanding_bytes(), 0u);
+  EXPECT_FALSE(q.oldest_in_flight().has_value());
+}
+
+TEST(RetransmissionQueue, OldDuplicateAndBogusSacksChangeNothing) {
+  RetransmissionQueue q(Tsn(1000));
+  send(q, 5);
+  q.handle_sack(sack(1002), kT0);
+
+  auto old = q.handle_sack(sack(1001), kT0);  // reordered, older
+  EXPECT_FALSE(old.accepted);
+  auto dup = q.handle_sack(sack(1002), kT0);  // same again
+  EXPECT_TRUE(dup.accepted);
+  EXPECT_FALSE(dup.cum_advanced);
+  EXPECT_EQ(dup.bytes_acked, 0u);
+  EXPECT_FALSE(dup.rtt.has_value());
+  auto future = q.handle_sack(sack(1005), kT0);  // acks a TSN never sent
+  EXPECT_FALSE(future.accepted);
+
+  EXPECT_EQ(q.cum_tsn_ack(), Tsn(1002));
+  EXPECT_EQ(q.outstanding_bytes(), 200u);
+  EXPECT_EQ(q.unacked_count(), 2u);
+}
+
+TEST(RetransmissionQueue, GapBlocksAckWithoutRemoving) {
+  RetransmissionQueue q(Tsn(1000));
+  send(q, 5);
+  auto r = q.handle_sack(sack(999, {{2, 3}}), kT0);  // TSNs 1001-1002
+  EXPECT_TRUE(r.accepted);
+  EXPECT_FALSE(r.cum_advanced);
+  EXPECT_EQ(r.bytes_acked, 200u);
+  EXPECT_EQ(q.outstanding_bytes(), 300u);
+  EXPECT_EQ(q.unacked_count(), 5u);
+
+  EXPECT_EQ(q.handle_sack(sack(999, {{2, 3}}), kT0).bytes_acked, 0u);
+
+  // The cum ack then only counts what was not gap-acked already (1000 and 1003).
+  r = q.handle_sack(sack(1003), kT0);
+  EXPECT_EQ(r.bytes_acked, 200u);
+  EXPECT_EQ(r.flight_before, 300u);
+  EXPECT_EQ(q.outstanding_bytes(), 100u);
+  EXPECT_EQ(q.unacked_count(), 1u);
+}
+
+TEST(RetransmissionQueue, MalformedGapBlocksAreIgnored) {
+  RetransmissionQueue q(Tsn(1));
+  send(q, 3);
+  EXPECT_EQ(q.handle_sack(sack(0, {{0, 1}}), kT0).bytes_acked, 0u);  // offset 0
+  EXPECT_EQ(q.handle_sack(sack(0, {{3, 2}}), kT0).bytes_acked, 0u);  // start > end
+  // Beyond the highest TSN sent: only the part that exists counts.
+  EXPECT_EQ(q.handle_sack(sack(0, {{3, 9}}), kT0).bytes_acked, 100u);
+  // Overlapping / descending blocks after the first are skipped.
+  EXPECT_EQ(q.handle_sack(sack(0, {{3, 3}, {2, 3}}), kT0).bytes_acked, 0u);
+  EXPECT_EQ(q.outstanding_bytes(), 200u);
+}
+
+TEST(RetransmissionQueue, RenegedChunksAreOutstandingAgain) {
+  RetransmissionQueue q(Tsn(1000));
+  send(q, 5);
+  q.handle_sack(sack(999, {{2, 3}}), kT0);
+  EXPECT_EQ(q.outstanding_bytes(), 300u);
+  // The peer dropped 1002 (it still has 1001).
+  auto r = q.handle_sack(sack(999, {{2, 2}}), kT0);
+  EXPECT_EQ(r.bytes_acked, 0u);
+  EXPECT_EQ(q.outstanding_bytes(), 400u);
+  // ... and then everything.
+  q.handle_sack(sack(999), kT0);
+  EXPECT_EQ(q.outstanding_bytes(), 500u);
+  // Reneged chunks are retransmitted on T3 like any outstanding chunk.
+  q.mark_all_for_retransmit();
+  int n = 0;
+  while (q.take_retransmission(kT0, 0)) ++n;
+  EXPECT_EQ(n, 5);
+}
+
+TEST(RetransmissionQueue, RttSampleFromChunkSentOnce) {
+  RetransmissionQueue q(Tsn(1));
+  q.add(chunk(100), kT0, 0);
+  q.add(chunk(100), kT0 + milliseconds(10), 0);
+  auto r = q.handle_sack(sack(1), kT0 + milliseconds(50));
+  ASSERT_TRUE(r.rtt.has_value());
+  EXPECT_EQ(*r.rtt, milliseconds(50));
+
+  // Karn: TSN 2 is retransmitted, so its ack is ambiguous and gives no sample.
+  q.mark_all_for_retransmit();
+  q.take_retransmission(kT0 + milliseconds(100), 0);
+  r = q.handle_sack(sack(2), kT0 + milliseconds(120));
+  EXPECT_TRUE(r.accepted);
+  EXPECT_FALSE(r.rtt.has_value());
+}
+
+TEST(RetransmissionQueue, RttFromHighestNewlyAckedNeverRetransmitted) {
+  RetransmissionQueue q(Tsn(1));
+  q.add(chunk(100), kT0, 0);                     // 1: will be retransmitted
+  q.add(chunk(100), kT0 + milliseconds(10), 0);  // 2
+  q.add(chunk(100), kT0 + milliseconds(20), 0);  // 3
+  q.add(chunk(100), kT0 + milliseconds(30), 0);  // 4: gap-acked
+  q.mark_all_for_retransmit();
+  auto rtx = q.take_retransmission(kT0 + milliseconds(40), 0);
+  ASSERT_TRUE(rtx);
+  EXPECT_EQ(rtx->tsn, Tsn(1));
+  // TSNs 2 and 3 were also marked by T3, and are acked before being resent.
+  auto r = q.handle_sack(sack(0, {{4, 4}}), kT0 + milliseconds(100));
+  ASSERT_TRUE(r.rtt);
+  EXPECT_EQ(*r.rtt, milliseconds(70));  // from TSN 4
+  r = q.handle_sack(sack(4), kT0 + milliseconds(110));
+  ASSERT_TRUE(r.rtt);
+  EXPECT_EQ(*r.rtt, milliseconds(90));  // from TSN 3; TSN 1 was resent, 4 not new
+}
+
+TEST(RetransmissionQueue, ExactlyOneFastRetransmitAfterThreeMissIndications) {
+  RetransmissionQueue q(Tsn(1));
+  send(q, 10);  // TSN 1 is lost, the rest arrive one by one
+  EXPECT_FALSE(q.handle_sack(sack(0, {{2, 2}}), kT0).fast_retransmit);
+  EXPECT_FALSE(q.handle_sack(sack(0, {{2, 3}}), kT0).fast_retransmit);
+  // A duplicate SACK acks nothing new: under HTNA it is no miss indication.
+  EXPECT_FALSE(q.handle_sack(sack(0, {{2, 3}}), kT0).fast_retransmit);
+  EXPECT_FALSE(q.has_retransmissions());
+  auto r = q.handle_sack(sack(0, {{2, 4}}), kT0);
+  EXPECT_TRUE(r.fast_retransmit);
+  EXPECT_EQ(r.flight_before, 800u);
+  EXPECT_TRUE(q.has_retransmissions());
+  EXPECT_EQ(q.next_retransmission_size(), 100u);
+  EXPECT_EQ(q.outstanding_bytes(), 600u);  // 10 - 3 gap-acked - 1 marked
+
+  auto rtx = q.take_retransmission(kT0 + milliseconds(5), 0);
+  ASSERT_TRUE(rtx);
+  EXPECT_EQ(rtx->tsn, Tsn(1));
+  EXPECT_EQ(rtx->data.length, 100u);
+  EXPECT_EQ(q.outstanding_bytes(), 700u);
+  EXPECT_EQ(q.total_retransmissions(), 1u);
+  EXPECT_FALSE(q.has_retransmissions());
+
+  // More SACKs still missing TSN 1 (the retransmission is in flight): no second
+  // fast retransmit of the same chunk.
+  for (uint16_t end = 5; end <= 9; ++end) {
+    EXPECT_FALSE(q.handle_sack(sack(0, {{2, end}}), kT0).fast_retransmit);
+  }
+  EXPECT_FALSE(q.has_retransmissions());
+  auto done = q.handle_sack(sack(10), kT0 + milliseconds(50));
+  EXPECT_EQ(done.bytes_acked, 200u);      // TSN 1 and TSN 10
+  EXPECT_EQ(done.rtt, milliseconds(50));  // from TSN 10; TSN 1 was resent
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(RetransmissionQueue, MissIndicationsOnlyBelowHighestNewlyAcked) {
+  RetransmissionQueue q(Tsn(1));
+  send(q, 7);
+  q.handle_sack(sack(0, {{5, 5}}), kT0);                   // 1-4 missing: one each
+  q.handle_sack(sack(0, {{2, 2}, {5, 5}}), kT0);           // new: 2; only 1 is below it
+  auto r = q.handle_sack(sack(0, {{2, 2}, {5, 6}}), kT0);  // new: 6
+  EXPECT_TRUE(r.fast_retransmit);
+  // Only TSN 1 has three; 3 and 4 have two.
+  auto rtx = q.take_retransmission(kT0, 0);
+  ASSERT_TRUE(rtx);
+  EXPECT_EQ(rtx->tsn, Tsn(1));
+  EXPECT_FALSE(q.take_retransmission(kT0, 0).has_value());
+
+  r = q.handle_sack(sack(0, {{2, 2}, {5, 7}}), kT0);  // new: 7
+  EXPECT_TRUE(r.fast_retransmit);
+  EXPECT_EQ(q.take_retransmission(kT0, 0)->tsn, Tsn(3));
+  EXPECT_EQ(q.take_retransmission(kT0, 0)->tsn, Tsn(4));
+  EXPECT_FALSE(q.has_retransmissions());
+}
+
+// §7.2.4: in Fast Recovery, a SACK that advances the cum ack gives a miss indication
+// to every TSN reported missing, even above the highest TSN it newly acks.
+class FastRecoveryMissCounting : public ::testing::TestWithParam<bool> {};
+
+TEST_P(FastRecoveryMissCounting, CountsAllReportedMissingWhenCumAdvances) {
+  const bool recovery = GetParam();
+  RetransmissionQueue q(Tsn(1));
+  send(q, 10);
+  q.handle_sack(sack(0, {{2, 3}}), kT0);
+  q.handle_sack(sack(0, {{2, 4}}), kT0);
+  ASSERT_TRUE(q.handle_sack(sack(0, {{2, 5}}), kT0).fast_retransmit);
+  if (recovery) {
+    q.enter_fast_recovery();
+    EXPECT_TRUE(q.in_fast_recovery());
+  }
+  ASSERT_EQ(q.take_retransmission(kT0, 0)->tsn, Tsn(1));
+  EXPECT_FALSE(q.handle_sack(sack(0, {{2, 5}, {7, 7}}), kT0).fast_retransmit);  // 6: 1
+  // TSN 1's retransmission arrives: the cum ack jumps to 5 and only TSN 1 is new.
+  auto r = q.handle_sack(sack(5, {{2, 2}}), kT0);
+  EXPECT_TRUE(r.cum_advanced);
+  EXPECT_FALSE(r.fast_retransmit);
+  EXPECT_FALSE(r.reached_recovery_exit);
+  // TSN 8 is new: TSN 6 gets its third indication only if the previous SACK counted.
+  r = q.handle_sack(sack(5, {{2, 3}}), kT0);
+  EXPECT_EQ(r.fast_retransmit, recovery);
+  EXPECT_EQ(q.has_retransmissions(), recovery);
+
+  r = q.handle_sack(sack(10), kT0);
+  EXPECT_EQ(r.reached_recovery_exit, recovery);
+  EXPECT_FALSE(q.in_fast_recovery());
+}
+
+INSTANTIATE_TEST_SUITE_P(InAndOutOfRecovery, FastRecoveryMissCounting, ::testing::Bool());
+
+TEST(RetransmissionQueue, RecoveryExitIsTheHighestTsnSentAtEntry) {
+  RetransmissionQueue q(Tsn(1));
+  send(q, 4);
+  q.enter_fast_recovery();  // exit point: TSN 4
+  send(q, 2);
+  EXPECT_FALSE(q.handle_sack(sack(3), kT0).reached_recovery_exit);
+  EXPECT_TRUE(q.in_fast_recovery());
+  EXPECT_TRUE(q.handle_sack(sack(5), kT0).reached_recovery_exit);
+  EXPECT_FALSE(q.in_fast_recovery());
+  EXPECT_FALSE(q.handle_sack(sack(6), kT0).reached_recovery_exit);
+}
+
+TEST(RetransmissionQueue, T3MarksOutstandingAndRetransmitsLowestTsnFirst) {
+  RetransmissionQueue q(Tsn(100));
+  for (size_t len : {100, 200, 300, 400, 500}) q.add(chunk(len), kT0, 0);
+  q.handle_sack(sack(99, {{2, 2}}), kT0);  // TSN 101 gap-acked
+  q.enter_fast_recovery();
+  q.mark_all_for_retransmit();
+  EXPECT_FALSE(q.in_fast_recovery());
+  EXPECT_EQ(q.outstanding_bytes(), 0u);
+  EXPECT_FALSE(q.oldest_in_flight().has_value());
+  EXPECT_TRUE(q.has_retransmissions());
+  EXPECT_EQ(q.next_retransmission_size(), 100u);
+
+  std::vector<uint32_t> order;
+  Instant t = kT0 + std::chrono::seconds(3);
+  while (auto r = q.take_retransmission(t, 1)) {
+    order.push_back(r->tsn.value());
+    EXPECT_EQ(r->data.length, (r->tsn.value() - 99) * 100u);
+    t += milliseconds(1);
+  }
+  EXPECT_EQ(order, (std::vector<uint32_t>{100, 102, 103, 104}));
+  EXPECT_EQ(q.outstanding_bytes(), 1300u);
+  EXPECT_EQ(q.total_retransmissions(), 4u);
+  EXPECT_EQ(q.oldest_in_flight(), kT0 + std::chrono::seconds(3));
+  EXPECT_FALSE(q.next_retransmission_size().has_value());
+}
+
+TEST(RetransmissionQueue, ChunkAckedWhileWaitingIsNotResent) {
+  RetransmissionQueue q(Tsn(1));
+  send(q, 3);
+  q.mark_all_for_retransmit();
+  auto r = q.handle_sack(sack(1, {{2, 2}}), kT0 + milliseconds(30));  // 1 and 3 arrived
+  EXPECT_EQ(r.flight_before, 0u);
+  EXPECT_EQ(r.bytes_acked, 200u);
+  EXPECT_EQ(q.outstanding_bytes(), 0u);
+  auto rtx = q.take_retransmission(kT0, 0);
+  ASSERT_TRUE(rtx);
+  EXPECT_EQ(rtx->tsn, Tsn(2));
+  EXPECT_FALSE(q.has_retransmissions());
+}
+
+TEST(RetransmissionQueue, TsnWrapAround) {
+  RetransmissionQueue q(Tsn(0xFFFFFFFD));
+  std::vector<uint32_t> tsns;
+  for (int i = 0; i < 6; ++i) tsns.push_back(q.add(chunk(100), kT0, 0).value());
+  EXPECT_EQ(tsns, (std::vector<uint32_t>{0xFFFFFFFD, 0xFFFFFFFE, 0xFFFFFFFF, 0, 1, 2}));
+  EXPECT_EQ(q.next_tsn(), Tsn(3));
+  EXPECT_EQ(q.cum_tsn_ack(), Tsn(0xFFFFFFFC));
+
+  auto r = q.handle_sack(sack(0xFFFFFFFF, {{2, 2}}), kT0);  // + TSN 1
+  EXPECT_TRUE(r.accepted);
+  EXPECT_EQ(r.bytes_acked, 400u);
+  EXPECT_EQ(q.unacked_count(), 3u);
+  EXPECT_EQ(q.outstanding_bytes(), 200u);
+
+  EXPECT_FALSE(q.handle_sack(sack(0xFFFFFFFE), kT0).accepted);  // older, across the wrap
+  EXPECT_FALSE(q.handle_sack(sack(3), kT0).accepted);           // never sent
+
+  // Fast retransmit across the wrap: TSN 0 is missing; the SACK above that newly
+  // acked TSN 1 was its first miss indication.
+  send(q, 3);  // 3, 4, 5
+  EXPECT_FALSE(q.handle_sack(sack(0xFFFFFFFF, {{2, 3}}), kT0).fast_retransmit);
+  EXPECT_TRUE(q.handle_sack(sack(0xFFFFFFFF, {{2, 4}}), kT0).fast_retransmit);
+  EXPECT_EQ(q.take_retransmission(kT0, 0)->tsn, Tsn(0));
+  EXPECT_FALSE(q.has_retransmissions());
+
+  r = q.handle_sack(sack(5), kT0);
+  EXPECT_EQ(r.bytes_acked, 300u);  // 0, 4 and 5
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(RetransmissionQueue, OldestInFlightTracksSendTimes) {
+  RetransmissionQueue q(Tsn(1));
+  q.add(chunk(100), kT0, 0);
+  q.add(chunk(100), kT0 + milliseconds(10), 0);
+  q.add(chunk(100), kT0 + milliseconds(20), 0);
+  EXPECT_EQ(q.oldest_in_flight(), kT0);
+  q.handle_sack(sack(1), kT0);
+  EXPECT_EQ(q.oldest_in_flight(), kT0 + milliseconds(10));
+  q.mark_all_for_retransmit();
+  EXPECT_FALSE(q.oldest_in_flight().has_value());
+  q.take_retransmission(kT0 + milliseconds(100), 0);
+  EXPECT_EQ(q.oldest_in_flight(), kT0 + milliseconds(100));
+  q.take_retransmission(kT0 + milliseconds(101), 0);
+  EXPECT_EQ(q.oldest_in_flight(), kT0 + milliseconds(100));
+  q.handle_sack(sack(2), kT0);
+  EXPECT_EQ(q.oldest_in_flight(), kT0 + milliseconds(101));
+}
+
+// A lossy peer that SACKs what it holds: every byte sent is acked exactly once, the
+// flight size never exceeds what was sent, and everything drains.
+TEST(RetransmissionQueue, RandomLossKeepsByteAccountingExact) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    std::mt19937 rng(seed);
+    const uint32_t init = 0xFFFFFF00u + seed;  // crosses the wrap
+    RetransmissionQueue q{Tsn(init)};
+    std::set<uint64_t> received;  // unwrapped: offset from init
+    uint64_t cum = 0;             // offsets < cum are received
+    size_t sent_bytes = 0, acked_bytes = 0, in_queue = 0;
+    Instant now = kT0;
+    auto build_sack = [&] {
+      wire::SackChunk s = sack(init + static_cast<uint32_t>(cum) - 1);
+      auto it = received.begin();
+      while (it != received.end()) {
+        uint64_t start = *it, end = *it;
+        while (++it != received.end() && *it == end + 1) ++end;
+        s.gap_blocks.push_back(
+            {static_cast<uint16_t>(start - cum + 1), static_cast<uint16_t>(end - cum + 1)});
+      }
+      return s;
+    };
+    auto deliver = [&](Tsn tsn) {
+      if (rng() % 10 < 3) return;  // lost
+      uint64_t off = static_cast<uint32_t>(tsn.value() - init);
+      if (off < cum) return;
+      received.insert(off);
+      while (!received.empty() && *received.begin() == cum) {
+        received.erase(received.begin());
+        ++cum;
+      }
+    };
+    for (int round = 0; round < 400; ++round) {
+      now += milliseconds(1);
+      if (round < 300) {
+        for (int i = rng() % 4; i > 0; --i) {
+          size_t len = 1 + rng() % 1200;
+          sent_bytes += len;
+          ++in_queue;
+          deliver(q.add(chunk(len), now, 0));
+        }
+      }
+      while (auto r = q.take_retransmission(now, 0)) deliver(r->tsn);
+      auto out = q.handle_sack(build_sack(), now);
+      ASSERT_TRUE(out.accepted);
+      acked_bytes += out.bytes_acked;
+      ASSERT_LE(q.outstanding_bytes(), sent_bytes - acked_bytes) << "seed " << seed;
+      if (out.fast_retransmit && !q.in_fast_recovery()) q.enter_fast_recovery();
+      if (rng() % 8 == 0) q.mark_all_for_retransmit();  // T3
+    }
+    // Drain with a lossless peer.
+    for (int i = 0; i < 5 && !q.empty(); ++i) {
+      q.mark_all_for_retransmit();
+      while (auto r = q.take_retransmission(now, 0)) {
+        uint64_t off = static_cast<uint32_t>(r->tsn.value() - init);
+        if (off >= cum) received.insert(off);
+      }
+      while (!received.empty() && *received.begin() == cum) {
+        received.erase(received.begin());
+        ++cum;
+      }
+      acked_bytes += q.handle_sack(build_sack(), now).bytes_acked;
+    }
+    EXPECT_TRUE(q.empty()) << "seed " << seed;
+    EXPECT_EQ(q.outstanding_bytes(), 0u);
+    EXPECT_EQ(acked_bytes, sent_bytes) << "seed " << seed;
+    EXPECT_EQ(cum, in_queue);
+    EXPECT_GT(q.total_retransmissions(), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace sctpp
