@@ -1,0 +1,832 @@
+#!/usr/bin/env python3
+"""Interoperability driver: sctpp against usrsctp over UDP encapsulation (RFC 6951) on loopback.
+
+Every scenario runs its processes on freshly picked free ports, captures its own loopback
+traffic (a capture filter on its own UDP ports, so parallel runs do not see each other) and
+checks the capture with Wireshark's dissector: at least one SCTP packet, no malformed packet,
+no expert error, every CRC32c verified good, no zero checksum.
+
+Directions: A = sctpp client -> usrsctp server, B = usrsctp client -> sctpp echo,
+self = usrsctp client -> usrsctp server (proves the kit itself).
+
+    run_interop.py --peer PATH --self-test
+    run_interop.py --peer PATH --checker-selftest
+    run_interop.py --sctpp PATH --peer PATH --scenario A-mixed [--scenario ...]
+    run_interop.py --sctpp PATH --peer PATH --all
+    run_interop.py --check-pcap FILE --sctp-ports 9901,9902
+    run_interop.py --list
+
+Extra scenarios (e.g. a C++ program that ABORTs from the sctpp side) come from a JSON list,
+`--extra FILE` or the SCTPP_INTEROP_EXTRA environment variable; see README.md.
+Only the Python standard library is used.
+"""
+
+import argparse
+import json
+import os
+import queue
+import random
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BIG = 307200
+SCENARIO_TIMEOUT = 20.0
+TSHARK_COMMON = ["-o", "gui.console_open:NEVER"]
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- ports
+
+
+def free_udp_ports(n):
+    """n distinct UDP ports free on both IPv4 and IPv6 wildcard (usrsctp binds both)."""
+    ports = []
+    socks = []
+    try:
+        while len(ports) < n:
+            s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s4.bind(("0.0.0.0", 0))
+            port = s4.getsockname()[1]
+            socks.append(s4)
+            try:
+                s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                s6.bind(("::", port))
+                socks.append(s6)
+            except OSError:
+                continue  # taken on IPv6: keep the v4 socket open so we do not get it again
+            ports.append(port)
+    finally:
+        for s in socks:
+            s.close()
+    return ports
+
+
+def sctp_port():
+    # SCTP ports live inside each stack (no kernel SCTP); any value works, vary it anyway.
+    return random.randint(20000, 60000)
+
+
+# --------------------------------------------------------------------------- processes
+
+
+class Proc:
+    """A child process whose stdout lines are collected by a thread; stderr goes to a file."""
+
+    def __init__(self, name, argv, workdir, stdin_data=None):
+        self.name = name
+        self.argv = argv
+        self.err_path = os.path.join(workdir, name + ".stderr")
+        self.out_path = os.path.join(workdir, name + ".stdout")
+        self.lines = []
+        self.q = queue.Queue()
+        self.err_file = open(self.err_path, "wb")
+        with open(os.path.join(workdir, name + ".cmd"), "w") as f:
+            f.write(" ".join(argv) + "\n")
+        self.p = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self.err_file,
+        )
+        if stdin_data is not None:
+            threading.Thread(target=self._feed, args=(stdin_data,), daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _feed(self, data):
+        try:
+            self.p.stdin.write(data)
+            self.p.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+    def _read(self):
+        with open(self.out_path, "wb") as out:
+            for raw in self.p.stdout:
+                out.write(raw)
+                line = raw.decode("latin-1").rstrip("\n")
+                self.lines.append(line)
+                self.q.put(line)
+        self.q.put(None)
+
+    def wait_line(self, prefix, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                line = self.q.get(timeout=left)
+            except queue.Empty:
+                return False
+            if line is None:
+                return False
+            if line.startswith(prefix):
+                return True
+
+    def wait(self, timeout):
+        try:
+            rc = self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self.reader.join(5)
+        return rc
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stderr_text(self):
+        self.err_file.flush()
+        with open(self.err_path, "rb") as f:
+            return f.read().decode("latin-1")
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+        self.err_file.close()
+
+
+# --------------------------------------------------------------------------- capture
+
+
+class Capture:
+    """dumpcap (or tshark) on lo, filtered on this scenario's UDP ports, classic pcap format."""
+
+    def __init__(self, workdir, udp_ports, name):
+        self.path = os.path.join(workdir, name + ".pcap")
+        self.udp_ports = list(udp_ports)
+        self.probe_port = free_udp_ports(1)[0]
+        flt = " or ".join("udp port %d" % p for p in self.udp_ports + [self.probe_port])
+        dumpcap = shutil.which("dumpcap")
+        if dumpcap:
+            argv = [dumpcap, "-q", "-i", "lo", "-P", "-f", flt, "-w", self.path]
+        else:
+            argv = ["tshark"] + TSHARK_COMMON + ["-q", "-i", "lo", "-F", "pcap", "-f", flt,
+                                                 "-w", self.path]
+        self.err_path = os.path.join(workdir, name + ".capture.stderr")
+        self.err = open(self.err_path, "wb")
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=self.err)
+
+    def _size(self):
+        try:
+            return os.path.getsize(self.path)
+        except OSError:
+            return 0
+
+    def _probe_until_growth(self, timeout):
+        """Sends UDP probes to a port nobody listens on until the capture file grows."""
+        start = self._size()
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if self.p.poll() is not None:
+                    return False
+                s.sendto(b"interop-probe", ("127.0.0.1", self.probe_port))
+                time.sleep(0.1)
+                if self._size() > max(start, 24):
+                    return True
+            return False
+        finally:
+            s.close()
+
+    def start(self, timeout=8.0):
+        if not self._probe_until_growth(timeout):
+            raise RuntimeError("capture did not start: " + self.stderr_text().strip())
+
+    def stop(self):
+        if self.p.poll() is None:
+            time.sleep(0.3)  # let the last packets reach the capture
+            self._probe_until_growth(2.0)
+            self.p.send_signal(signal.SIGINT)
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait(5)
+        self.err.close()
+
+    def stderr_text(self):
+        self.err.flush()
+        with open(self.err_path, "rb") as f:
+            return f.read().decode("latin-1")
+
+
+def tshark_fields(pcap, sctp_ports, display_filter, fields):
+    argv = ["tshark"] + TSHARK_COMMON + ["-n", "-r", pcap, "-o", "sctp.checksum:crc-32c",
+                                           "-o", "sctp.ulp_dissection:FALSE"]
+    for p in sctp_ports:
+        argv += ["-d", "udp.port==%d,sctp" % p]
+    argv += ["-Y", display_filter, "-T", "fields", "-E", "separator=|", "-E", "occurrence=a",
+             "-E", "aggregator=,"]
+    for f in fields:
+        argv += ["-e", f]
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("tshark failed: " + r.stderr.decode("latin-1").strip()[-300:])
+    return [l for l in r.stdout.decode("latin-1").splitlines() if l.strip()]
+
+
+def check_pcap(pcap, sctp_ports):
+    """Returns (ok, reason, stats). Decodes the given UDP ports as SCTP, verifies CRC32c."""
+    ports_filter = " or ".join("udp.port == %d" % p for p in sctp_ports)
+    rows = tshark_fields(pcap, sctp_ports, "(%s)" % ports_filter,
+                         ["frame.number", "sctp.checksum.status", "sctp.checksum",
+                          "sctp.chunk_type"])
+    stats = {"packets": len(rows), "sctp": 0, "chunks": {}}
+    problems = []
+    for row in rows:
+        cols = row.split("|")
+        frame, status, csum, chunks = (cols + ["", "", "", ""])[:4]
+        if not status:
+            problems.append("frame %s: not decoded as SCTP" % frame)
+            continue
+        stats["sctp"] += 1
+        for c in chunks.split(","):
+            if c:
+                stats["chunks"][c] = stats["chunks"].get(c, 0) + 1
+        if status == "0":
+            problems.append("frame %s: bad CRC32c (%s)" % (frame, csum))
+        elif status != "1":
+            problems.append("frame %s: checksum not verified (status %s)" % (frame, status))
+        if csum in ("0x00000000", "0"):
+            problems.append("frame %s: zero checksum" % frame)
+    bad = tshark_fields(
+        pcap, sctp_ports,
+        "(%s) and (_ws.malformed or _ws.expert.severity == error or sctp.checksum_bad.expert)"
+        % ports_filter,
+        ["frame.number", "_ws.col.Info", "_ws.expert.message"])
+    for row in bad:
+        frame, info, expert = (row.split("|") + ["", ""])[:3]
+        info = info if len(info) <= 50 else info[:47] + "..."
+        problems.append("frame %s: malformed/expert error: %s [%s]" % (frame, expert, info))
+    if stats["sctp"] == 0:
+        problems.append("no SCTP packets captured")
+    if problems:
+        uniq = list(dict.fromkeys(problems))
+        more = "" if len(uniq) <= 3 else " (+%d more)" % (len(uniq) - 3)
+        return False, "; ".join(uniq[:3]) + more, stats
+    return True, "%d SCTP packets ok" % stats["sctp"], stats
+
+
+def chunk_summary(stats):
+    names = {"0": "DATA", "1": "INIT", "2": "INIT_ACK", "3": "SACK", "4": "HB", "5": "HB_ACK",
+             "6": "ABORT", "7": "SHUTDOWN", "8": "SHUTDOWN_ACK", "9": "ERROR", "10": "COOKIE_ECHO",
+             "11": "COOKIE_ACK", "14": "SHUTDOWN_COMPLETE", "64": "I_DATA", "130": "RE_CONFIG",
+             "192": "FORWARD_TSN"}
+    return " ".join("%s=%d" % (names.get(k, k), v)
+                    for k, v in sorted(stats["chunks"].items(), key=lambda kv: int(kv[0])))
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+class Failure(Exception):
+    pass
+
+
+class Ctx:
+    def __init__(self, args, name, workdir):
+        self.args = args
+        self.name = name
+        self.workdir = workdir
+        self.procs = []
+        self.notes = []
+        self.deadline = time.monotonic() + args.scenario_timeout
+        self.udp = []  # UDP ports handed to the scenario up front
+        self.pool = []  # spare UDP ports, captured too, handed out by take_port()
+        self.taken = []
+
+    def take_port(self):
+        if not self.pool:
+            raise Failure("scenario used more UDP ports than were reserved")
+        port = self.pool.pop(0)
+        self.taken.append(port)
+        return port
+
+    def sctp_ports(self):
+        return sorted(set(self.udp + self.taken))
+
+    def left(self, cap=None):
+        left = max(0.5, self.deadline - time.monotonic())
+        return min(left, cap) if cap else left
+
+    def spawn(self, name, argv, stdin_data=None):
+        p = Proc(name, argv, self.workdir, stdin_data)
+        self.procs.append(p)
+        return p
+
+    def peer(self, name, *argv):
+        return self.spawn(name, [self.args.peer] + [str(a) for a in argv])
+
+    def sctpp(self, name, *argv, stdin_data=None):
+        if not self.args.sctpp:
+            raise Failure("--sctpp is required for this scenario")
+        return self.spawn(name, [self.args.sctpp] + [str(a) for a in argv], stdin_data)
+
+    def expect_listening(self, proc, timeout=8.0):
+        if not proc.wait_line("listening", self.left(timeout)):
+            rc = proc.p.poll()
+            raise Failure("%s never printed 'listening' (rc=%s): %s"
+                          % (proc.name, rc, last_line(proc.stderr_text())))
+
+    def expect_exit(self, proc, want, timeout=None, what=None):
+        rc = proc.wait(self.left(timeout))
+        if rc is None:
+            raise Failure("%s did not exit in time" % (what or proc.name))
+        ok = (rc == want) if want is not None else (rc != 0)
+        if not ok:
+            raise Failure("%s exit %d (expected %s): %s" % (
+                what or proc.name, rc, want if want is not None else "non-zero",
+                last_line(proc.stderr_text()) or last_line("\n".join(proc.lines))))
+        return rc
+
+    def peer_errors(self, proc):
+        errs = [l for l in proc.stderr_text().splitlines() if ": error:" in l]
+        if errs:
+            raise Failure("%s: %s" % (proc.name, errs[0]))
+
+    def cleanup(self):
+        for p in self.procs:
+            p.kill()
+
+
+def last_line(text):
+    lines = [l for l in text.splitlines() if l.strip() and "dangerous" not in l]
+    return lines[-1].strip() if lines else ""
+
+
+def pattern_line(n, seed):
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    return "".join(alphabet[(i * 7 + seed + i // 62) % 62] for i in range(n))
+
+
+# ---- self: usrsctp against usrsctp
+
+
+def self_scenario(client_args, server_args, server_rc=0):
+    def run(ctx):
+        (u_srv, u_cli), port = ctx.udp, sctp_port()
+        srv = ctx.peer("server", "server", "--port", port, "--udp-port", u_srv,
+                       "--remote-udp-port", u_cli, "--timeout", 30, *server_args)
+        ctx.expect_listening(srv)
+        cli = ctx.peer("client", "client", "--connect", "127.0.0.1:%d" % port, "--udp-port", u_cli,
+                       "--remote-udp-port", u_srv, *client_args)
+        ctx.expect_exit(cli, 0)
+        ctx.notes.append(last_line("\n".join(cli.lines)))
+        ctx.expect_exit(srv, server_rc, timeout=8)
+        ctx.peer_errors(srv)
+    return run
+
+
+# ---- A: sctpp cat -> usrsctp server
+
+
+def a_cat_run(ctx, srv_port, u_srv, label, lines, stream=0, ppid=0, unordered=False,
+              replies=None, extra=()):
+    u_cat = ctx.take_port()
+    argv = ["cat", "--connect", "127.0.0.1:%d" % srv_port, "--remote-udp-port", u_srv,
+            "--udp-port", u_cat, "--stream", stream, "--ppid", ppid,
+            "--replies", len(lines) if replies is None else replies]
+    if unordered:
+        argv.append("--unordered")
+    argv += list(extra)
+    data = "".join(l + "\n" for l in lines).encode()
+    return ctx.sctpp("cat-" + label, *argv, stdin_data=data)
+
+
+def check_cat_output(proc, lines, unordered):
+    got = proc.lines
+    if (sorted(got) if unordered else got) != (sorted(lines) if unordered else lines):
+        short = [g[:40] + ("..(%d)" % len(g) if len(g) > 40 else "") for g in got[:4]]
+        raise Failure("%s: output differs from input: %d lines in, %d out, first out %s"
+                      % (proc.name, len(lines), len(got), short))
+
+
+def check_server_saw(ctx, srv, stream, ppid, unordered, count):
+    mode = "unordered" if unordered else "ordered"
+    want = "stream=%d ppid=%d %s" % (stream, ppid, mode)
+    seen = [l for l in srv.stderr_text().splitlines() if "echoed message" in l and want in l]
+    if len(seen) < count:
+        raise Failure("usrsctp server saw %d messages with %s, expected %d"
+                      % (len(seen), want, count))
+
+
+def scenario_a_mixed(ctx):
+    u_srv, = ctx.udp
+    port = sctp_port()
+    srv = ctx.peer("server", "server", "--port", port, "--udp-port", u_srv, "--loop",
+                   "--expect-end", "shutdown", "--timeout", 60)
+    ctx.expect_listening(srv)
+    runs = [
+        ("s0-ordered", 0, 0, False, ["hello", "world", "x", "line with spaces", "last"]),
+        ("s3-unordered", 3, 51, True, ["u%d-%s" % (i, pattern_line(20 + i * 50, i))
+                                       for i in range(10)]),
+        ("s7-ppidmax", 7, 0xFFFFFFFF, False, ["p%d-%s" % (i, pattern_line(1500, i))
+                                              for i in range(4)]),
+        ("big", 0, 0, False, [pattern_line(BIG, 3), "after-big"]),
+    ]
+    for label, stream, ppid, unordered, lines in runs:
+        cat = a_cat_run(ctx, port, u_srv, label, lines, stream, ppid, unordered)
+        ctx.expect_exit(cat, 0, timeout=15, what="sctpp cat (%s)" % label)
+        check_cat_output(cat, lines, unordered)
+        check_server_saw(ctx, srv, stream, ppid, unordered, len(lines))
+        ctx.peer_errors(srv)
+    time.sleep(0.2)
+    ctx.peer_errors(srv)
+
+
+def scenario_a_peer_shutdown(ctx):
+    u_srv, = ctx.udp
+    port = sctp_port()
+    srv = ctx.peer("server", "server", "--port", port, "--udp-port", u_srv, "--then", "shutdown",
+                   "--after", 1, "--expect-end", "shutdown")
+    ctx.expect_listening(srv)
+    lines = ["only-line"]
+    cat = a_cat_run(ctx, port, u_srv, "1", lines)
+    ctx.expect_exit(cat, 0, timeout=15, what="sctpp cat")
+    check_cat_output(cat, lines, False)
+    ctx.expect_exit(srv, 0, timeout=5, what="usrsctp server")
+
+
+def scenario_a_peer_abort(ctx):
+    u_srv, = ctx.udp
+    port = sctp_port()
+    srv = ctx.peer("server", "server", "--port", port, "--udp-port", u_srv, "--then", "abort",
+                   "--after", 1)
+    ctx.expect_listening(srv)
+    # Two replies awaited for one line: cat is still waiting when the ABORT arrives.
+    cat = a_cat_run(ctx, port, u_srv, "1", ["abort-me"], replies=2)
+    ctx.expect_exit(cat, None, timeout=15, what="sctpp cat")
+    err = [l for l in cat.stderr_text().splitlines() if l.strip()]
+    if not err:
+        raise Failure("sctpp cat exited non-zero without an error line on stderr")
+    if len(err) > 1:
+        ctx.notes.append("cat printed %d stderr lines (contract: one)" % len(err))
+    ctx.notes.append("cat: " + err[-1][:80])
+    ctx.expect_exit(srv, 0, timeout=5, what="usrsctp server")
+
+
+# ---- B: usrsctp client -> sctpp echo
+
+
+def start_echo(ctx):
+    u_echo = ctx.udp[0]
+    port = sctp_port()
+    echo = ctx.sctpp("echo", "echo", "--listen", "127.0.0.1:%d" % port, "--udp-port", u_echo)
+    ctx.expect_listening(echo)
+    return echo, port, u_echo
+
+
+def b_client(ctx, label, port, u_echo, *argv):
+    u_cli = ctx.take_port()
+    return ctx.peer("client-" + label, "client", "--connect", "127.0.0.1:%d" % port,
+                    "--udp-port", u_cli, "--remote-udp-port", u_echo, "--timeout", 15, *argv)
+
+
+def stop_echo(ctx, echo):
+    if not echo.alive():
+        raise Failure("sctpp echo died (rc=%s): %s" % (echo.p.returncode,
+                                                        last_line(echo.stderr_text())))
+    echo.p.send_signal(signal.SIGTERM)
+    ctx.expect_exit(echo, 0, timeout=8, what="sctpp echo after SIGTERM")
+
+
+def scenario_b_mixed(ctx):
+    echo, port, u_echo = start_echo(ctx)
+    cli = b_client(ctx, "mixed", port, u_echo, "--builtin", "mixed", "--then", "shutdown")
+    ctx.expect_exit(cli, 0, what="usrsctp client")
+    ctx.notes.append(last_line("\n".join(cli.lines)))
+    stop_echo(ctx, echo)
+
+
+def scenario_b_client_abort(ctx):
+    echo, port, u_echo = start_echo(ctx)
+    cli = b_client(ctx, "abort", port, u_echo, "--builtin", "mixed", "--then", "abort")
+    ctx.expect_exit(cli, 0, what="usrsctp client (abort)")
+    time.sleep(0.5)
+    if not echo.alive():
+        raise Failure("sctpp echo died after the client's ABORT (rc=%s)" % echo.p.returncode)
+    cli2 = b_client(ctx, "after-abort", port, u_echo, "--builtin", "mixed", "--then", "shutdown")
+    ctx.expect_exit(cli2, 0, what="second usrsctp client after the ABORT")
+    stop_echo(ctx, echo)
+
+
+def scenario_b_server_shutdown(ctx):
+    echo, port, u_echo = start_echo(ctx)
+    cli = b_client(ctx, "hold", port, u_echo, "--builtin", "single", "--hold", 10)
+    if not cli.wait_line("holding", ctx.left(10)):
+        raise Failure("usrsctp client never reached 'holding': " + last_line(cli.stderr_text()))
+    echo.p.send_signal(signal.SIGTERM)
+    ctx.expect_exit(cli, 0, timeout=10, what="usrsctp client (expects graceful shutdown)")
+    ctx.expect_exit(echo, 0, timeout=8, what="sctpp echo after SIGTERM")
+
+
+# ---- extra scenarios from a JSON list
+
+
+def extra_scenario(spec):
+    """spec: {"name", "direction": "A"|"B", "command": [...], "expect_rc": 0 (or "nonzero"),
+    "peer_args": [...], "stdin": "text", "timeout": s}. A: a usrsctp server is started with
+    peer_args and the command is run against it. B: the command is the server (must print
+    'listening'), a usrsctp client is run with peer_args against it and must exit 0.
+    Placeholders in command/peer_args: {sctpp} {peer} {port} {peer_udp} {local_udp}."""
+    def run(ctx):
+        u_peer, u_local = ctx.udp
+        port = sctp_port()
+        subst = {"sctpp": ctx.args.sctpp or "", "peer": ctx.args.peer, "port": port,
+                 "peer_udp": u_peer, "local_udp": u_local}
+        cmd = [str(a).format(**subst) for a in spec["command"]]
+        pargs = [str(a).format(**subst) for a in spec.get("peer_args", [])]
+        want = spec.get("expect_rc", 0)
+        want = None if want == "nonzero" else int(want)
+        tmo = float(spec.get("timeout", 15))
+        stdin = spec.get("stdin")
+        if spec.get("direction", "A") == "A":
+            srv = ctx.peer("server", "server", "--port", port, "--udp-port", u_peer, *pargs)
+            ctx.expect_listening(srv)
+            prog = ctx.spawn("command", cmd, stdin.encode() if stdin is not None else None)
+            ctx.expect_exit(prog, want, timeout=tmo, what=spec["name"])
+            ctx.expect_exit(srv, 0, timeout=5, what="usrsctp server")
+            ctx.peer_errors(srv)
+        else:
+            srv = ctx.spawn("command", cmd)
+            ctx.expect_listening(srv)
+            cli = ctx.peer("client", "client", "--connect", "127.0.0.1:%d" % port, "--udp-port",
+                           u_peer, "--remote-udp-port", u_local, *pargs)
+            ctx.expect_exit(cli, 0, timeout=tmo, what="usrsctp client")
+            if srv.alive():
+                srv.p.send_signal(signal.SIGTERM)
+            ctx.expect_exit(srv, want if want is not None else 0, timeout=8, what=spec["name"])
+    return run
+
+
+# name -> (direction, number of UDP ports allocated up front, function, needs sctpp)
+SCENARIOS = {
+    "self-mixed": ("self", 2, self_scenario(
+        ["--builtin", "mixed", "--then", "shutdown"], ["--expect-end", "shutdown"]), False),
+    "self-client-abort": ("self", 2, self_scenario(
+        ["--builtin", "mixed", "--then", "abort"], ["--expect-end", "abort"]), False),
+    "self-server-shutdown": ("self", 2, self_scenario(
+        ["--builtin", "single", "--hold", "10"],
+        ["--then", "shutdown", "--after", "1", "--expect-end", "shutdown"]), False),
+    "self-server-abort": ("self", 2, self_scenario(
+        ["--builtin", "single", "--expect-peer", "abort"],
+        ["--then", "abort", "--after", "1"]), False),
+    "self-seqpacket": ("self", 2, self_scenario(
+        ["--builtin", "mixed", "--then", "shutdown", "--seqpacket"],
+        ["--seqpacket", "--expect-end", "shutdown"]), False),
+    "A-mixed": ("A", 1, scenario_a_mixed, True),
+    "A-peer-shutdown": ("A", 1, scenario_a_peer_shutdown, True),
+    "A-peer-abort": ("A", 1, scenario_a_peer_abort, True),
+    "B-mixed": ("B", 1, scenario_b_mixed, True),
+    "B-client-abort": ("B", 1, scenario_b_client_abort, True),
+    "B-server-shutdown": ("B", 1, scenario_b_server_shutdown, True),
+}
+SELF = [n for n in SCENARIOS if n.startswith("self-")]
+SCTPP = [n for n in SCENARIOS if not n.startswith("self-")]
+
+
+def load_extra(path):
+    with open(path) as f:
+        specs = json.load(f)
+    for spec in specs:
+        SCENARIOS[spec["name"]] = (spec.get("direction", "A"), 2, extra_scenario(spec), True)
+        SCTPP.append(spec["name"])
+
+
+def run_scenario(args, name):
+    direction, nports, fn, _ = SCENARIOS[name]
+    workdir = tempfile.mkdtemp(prefix="sctpp-interop-%s-" % name)
+    ctx = Ctx(args, name, workdir)
+    ctx.udp = free_udp_ports(nports)
+    ctx.pool = free_udp_ports(6)
+    ok, reason = False, ""
+    cap = None
+    try:
+        if not args.no_capture:
+            cap = Capture(workdir, ctx.udp + ctx.pool, name)
+            cap.start()
+        fn(ctx)
+        ok, reason = True, "; ".join(n for n in ctx.notes if n)
+    except Failure as e:
+        reason = str(e)
+    except Exception as e:  # noqa: BLE001 - report anything as a scenario failure
+        reason = "%s: %s" % (type(e).__name__, e)
+    finally:
+        ctx.cleanup()
+        if cap:
+            cap.stop()
+    if cap:
+        try:
+            c_ok, c_reason, stats = check_pcap(cap.path, ctx.sctp_ports())
+            if args.verbose:
+                log("  %s capture: %s" % (name, chunk_summary(stats)))
+            if not c_ok:
+                ok = False
+                reason = ("capture: " + c_reason + ("; " + reason if reason else ""))
+            else:
+                reason = (reason + "; " if reason else "") + "capture " + c_reason
+        except Exception as e:  # noqa: BLE001
+            ok = False
+            reason = "capture check failed: %s; %s" % (e, reason)
+    if ok and not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        reason += " [logs: %s]" % workdir
+    print("%-22s %-4s %s %s" % (name, direction, "PASS" if ok else "FAIL", reason), flush=True)
+    return ok
+
+
+# --------------------------------------------------------------------------- checker self-test
+
+
+def read_pcap(path):
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    magic = struct.unpack("<I", data[:4])[0]
+    if magic not in (0xA1B2C3D4, 0xA1B23C4D):
+        raise RuntimeError("not a little-endian classic pcap file")
+    linktype = struct.unpack("<I", data[20:24])[0]
+    packets = []  # (offset of packet bytes, length)
+    off = 24
+    while off + 16 <= len(data):
+        incl = struct.unpack("<I", data[off + 8:off + 12])[0]
+        packets.append((off + 16, incl))
+        off += 16 + incl
+    return data, linktype, packets
+
+
+def sctp_offset(data, linktype, pkt_off, ports):
+    """Offset of the SCTP common header in an Ethernet/IPv4/UDP packet on lo to/from ports."""
+    l2 = {1: 14, 0: 4, 113: 16}.get(linktype)
+    if l2 is None:
+        raise RuntimeError("unsupported link type %d" % linktype)
+    ip = pkt_off + l2
+    if data[ip] >> 4 != 4 or data[ip + 9] != 17:
+        return None
+    udp = ip + (data[ip] & 0x0F) * 4
+    sport, dport = struct.unpack(">HH", data[udp:udp + 4])
+    if sport not in ports and dport not in ports:
+        return None
+    return udp + 8
+
+
+def checker_selftest(args):
+    """A clean usrsctp capture must pass; one flipped byte, one broken chunk length and an
+    empty capture must each fail."""
+    args.keep = True
+    workdir = tempfile.mkdtemp(prefix="sctpp-interop-checker-")
+    results = []
+    try:
+        ctx = Ctx(args, "checker", workdir)
+        ctx.udp = free_udp_ports(2)
+        cap = Capture(workdir, ctx.udp, "clean")
+        try:
+            cap.start()
+            self_scenario(["--builtin", "small", "--then", "shutdown"], [])(ctx)
+        finally:
+            ctx.cleanup()
+            cap.stop()
+        ports = ctx.udp
+        ok, reason, stats = check_pcap(cap.path, ports)
+        results.append(("clean capture passes", ok, reason))
+
+        data, linktype, packets = read_pcap(cap.path)
+        sctp_pkts = [(o, n) for o, n in packets
+                     if sctp_offset(data, linktype, o, ports) is not None]
+        # 1. one flipped byte in the last DATA-bearing packet's payload: bad CRC32c
+        o, n = max(sctp_pkts, key=lambda p: p[1])
+        flipped = bytearray(data)
+        flipped[o + n - 5] ^= 0x20
+        p1 = os.path.join(workdir, "flipped.pcap")
+        with open(p1, "wb") as f:
+            f.write(flipped)
+        ok, reason, _ = check_pcap(p1, ports)
+        results.append(("flipped byte fails with bad CRC32c", not ok and "bad CRC32c" in reason,
+                        reason))
+        # 2. first chunk's length set beyond the packet: malformed (CRC fixed up to isolate it)
+        o, n = sctp_pkts[0]
+        s = sctp_offset(data, linktype, o, ports)
+        broken = bytearray(data)
+        broken[s + 12 + 2:s + 12 + 4] = struct.pack(">H", 0xFFF0)
+        fix_crc(broken, s, o + n)
+        p2 = os.path.join(workdir, "badlength.pcap")
+        with open(p2, "wb") as f:
+            f.write(broken)
+        ok, reason, _ = check_pcap(p2, ports)
+        results.append(("bad chunk length fails as malformed/expert error",
+                        not ok and "malformed" in reason, reason))
+        # 3. no SCTP packet at all
+        p3 = os.path.join(workdir, "empty.pcap")
+        with open(p3, "wb") as f:
+            f.write(data[:24])
+        ok, reason, _ = check_pcap(p3, ports)
+        results.append(("empty capture fails", not ok and "no SCTP" in reason, reason))
+    except Failure as e:
+        results.append(("kit runs", False, str(e)))
+    all_ok = all(r[1] for r in results)
+    for what, ok, reason in results:
+        print("%-50s %s %s" % (what, "PASS" if ok else "FAIL", reason), flush=True)
+    if all_ok:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print("logs: " + workdir)
+    return all_ok
+
+
+def crc32c(buf):
+    crc = 0xFFFFFFFF
+    for b in buf:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
+    return crc ^ 0xFFFFFFFF
+
+
+def fix_crc(data, sctp_start, end):
+    data[sctp_start + 8:sctp_start + 12] = b"\0\0\0\0"
+    c = crc32c(bytes(data[sctp_start:end]))
+    data[sctp_start + 8:sctp_start + 12] = struct.pack("<I", c)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main():
+    ap = argparse.ArgumentParser(description="sctpp <-> usrsctp interoperability driver")
+    ap.add_argument("--sctpp", help="path to the sctpp tool")
+    ap.add_argument("--peer", help="path to usrsctp_peer")
+    ap.add_argument("--scenario", action="append", default=[], help="scenario to run (repeat)")
+    ap.add_argument("--all", action="store_true", help="every sctpp scenario (A-*, B-*, extra)")
+    ap.add_argument("--self-test", action="store_true", help="usrsctp against usrsctp")
+    ap.add_argument("--checker-selftest", action="store_true",
+                    help="prove the capture checker fails on corrupted captures")
+    ap.add_argument("--check-pcap", metavar="FILE", help="only check a capture file")
+    ap.add_argument("--sctp-ports", help="UDP ports to decode as SCTP, for --check-pcap")
+    ap.add_argument("--extra", default=os.environ.get("SCTPP_INTEROP_EXTRA"),
+                    help="JSON list of extra scenarios")
+    ap.add_argument("--list", action="store_true", help="list scenarios")
+    ap.add_argument("--no-capture", action="store_true", help="skip the tshark capture check")
+    ap.add_argument("--keep", action="store_true", help="keep logs and captures of passing runs")
+    ap.add_argument("--scenario-timeout", type=float, default=SCENARIO_TIMEOUT)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args()
+
+    if args.extra:
+        load_extra(args.extra)
+    if args.list:
+        for n, (d, _, _, _) in SCENARIOS.items():
+            print("%-22s %s" % (n, d))
+        return 0
+    if args.check_pcap:
+        if not args.sctp_ports:
+            ap.error("--check-pcap needs --sctp-ports")
+        ok, reason, stats = check_pcap(args.check_pcap,
+                                       [int(p) for p in args.sctp_ports.split(",")])
+        print("%s %s (%s)" % ("PASS" if ok else "FAIL", reason, chunk_summary(stats)))
+        return 0 if ok else 1
+    if not args.peer:
+        ap.error("--peer is required")
+    args.peer = os.path.abspath(args.peer)
+    if args.sctpp:
+        args.sctpp = os.path.abspath(args.sctpp)
+    if args.checker_selftest:
+        return 0 if checker_selftest(args) else 1
+
+    names = list(args.scenario)
+    if args.self_test:
+        names += SELF
+    if args.all:
+        names += SCTPP
+    if not names:
+        ap.error("nothing to run: --scenario NAME, --all, --self-test or --checker-selftest")
+    for n in names:
+        if n not in SCENARIOS:
+            ap.error("unknown scenario %s (--list shows them)" % n)
+        if SCENARIOS[n][3] and not args.sctpp:
+            ap.error("scenario %s needs --sctpp" % n)
+    results = [run_scenario(args, n) for n in names]
+    passed = sum(results)
+    print("interop: %d/%d scenarios passed" % (passed, len(results)), flush=True)
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
