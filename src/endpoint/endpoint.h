@@ -81,8 +81,7 @@ class Endpoint {
 
   // Response to a packet that arrived for an SCTP port no endpoint owns
   // (RFC 9260 §8.4): ABORT or SHUTDOWN COMPLETE with the T bit, or nothing.
-  static std::optional<std::vector<uint8_t>> out_of_the_blue_reply(
-      std::span<const uint8_t> packet);
+  static std::optional<std::vector<uint8_t>> out_of_the_blue_reply(std::span<const uint8_t> packet);
 
  private:
   std::unique_ptr<EndpointImpl> impl_;

@@ -41,11 +41,11 @@ struct AssocConfig {
 };
 
 struct EndpointConfig {
-  uint16_t port = 0;                     // local SCTP port
+  uint16_t port = 0;                       // local SCTP port
   std::vector<IpAddress> local_addresses;  // advertised in INIT / INIT ACK
-  bool accept_incoming = false;          // listening: answer INITs
+  bool accept_incoming = false;            // listening: answer INITs
   size_t max_associations = 10000;
-  InitOptions init;                      // used for incoming associations
+  InitOptions init;  // used for incoming associations
   AssocConfig assoc;
   // Cookie secrets rotate this often; a cookie stays verifiable for one rotation.
   Duration secret_rotation = seconds(60);
@@ -53,8 +53,8 @@ struct EndpointConfig {
 
 // A packet to send: written into the caller's buffer by poll_transmit.
 struct Transmit {
-  SocketAddress to;   // peer IP + UDP encapsulation port (0 on raw IP)
-  IpAddress from;     // local source address to use (any = let the OS choose)
+  SocketAddress to;  // peer IP + UDP encapsulation port (0 on raw IP)
+  IpAddress from;    // local source address to use (any = let the OS choose)
 };
 
 enum class EventKind {
@@ -106,8 +106,8 @@ struct AssocInfo {
   size_t cwnd = 0;
   size_t peer_rwnd = 0;
   size_t outstanding_bytes = 0;
-  size_t queued_bytes = 0;       // accepted by send() but not yet acknowledged
-  size_t pending_receive = 0;    // complete messages waiting for receive()
+  size_t queued_bytes = 0;     // accepted by send() but not yet acknowledged
+  size_t pending_receive = 0;  // complete messages waiting for receive()
   uint64_t retransmissions = 0;
   uint64_t packets_sent = 0;
   uint64_t packets_received = 0;

@@ -1,0 +1,1107 @@
+// The association state machine (RFC 9260 §4) and the glue between its parts.
+#include "assoc/association.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "wire/byte_io.h"
+#include "wire/error_causes.h"
+#include "wire/parameters.h"
+
+namespace sctpp {
+namespace {
+
+using wire::pad4;
+
+constexpr size_t kHeartbeatInfoSize = 20;  // path index, nonce, send time
+constexpr uint32_t kTrackerWindow = 1u << 20;
+
+template <class T>
+T random_value(const std::function<void(std::span<uint8_t>)>& random) {
+  T v{};
+  random(std::span(reinterpret_cast<uint8_t*>(&v), sizeof v));
+  return v;
+}
+
+// Verification tags are never 0 (§5.3.1).
+VerificationTag random_tag(const std::function<void(std::span<uint8_t>)>& random) {
+  uint32_t v = 0;
+  while (v == 0) v = random_value<uint32_t>(random);
+  return VerificationTag(v);
+}
+
+std::string causes_text(std::span<const uint8_t> causes) {
+  return wire::describe_causes(causes);
+}
+
+}  // namespace
+
+const char* assoc_state_name(AssocState s) {
+  switch (s) {
+    case AssocState::Closed:
+      return "CLOSED";
+    case AssocState::CookieWait:
+      return "COOKIE-WAIT";
+    case AssocState::CookieEchoed:
+      return "COOKIE-ECHOED";
+    case AssocState::Established:
+      return "ESTABLISHED";
+    case AssocState::ShutdownPending:
+      return "SHUTDOWN-PENDING";
+    case AssocState::ShutdownSent:
+      return "SHUTDOWN-SENT";
+    case AssocState::ShutdownReceived:
+      return "SHUTDOWN-RECEIVED";
+    case AssocState::ShutdownAckSent:
+      return "SHUTDOWN-ACK-SENT";
+  }
+  return "?";
+}
+
+Association::Association(AssocId id, AssocContext ctx)
+    : id_(id), ctx_(std::move(ctx)), cfg_(ctx_.config->assoc) {}
+
+size_t Association::max_packet_size() const {
+  return cfg_.path_mtu > cfg_.transport_overhead ? cfg_.path_mtu - cfg_.transport_overhead : 512;
+}
+
+size_t Association::max_data_payload() const {
+  return max_packet_size() - wire::kCommonHeaderSize - wire::DataChunk::kHeaderSize;
+}
+
+uint32_t Association::advertised_rwnd() const {
+  size_t held = reassembly_ ? reassembly_->buffered_bytes() : 0;
+  return held >= cfg_.receive_buffer ? 0 : static_cast<uint32_t>(cfg_.receive_buffer - held);
+}
+
+void Association::emit(EventKind kind, Status status) {
+  ctx_.events->push_back(Event{id_, kind, std::move(status)});
+}
+
+void Association::queue_control(Control c) {
+  control_.push_back(std::move(c));
+}
+
+// ---------------------------------------------------------------------------
+// Handshake
+
+std::unique_ptr<Association> Association::connect(AssocId id, AssocContext ctx, Instant now,
+                                                  std::span<const SocketAddress> remote,
+                                                  uint16_t remote_port, const InitOptions& init) {
+  std::unique_ptr<Association> a(new Association(id, std::move(ctx)));
+  a->init_ = init;
+  a->peer_port_ = remote_port;
+  a->local_tag_ = random_tag(a->ctx_.random);
+  a->local_initial_tsn_ = Tsn(random_value<uint32_t>(a->ctx_.random));
+  for (const auto& r : remote) {
+    a->paths_.emplace_back(r, a->cfg_, a->max_packet_size(), a->cfg_.receive_buffer);
+  }
+  a->state_ = AssocState::CookieWait;
+  a->send_init(now);
+  return a;
+}
+
+void Association::send_init(Instant now) {
+  std::vector<uint8_t> params;
+  wire::ParamWriter pw(params);
+  // Advertise our addresses only when there is a choice to make: with one address
+  // the peer uses the packet's source (§5.1.2), which is also right behind NAT.
+  const auto& local = ctx_.config->local_addresses;
+  if (local.size() > 1) {
+    for (const auto& ip : local)
+      if (!ip.is_any()) pw.add_address(ip);
+  }
+  const uint16_t types[] = {static_cast<uint16_t>(wire::ParamType::Ipv4Address),
+                            static_cast<uint16_t>(wire::ParamType::Ipv6Address)};
+  pw.add_supported_address_types(types);
+  if (cookie_preservative_ms_) pw.add_cookie_preservative(*cookie_preservative_ms_);
+  wire::InitChunk init;
+  init.initiate_tag = local_tag_;
+  init.a_rwnd = advertised_rwnd();
+  init.outbound_streams = init_.num_ostreams;
+  init.inbound_streams = init_.max_instreams;
+  init.initial_tsn = local_initial_tsn_;
+  init.params = params;
+  // INIT goes alone, with verification tag 0 (§8.5.1 A).
+  queue_control(Control{wire::chunk_bytes(init), primary_, VerificationTag(0), true});
+  Path& p = paths_[primary_];
+  Duration rto = std::min<Duration>(p.rto.rto(), init_.max_init_timeout);
+  t1_.start(now, rto);
+}
+
+void Association::handle_init_ack(Instant now, const wire::ChunkView& c,
+                                  const SocketAddress& from) {
+  if (state_ != AssocState::CookieWait) return;  // §5.2.3: discard otherwise
+  auto ack = wire::InitAckChunk::parse(c);
+  if (!ack) return;
+  std::vector<uint8_t> causes;
+  wire::CauseWriter cw(causes);
+  // §3.3.3: a zero Initiate Tag, or zero streams, make the INIT ACK unusable.
+  if (ack->initiate_tag.value() == 0 || ack->outbound_streams == 0 || ack->inbound_streams == 0) {
+    cw.invalid_mandatory_param();
+    queue_abort(causes);
+    terminate(EventKind::ConnectFailed,
+              Status(Errc::Refused, "peer sent an invalid INIT ACK (zero tag or streams)"));
+    return;
+  }
+  auto params = wire::ParamList::parse(ack->params);
+  std::span<const uint8_t> cookie;
+  std::vector<IpAddress> addresses;
+  std::vector<uint8_t> unrecognized;
+  bool stop = false;
+  if (params) {
+    for (const auto& p : *params) {
+      if (stop) break;
+      switch (static_cast<wire::ParamType>(p.type)) {
+        case wire::ParamType::StateCookie:
+          cookie = p.value;
+          break;
+        case wire::ParamType::Ipv4Address:
+          if (auto ip = wire::parse_ipv4_param(p)) addresses.push_back(*ip);
+          break;
+        case wire::ParamType::Ipv6Address:
+          if (auto ip = wire::parse_ipv6_param(p)) addresses.push_back(*ip);
+          break;
+        case wire::ParamType::HostNameAddress:
+          // §3.3.2.1: Host Name addresses are not supported: abort.
+          cw.unresolvable_address(p.whole);
+          queue_abort(causes);
+          terminate(EventKind::ConnectFailed,
+                    Status(Errc::Refused, "peer uses a Host Name address (unsupported)"));
+          return;
+        case wire::ParamType::UnrecognizedParameter:
+        case wire::ParamType::SupportedExtensions:
+        case wire::ParamType::EcnCapable:
+        case wire::ParamType::ForwardTsnSupported:
+        case wire::ParamType::ZeroChecksumAcceptable:
+        case wire::ParamType::SupportedAddressTypes:
+        case wire::ParamType::CookiePreservative:
+        case wire::ParamType::Random:
+        case wire::ParamType::ChunkList:
+        case wire::ParamType::RequestedHmacAlgorithm:
+        case wire::ParamType::Padding:
+        case wire::ParamType::AdaptationLayerIndication:
+          break;  // known, nothing we act on
+        default: {
+          // §3.2.1: the upper two bits say whether to go on and whether to report.
+          auto action = wire::unknown_param_action(p.type);
+          if (action == wire::UnknownParamAction::StopAndReport ||
+              action == wire::UnknownParamAction::SkipAndReport)
+            unrecognized.insert(unrecognized.end(), p.whole.begin(), p.whole.end());
+          if (action == wire::UnknownParamAction::Stop ||
+              action == wire::UnknownParamAction::StopAndReport)
+            stop = true;
+        }
+      }
+    }
+  }
+  if (cookie.empty()) {
+    const uint16_t missing[] = {static_cast<uint16_t>(wire::ParamType::StateCookie)};
+    cw.missing_mandatory_params(missing);
+    queue_abort(causes);
+    terminate(EventKind::ConnectFailed,
+              Status(Errc::Refused, "peer's INIT ACK has no State Cookie"));
+    return;
+  }
+  peer_tag_ = ack->initiate_tag;
+  uint16_t outbound = std::min(init_.num_ostreams, ack->inbound_streams);
+  uint16_t inbound = std::min(init_.max_instreams, ack->outbound_streams);
+  setup_after_handshake(outbound, inbound, local_initial_tsn_, ack->initial_tsn, ack->a_rwnd);
+  // The INIT ACK's source is where the peer is reachable (its UDP port included).
+  paths_[primary_].address = from;
+  add_peer_addresses(addresses, from.port);
+  cookie_.assign(cookie.begin(), cookie.end());
+
+  state_ = AssocState::CookieEchoed;
+  wire::CookieEchoChunk echo;
+  echo.cookie = cookie_;
+  queue_chunk(echo, primary_);
+  if (!unrecognized.empty()) {
+    std::vector<uint8_t> err;
+    wire::CauseWriter(err).unrecognized_params(unrecognized);
+    queue_error(err);
+  }
+  init_attempts_ = 0;
+  t1_.start(now, std::min<Duration>(paths_[primary_].rto.rto(), init_.max_init_timeout));
+}
+
+void Association::setup_after_handshake(uint16_t outbound, uint16_t inbound, Tsn local_tsn,
+                                        Tsn peer_tsn, uint32_t peer_rwnd) {
+  outbound_streams_ = outbound;
+  inbound_streams_ = inbound;
+  local_initial_tsn_ = local_tsn;
+  send_queue_ = std::make_unique<SendQueue>(outbound);
+  rtx_ = std::make_unique<RetransmissionQueue>(local_tsn);
+  tracker_ = std::make_unique<DataTracker>(peer_tsn, cfg_.delayed_ack);
+  reassembly_ =
+      std::make_unique<ReassemblyQueue>(inbound, cfg_.max_message_size, cfg_.receive_buffer);
+  peer_rwnd_ = peer_rwnd;
+  last_advertised_rwnd_ = advertised_rwnd();
+  // §7.2.1: initial ssthresh MAY be arbitrarily high; use the peer's window.
+  for (auto& p : paths_)
+    p.cc = CongestionControl(max_packet_size(), std::max<size_t>(peer_rwnd, 4 * max_packet_size()));
+}
+
+void Association::add_peer_addresses(std::span<const IpAddress> ips, uint16_t udp_port) {
+  for (const auto& ip : ips) {
+    bool known = std::any_of(paths_.begin(), paths_.end(),
+                             [&](const Path& p) { return p.address.ip == ip; });
+    if (known || ip.is_any()) continue;
+    // A loopback address is only reachable when we talk over loopback already.
+    if (ip.is_loopback() != paths_[primary_].address.ip.is_loopback()) continue;
+    if (ip.family() != paths_[primary_].address.ip.family()) continue;
+    if (paths_.size() >= StateCookie::kMaxAddresses) break;
+    paths_.emplace_back(SocketAddress{ip, udp_port}, cfg_, max_packet_size(),
+                        std::max<size_t>(peer_rwnd_, 4 * max_packet_size()));
+  }
+}
+
+std::unique_ptr<Association> Association::from_cookie(AssocId id, AssocContext ctx, Instant now,
+                                                      const StateCookie& cookie) {
+  std::unique_ptr<Association> a(new Association(id, std::move(ctx)));
+  a->init_ = a->ctx_.config->init;
+  a->local_tag_ = cookie.local_tag;
+  a->peer_tag_ = cookie.peer_tag;
+  a->peer_port_ = cookie.peer_port;
+  a->paths_.emplace_back(cookie.peer_source, a->cfg_, a->max_packet_size(), a->cfg_.receive_buffer);
+  a->paths_[0].confirmed = true;
+  a->setup_after_handshake(cookie.outbound_streams, cookie.inbound_streams,
+                           cookie.local_initial_tsn, cookie.peer_initial_tsn, cookie.peer_a_rwnd);
+  a->add_peer_addresses(cookie.peer_addresses, cookie.peer_source.port);
+  a->queue_chunk(wire::CookieAckChunk{}, 0);
+  a->establish(now, EventKind::Accepted);
+  return a;
+}
+
+void Association::establish(Instant now, EventKind kind) {
+  state_ = AssocState::Established;
+  t1_.stop();
+  paths_[primary_].confirmed = true;
+  for (size_t i = 0; i < paths_.size(); ++i) {
+    // Unconfirmed addresses are probed soon (§8.3); the primary at the interval.
+    Duration first =
+        paths_[i].confirmed ? paths_[i].rto.rto() + cfg_.heartbeat_interval : paths_[i].rto.rto();
+    paths_[i].heartbeat.start(now, first);
+  }
+  emit(kind);
+}
+
+void Association::handle_cookie_ack(Instant now) {
+  if (state_ != AssocState::CookieEchoed) return;
+  cookie_.clear();
+  establish(now, EventKind::Connected);
+}
+
+void Association::handle_stale_cookie(Instant now, uint32_t staleness_us) {
+  if (state_ != AssocState::CookieEchoed) return;
+  // §5.2.6: start over with a Cookie Preservative asking for that much more life.
+  if (++init_attempts_ > init_.max_attempts) {
+    terminate(EventKind::ConnectFailed,
+              Status(Errc::NoAnswer, "peer kept rejecting the cookie as stale"));
+    return;
+  }
+  uint32_t extra_ms = std::max<uint32_t>(1, staleness_us / 1000 * 2);
+  cookie_preservative_ms_ = extra_ms;
+  state_ = AssocState::CookieWait;
+  peer_tag_ = VerificationTag(0);
+  cookie_.clear();
+  send_init(now);
+}
+
+bool Association::prepare_init_ack(Instant now, InitReply& reply) {
+  switch (state_) {
+    case AssocState::CookieWait:
+    case AssocState::CookieEchoed:
+      // §5.2.1: answer with the parameters of our own INIT, tag unchanged.
+      reply.local_tag = local_tag_;
+      reply.local_initial_tsn = local_initial_tsn_;
+      reply.local_tie_tag = local_tag_;
+      reply.peer_tie_tag = peer_tag_;
+      return true;
+    case AssocState::ShutdownAckSent:
+      // §9.2: the peer lost our SHUTDOWN COMPLETE exchange; repeat SHUTDOWN ACK.
+      queue_chunk(wire::ShutdownAckChunk{});
+      t2_.start(now, paths_[primary_].rto.rto());
+      return false;
+    case AssocState::Closed:
+      return false;
+    default: {
+      // §5.2.2: a new tag that differs from both current tags; the tie-tags let
+      // the COOKIE ECHO be recognized as a restart.
+      VerificationTag t = random_tag(ctx_.random);
+      while (t == local_tag_ || t == peer_tag_) t = random_tag(ctx_.random);
+      reply.local_tag = t;
+      reply.local_initial_tsn = Tsn(random_value<uint32_t>(ctx_.random));
+      reply.local_tie_tag = local_tag_;
+      reply.peer_tie_tag = peer_tag_;
+      return true;
+    }
+  }
+}
+
+void Association::handle_cookie_echo(Instant now, const wire::PacketView& packet,
+                                     const StateCookie& c, const SocketAddress& from) {
+  if (state_ == AssocState::Closed) return;
+  bool local_match = c.local_tag == local_tag_;
+  bool peer_match = c.peer_tag == peer_tag_;
+  bool tie_match = c.local_tie_tag == local_tag_ && c.peer_tie_tag == peer_tag_;
+  if (!local_match && !peer_match && tie_match && state_ != AssocState::CookieWait &&
+      state_ != AssocState::CookieEchoed) {
+    // §5.2.4 action A: the peer restarted.
+    if (state_ == AssocState::ShutdownAckSent) {
+      std::vector<uint8_t> causes;
+      wire::CauseWriter(causes).cookie_while_shutting_down();
+      queue_chunk(wire::ShutdownAckChunk{});
+      queue_error(causes);
+      return;
+    }
+    local_tag_ = c.local_tag;
+    peer_tag_ = c.peer_tag;
+    peer_port_ = c.peer_port;
+    t2_.stop();
+    t3_.stop();
+    control_.clear();
+    paths_.clear();
+    primary_ = 0;
+    paths_.emplace_back(from, cfg_, max_packet_size(), cfg_.receive_buffer);
+    assoc_error_count_ = 0;
+    setup_after_handshake(c.outbound_streams, c.inbound_streams, c.local_initial_tsn,
+                          c.peer_initial_tsn, c.peer_a_rwnd);
+    add_peer_addresses(c.peer_addresses, from.port);
+    queue_chunk(wire::CookieAckChunk{}, 0);
+    establish(now, EventKind::Restarted);
+  } else if (local_match && !peer_match) {
+    // §5.2.4 action B: setup collision; take the peer's tag from the cookie.
+    peer_tag_ = c.peer_tag;
+    if (state_ == AssocState::CookieWait || state_ == AssocState::CookieEchoed) {
+      setup_after_handshake(c.outbound_streams, c.inbound_streams, c.local_initial_tsn,
+                            c.peer_initial_tsn, c.peer_a_rwnd);
+      queue_chunk(wire::CookieAckChunk{}, path_for(from));
+      establish(now, EventKind::Connected);
+    } else {
+      queue_chunk(wire::CookieAckChunk{}, path_for(from));
+    }
+  } else if (local_match && peer_match) {
+    // §5.2.4 action D: both tags match; a duplicate or a crossing COOKIE ECHO.
+    if (state_ == AssocState::CookieWait || state_ == AssocState::CookieEchoed) {
+      setup_after_handshake(c.outbound_streams, c.inbound_streams, c.local_initial_tsn,
+                            c.peer_initial_tsn, c.peer_a_rwnd);
+      queue_chunk(wire::CookieAckChunk{}, path_for(from));
+      establish(now, EventKind::Connected);
+    } else {
+      queue_chunk(wire::CookieAckChunk{}, path_for(from));
+    }
+  } else {
+    return;  // §5.2.4 action C (or no match at all): silently discard
+  }
+  handle_packet(now, packet, from);
+}
+
+// ---------------------------------------------------------------------------
+// Packet dispatch
+
+size_t Association::path_for(const SocketAddress& from) {
+  for (size_t i = 0; i < paths_.size(); ++i) {
+    if (paths_[i].address.ip == from.ip) {
+      // RFC 6951 §5.4: the peer's encapsulation port is learned from what arrives.
+      paths_[i].address.port = from.port;
+      return i;
+    }
+  }
+  return primary_;
+}
+
+void Association::handle_packet(Instant now, const wire::PacketView& packet,
+                                const SocketAddress& from) {
+  if (state_ == AssocState::Closed || packet.chunk_count() == 0) return;
+  const VerificationTag vtag = packet.header().vtag;
+  const auto first = *packet.begin();
+  const auto first_type = static_cast<wire::ChunkType>(first.type);
+  // §8.5.1: the exceptions to "vtag must be our tag".
+  if (first_type == wire::ChunkType::Abort || first_type == wire::ChunkType::ShutdownComplete) {
+    bool t = first.flags & 1;
+    if (vtag != (t ? peer_tag_ : local_tag_)) return;
+  } else if (first_type == wire::ChunkType::InitAck) {
+    if (vtag != local_tag_) return;
+  } else if (vtag != local_tag_) {
+    return;  // §8.5: silently discard
+  }
+  if (first_type == wire::ChunkType::ShutdownAck &&
+      (state_ == AssocState::CookieWait || state_ == AssocState::CookieEchoed)) {
+    // §8.5.1 E: treated as out of the blue: SHUTDOWN COMPLETE with the T bit.
+    wire::ShutdownCompleteChunk sc;
+    sc.t_bit = true;
+    queue_control(Control{wire::chunk_bytes(sc), path_for(from), vtag, true});
+    return;
+  }
+
+  ++packets_received_;
+  const size_t path = path_for(from);
+  bool had_data = false;
+  bool immediate = false;
+  size_t ready_before = reassembly_ ? reassembly_->ready_count() : 0;
+  std::vector<uint8_t> unrecognized;
+
+  for (const auto& c : packet) {
+    if (state_ == AssocState::Closed) break;
+    switch (static_cast<wire::ChunkType>(c.type)) {
+      case wire::ChunkType::Data:
+        if (handle_data(now, c)) {
+          had_data = true;
+          last_data_path_ = path;
+          immediate = immediate || (c.flags & 0x08);
+        }
+        break;
+      case wire::ChunkType::Init:
+        break;  // handled by the endpoint; an INIT bundled with others is dropped there
+      case wire::ChunkType::InitAck:
+        handle_init_ack(now, c, from);
+        break;
+      case wire::ChunkType::Sack:
+        if (auto s = wire::SackChunk::parse(c)) handle_sack(now, *s);
+        break;
+      case wire::ChunkType::Heartbeat:
+        handle_heartbeat(c, path);
+        break;
+      case wire::ChunkType::HeartbeatAck:
+        handle_heartbeat_ack(now, c);
+        break;
+      case wire::ChunkType::Abort: {
+        bool t = c.flags & 1;
+        if (vtag == (t ? peer_tag_ : local_tag_)) handle_abort(c);
+        break;
+      }
+      case wire::ChunkType::Shutdown:
+        if (auto s = wire::ShutdownChunk::parse(c)) handle_shutdown(now, *s);
+        break;
+      case wire::ChunkType::ShutdownAck:
+        handle_shutdown_ack(now);
+        break;
+      case wire::ChunkType::Error:
+        handle_error(now, c);
+        break;
+      case wire::ChunkType::CookieEcho:
+        break;  // the endpoint authenticated it and called handle_cookie_echo
+      case wire::ChunkType::CookieAck:
+        handle_cookie_ack(now);
+        break;
+      case wire::ChunkType::ShutdownComplete:
+        handle_shutdown_complete();
+        break;
+      case wire::ChunkType::Pad:
+        break;  // RFC 4820: ignored
+      default: {
+        auto action = wire::unknown_chunk_action(c.type);
+        if (action == wire::UnknownAction::StopAndReport ||
+            action == wire::UnknownAction::SkipAndReport) {
+          wire::CauseWriter(unrecognized).unrecognized_chunk(c.whole);
+        }
+        if (action == wire::UnknownAction::Stop || action == wire::UnknownAction::StopAndReport)
+          goto done;
+      }
+    }
+  }
+done:
+  if (!unrecognized.empty() && state_ != AssocState::Closed && state_ != AssocState::CookieWait) {
+    // Bounded: one ERROR per packet, at most one packet's worth of chunks.
+    if (unrecognized.size() > max_packet_size() / 2) unrecognized.resize(max_packet_size() / 2);
+    queue_error(unrecognized);
+  }
+  if (had_data && tracker_) {
+    tracker_->on_packet_end(now, immediate);
+    if (state_ == AssocState::ShutdownSent) {
+      // §9.2: answer every DATA packet in SHUTDOWN-SENT with a SHUTDOWN.
+      shutdown_chunk_due_ = true;
+      t2_.start(now, paths_[primary_].rto.rto());
+    }
+  }
+  if (reassembly_ && reassembly_->ready_count() > ready_before) emit(EventKind::Readable);
+}
+
+bool Association::handle_data(Instant now, const wire::ChunkView& c) {
+  (void)now;
+  if (state_ != AssocState::Established && state_ != AssocState::ShutdownPending &&
+      state_ != AssocState::ShutdownSent)
+    return false;
+  auto d = wire::DataChunk::parse(c);
+  if (!d) return false;
+  std::vector<uint8_t> causes;
+  wire::CauseWriter cw(causes);
+  if (d->payload.empty()) {
+    // §6.2: DATA without user data is answered with ABORT (No User Data).
+    cw.no_user_data(d->tsn);
+    queue_abort(causes);
+    terminate(EventKind::Aborted,
+              Status(Errc::Aborted, "peer sent a DATA chunk with no user data"));
+    return false;
+  }
+  if (tracker_->is_received(d->tsn)) {
+    tracker_->observe(d->tsn, kTrackerWindow);  // reported as duplicate
+    return true;
+  }
+  if (distance(d->tsn, tracker_->cumulative_tsn()) > static_cast<int32_t>(kTrackerWindow))
+    return false;  // far beyond anything we could have been sent: drop
+  if (d->stream.value() >= inbound_streams_) {
+    // §6.5: report the bad stream, acknowledge the TSN, discard the data.
+    cw.invalid_stream(d->stream);
+    queue_error(causes);
+    tracker_->observe(d->tsn, kTrackerWindow);
+    return true;
+  }
+  switch (reassembly_->add(*d, id_.value())) {
+    case ReassemblyQueue::AddResult::Ok:
+      tracker_->observe(d->tsn, kTrackerWindow);
+      return true;
+    case ReassemblyQueue::AddResult::NoSpace:
+      return false;  // not acknowledged; the peer retransmits once we have room
+    case ReassemblyQueue::AddResult::BadStream:
+      return false;
+    case ReassemblyQueue::AddResult::TooLarge:
+      cw.out_of_resource();
+      queue_abort(causes);
+      terminate(EventKind::Aborted, Status(Errc::MessageTooLarge,
+                                           "peer sent a message larger than the receive limit (" +
+                                               std::to_string(cfg_.max_message_size) + " bytes)"));
+      return false;
+  }
+  return false;
+}
+
+void Association::handle_sack(Instant now, const wire::SackChunk& sack) {
+  if (!rtx_ || (state_ != AssocState::Established && state_ != AssocState::ShutdownPending &&
+                state_ != AssocState::ShutdownSent && state_ != AssocState::ShutdownReceived))
+    return;
+  auto out = rtx_->handle_sack(sack, now);
+  if (!out.accepted) return;
+  Path& p = paths_[primary_];
+  // §6.2.1 D: the peer's window minus what is still in flight.
+  size_t flight = rtx_->outstanding_bytes();
+  peer_rwnd_ = sack.a_rwnd > flight ? sack.a_rwnd - flight : 0;
+  if (out.rtt) p.rto.observe(*out.rtt);
+  if (out.bytes_acked > 0) {
+    // §8.1, §8.2: acknowledged data proves the peer and the path are alive.
+    assoc_error_count_ = 0;
+    p.error_count = 0;
+  }
+  p.cc.on_ack(out.bytes_acked, out.cum_advanced, out.flight_before, out.reached_recovery_exit);
+  if (out.fast_retransmit) {
+    // §7.2.4 steps 2-4.
+    if (!rtx_->in_fast_recovery()) {
+      p.cc.on_fast_retransmit();
+      rtx_->enter_fast_recovery();
+    }
+    fast_rtx_pending_ = true;
+  }
+  // §6.3.2 R2/R3.
+  if (rtx_->empty()) {
+    t3_.stop();
+  } else if (out.cum_advanced) {
+    t3_.start(now, p.rto.rto());
+  }
+  if (send_blocked_ && send_buffer_free() > 0) {
+    send_blocked_ = false;
+    emit(EventKind::Writable);
+  }
+  maybe_progress_shutdown(now);
+}
+
+void Association::handle_heartbeat(const wire::ChunkView& c, size_t path) {
+  auto hb = wire::HeartbeatChunk::parse(c);
+  if (!hb) return;
+  // §8.3: echo the info unchanged, to the address the HEARTBEAT came from.
+  wire::HeartbeatAckChunk ack;
+  ack.info = hb->info;
+  queue_chunk(ack, path);
+}
+
+void Association::handle_heartbeat_ack(Instant now, const wire::ChunkView& c) {
+  auto ack = wire::HeartbeatAckChunk::parse(c);
+  if (!ack || ack->info.size() != kHeartbeatInfoSize) return;
+  uint32_t idx = wire::load32(ack->info.data());
+  uint64_t nonce =
+      uint64_t{wire::load32(ack->info.data() + 4)} << 32 | wire::load32(ack->info.data() + 8);
+  int64_t sent = static_cast<int64_t>(uint64_t{wire::load32(ack->info.data() + 12)} << 32 |
+                                      wire::load32(ack->info.data() + 16));
+  if (idx >= paths_.size()) return;
+  Path& p = paths_[idx];
+  if (nonce != p.heartbeat_nonce) return;  // not ours, or stale
+  Instant sent_at{Duration(sent)};
+  if (sent_at <= now) p.rto.observe(now - sent_at);
+  p.heartbeat_outstanding = false;
+  p.error_count = 0;
+  p.confirmed = true;
+  p.active = true;
+  assoc_error_count_ = 0;
+  p.heartbeat.start(now, p.rto.rto() + cfg_.heartbeat_interval);
+}
+
+void Association::handle_error(Instant now, const wire::ChunkView& c) {
+  auto e = wire::ErrorChunk::parse(c);
+  if (!e) return;
+  auto causes = wire::CauseList::parse(e->causes);
+  if (!causes) return;
+  for (const auto& cause : causes->all()) {
+    if (cause.code == static_cast<uint16_t>(wire::CauseCode::StaleCookie) &&
+        cause.value.size() >= 4) {
+      handle_stale_cookie(now, wire::load32(cause.value.data()));
+      return;
+    }
+  }
+}
+
+void Association::handle_abort(const wire::ChunkView& c) {
+  auto a = wire::AbortChunk::parse(c);
+  std::string why = a ? causes_text(a->causes) : "no cause given";
+  if (state_ == AssocState::CookieWait || state_ == AssocState::CookieEchoed) {
+    terminate(EventKind::ConnectFailed, Status(Errc::Refused, "refused by peer: " + why));
+  } else {
+    terminate(EventKind::Aborted, Status(Errc::Aborted, "aborted by peer: " + why));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Shutdown (§9.2)
+
+void Association::handle_shutdown(Instant now, const wire::ShutdownChunk& c) {
+  switch (state_) {
+    case AssocState::Established:
+    case AssocState::ShutdownPending:
+    case AssocState::ShutdownReceived: {
+      // The Cumulative TSN Ack acknowledges like a SACK without gaps.
+      wire::SackChunk s;
+      s.cum_tsn_ack = c.cum_tsn_ack;
+      s.a_rwnd = static_cast<uint32_t>(
+          std::min<size_t>(peer_rwnd_ + rtx_->outstanding_bytes(), UINT32_MAX));
+      if (rtx_ && c.cum_tsn_ack >= rtx_->cum_tsn_ack() && c.cum_tsn_ack < rtx_->next_tsn())
+        handle_sack(now, s);
+      if (state_ != AssocState::ShutdownReceived) {
+        state_ = AssocState::ShutdownReceived;
+        emit(EventKind::PeerShutdown);
+      }
+      maybe_progress_shutdown(now);
+      break;
+    }
+    case AssocState::ShutdownSent:
+      // Both sides shut down at once: answer with SHUTDOWN ACK.
+      state_ = AssocState::ShutdownAckSent;
+      shutdown_chunk_due_ = false;
+      queue_chunk(wire::ShutdownAckChunk{});
+      t2_.start(now, paths_[primary_].rto.rto());
+      break;
+    default:
+      break;
+  }
+}
+
+void Association::handle_shutdown_ack(Instant now) {
+  (void)now;
+  if (state_ != AssocState::ShutdownSent && state_ != AssocState::ShutdownAckSent) return;
+  wire::ShutdownCompleteChunk sc;
+  queue_control(Control{wire::chunk_bytes(sc), primary_, std::nullopt, true});
+  terminate(EventKind::Closed, Status());
+}
+
+void Association::handle_shutdown_complete() {
+  if (state_ != AssocState::ShutdownAckSent) return;
+  terminate(EventKind::Closed, Status());
+}
+
+void Association::maybe_progress_shutdown(Instant now) {
+  if (!send_queue_ || !send_queue_->empty() || !rtx_->empty()) return;
+  if (state_ == AssocState::ShutdownPending) {
+    state_ = AssocState::ShutdownSent;
+    shutdown_chunk_due_ = true;
+    t2_.start(now, paths_[primary_].rto.rto());
+  } else if (state_ == AssocState::ShutdownReceived) {
+    state_ = AssocState::ShutdownAckSent;
+    queue_chunk(wire::ShutdownAckChunk{});
+    t2_.start(now, paths_[primary_].rto.rto());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Timers
+
+std::optional<Instant> Association::next_timeout() const {
+  if (state_ == AssocState::Closed) return std::nullopt;
+  std::optional<Instant> d;
+  earliest(d, t1_.deadline());
+  earliest(d, t2_.deadline());
+  earliest(d, t3_.deadline());
+  if (tracker_) earliest(d, tracker_->deadline());
+  if (state_ != AssocState::CookieWait && state_ != AssocState::CookieEchoed) {
+    for (const auto& p : paths_) earliest(d, p.heartbeat.deadline());
+  }
+  return d;
+}
+
+void Association::handle_timeout(Instant now) {
+  if (state_ == AssocState::Closed) return;
+  if (t1_.fire(now)) on_t1_expired(now);
+  if (state_ == AssocState::Closed) return;
+  if (t2_.fire(now)) on_t2_expired(now);
+  if (state_ == AssocState::Closed) return;
+  if (t3_.fire(now)) on_t3_expired(now);
+  if (state_ == AssocState::Closed) return;
+  if (tracker_) tracker_->handle_timeout(now);
+  if (state_ != AssocState::CookieWait && state_ != AssocState::CookieEchoed) {
+    for (size_t i = 0; i < paths_.size() && state_ != AssocState::Closed; ++i) {
+      if (paths_[i].heartbeat.fire(now)) on_heartbeat_timer(now, i);
+    }
+  }
+}
+
+void Association::on_t1_expired(Instant now) {
+  Path& p = paths_[primary_];
+  if (++init_attempts_ > init_.max_attempts) {
+    terminate(
+        EventKind::ConnectFailed,
+        Status(Errc::NoAnswer,
+               "no answer from peer after " + std::to_string(init_.max_attempts + 1) +
+                   (state_ == AssocState::CookieWait ? " INIT" : " COOKIE ECHO") + " attempts"));
+    return;
+  }
+  p.rto.back_off();
+  Duration rto = std::min<Duration>(p.rto.rto(), init_.max_init_timeout);
+  if (state_ == AssocState::CookieWait) {
+    control_.clear();
+    send_init(now);
+  } else if (state_ == AssocState::CookieEchoed) {
+    wire::CookieEchoChunk echo;
+    echo.cookie = cookie_;
+    queue_chunk(echo, primary_);
+    t1_.start(now, rto);
+  }
+}
+
+void Association::on_t2_expired(Instant now) {
+  if (count_error(now, primary_)) return;
+  Path& p = paths_[primary_];
+  p.rto.back_off();
+  if (state_ == AssocState::ShutdownSent) {
+    shutdown_chunk_due_ = true;
+  } else if (state_ == AssocState::ShutdownAckSent) {
+    queue_chunk(wire::ShutdownAckChunk{});
+  }
+  t2_.start(now, p.rto.rto());
+}
+
+void Association::on_t3_expired(Instant now) {
+  if (!rtx_ || rtx_->empty()) return;
+  // §6.3.3 E1-E3.
+  Path& p = paths_[primary_];
+  if (count_error(now, primary_)) return;
+  p.rto.back_off();
+  p.cc.on_timeout();
+  rtx_->mark_all_for_retransmit();
+  fast_rtx_pending_ = false;
+  t3_.start(now, p.rto.rto());
+}
+
+void Association::on_heartbeat_timer(Instant now, size_t idx) {
+  Path& p = paths_[idx];
+  if (p.heartbeat_outstanding) {
+    // §8.3: an unanswered HEARTBEAT counts as an error on the path.
+    p.heartbeat_outstanding = false;
+    if (count_error(now, idx)) return;
+    p.rto.back_off();
+  }
+  p.heartbeat_nonce = random_value<uint64_t>(ctx_.random);
+  uint8_t info[kHeartbeatInfoSize];
+  wire::store32(info, static_cast<uint32_t>(idx));
+  wire::store32(info + 4, static_cast<uint32_t>(p.heartbeat_nonce >> 32));
+  wire::store32(info + 8, static_cast<uint32_t>(p.heartbeat_nonce));
+  uint64_t t = static_cast<uint64_t>(now.time_since_epoch().count());
+  wire::store32(info + 12, static_cast<uint32_t>(t >> 32));
+  wire::store32(info + 16, static_cast<uint32_t>(t));
+  wire::HeartbeatChunk hb;
+  hb.info = std::span<const uint8_t>(info, sizeof info);
+  queue_chunk(hb, idx);
+  p.heartbeat_outstanding = true;
+  p.heartbeat.start(now, p.rto.rto());
+}
+
+bool Association::count_error(Instant now, size_t path) {
+  (void)now;
+  Path& p = paths_[path];
+  if (++p.error_count > cfg_.path_max_retrans) p.active = false;
+  if (++assoc_error_count_ > cfg_.assoc_max_retrans) {
+    // §8.1: the peer is unreachable. Tell it, in case only our direction failed.
+    std::vector<uint8_t> causes;
+    wire::CauseWriter(causes).protocol_violation("association retransmission limit reached");
+    queue_abort(causes);
+    terminate(
+        EventKind::Lost,
+        Status(Errc::ConnectionLost, "peer unreachable: " + std::to_string(cfg_.assoc_max_retrans) +
+                                         " retransmissions unanswered"));
+    return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// Termination
+
+void Association::queue_abort(std::span<const uint8_t> causes, bool t_bit) {
+  wire::AbortChunk a;
+  a.t_bit = t_bit;
+  a.causes = causes;
+  // ABORT goes alone with the peer's tag (ours if reflected, §8.5.1).
+  control_.clear();
+  VerificationTag tag = t_bit ? local_tag_ : peer_tag_;
+  queue_control(Control{wire::chunk_bytes(a), primary_, tag, true});
+}
+
+void Association::queue_error(std::span<const uint8_t> causes) {
+  wire::ErrorChunk e;
+  e.causes = causes;
+  queue_chunk(e);
+}
+
+void Association::terminate(EventKind kind, Status status) {
+  state_ = AssocState::Closed;
+  t1_.stop();
+  t2_.stop();
+  t3_.stop();
+  for (auto& p : paths_) p.heartbeat.stop();
+  send_queue_.reset();
+  rtx_.reset();
+  emit(kind, std::move(status));
+}
+
+// ---------------------------------------------------------------------------
+// User calls
+
+Status Association::send(Instant now, const SendInfo& info, std::span<const uint8_t> data) {
+  (void)now;
+  switch (state_) {
+    case AssocState::Established:
+      break;
+    case AssocState::CookieWait:
+    case AssocState::CookieEchoed:
+      return Status(Errc::NotConnected, "association not established yet");
+    case AssocState::Closed:
+      return Status(Errc::Closed, "association is closed");
+    default:
+      return Status(Errc::ShuttingDown, "association is shutting down");
+  }
+  if (info.stream >= outbound_streams_)
+    return Status(Errc::InvalidStream, "stream " + std::to_string(info.stream) +
+                                           " out of range (peer accepts " +
+                                           std::to_string(outbound_streams_) + " streams)");
+  if (data.empty()) return Status(Errc::InvalidArgument, "empty message (SCTP needs >= 1 byte)");
+  if (data.size() > cfg_.max_message_size)
+    return Status(Errc::MessageTooLarge, "message of " + std::to_string(data.size()) +
+                                             " bytes exceeds the limit of " +
+                                             std::to_string(cfg_.max_message_size));
+  size_t queued = send_queue_->queued_bytes() + rtx_->outstanding_bytes();
+  if (queued > 0 && queued + data.size() > cfg_.send_buffer) {
+    send_blocked_ = true;
+    return Status(Errc::WouldBlock, "send buffer full");
+  }
+  send_queue_->push(StreamId(info.stream), Ppid(info.ppid), info.unordered, info.context,
+                    std::vector<uint8_t>(data.begin(), data.end()));
+  return Status();
+}
+
+std::optional<Message> Association::receive(Instant now) {
+  (void)now;
+  if (!reassembly_) return std::nullopt;
+  auto m = reassembly_->pop();
+  if (!m) return m;
+  if (tracker_) m->info.cumtsn = tracker_->cumulative_tsn().value();
+  m->info.assoc_id = id_.value();
+  // §6.2: tell the peer when reading opened the window a lot (it may be stalled).
+  uint32_t rwnd = advertised_rwnd();
+  if (tracker_ && state_ != AssocState::Closed && rwnd > last_advertised_rwnd_ &&
+      rwnd - last_advertised_rwnd_ >=
+          std::max<size_t>(cfg_.receive_buffer / 4, max_packet_size())) {
+    tracker_->request_sack();
+  }
+  return m;
+}
+
+Status Association::shutdown(Instant now) {
+  switch (state_) {
+    case AssocState::Established:
+      state_ = AssocState::ShutdownPending;
+      maybe_progress_shutdown(now);
+      return Status();
+    case AssocState::CookieWait:
+    case AssocState::CookieEchoed:
+      terminate(EventKind::Closed, Status());
+      return Status();
+    case AssocState::Closed:
+      return Status(Errc::Closed, "association is closed");
+    default:
+      return Status();  // already shutting down
+  }
+}
+
+Status Association::abort(Instant now, std::string_view reason) {
+  (void)now;
+  if (state_ == AssocState::Closed) return Status(Errc::Closed, "association is closed");
+  std::vector<uint8_t> causes;
+  wire::CauseWriter(causes).user_initiated_abort(
+      std::span(reinterpret_cast<const uint8_t*>(reason.data()), reason.size()));
+  bool had_peer_tag = peer_tag_.value() != 0;
+  if (had_peer_tag) queue_abort(causes);
+  terminate(EventKind::Aborted, Status(Errc::Aborted, "aborted locally: " + std::string(reason)));
+  return Status();
+}
+
+size_t Association::send_buffer_free() const {
+  if (!send_queue_ || state_ != AssocState::Established) return 0;
+  size_t queued = send_queue_->queued_bytes() + rtx_->outstanding_bytes();
+  return queued >= cfg_.send_buffer ? 0 : cfg_.send_buffer - queued;
+}
+
+AssocInfo Association::info() const {
+  AssocInfo i;
+  i.id = id_;
+  i.state = state_;
+  i.outbound_streams = outbound_streams_;
+  i.inbound_streams = inbound_streams_;
+  i.peer_port = peer_port_;
+  for (const auto& p : paths_) i.peer_addresses.push_back(p.address);
+  if (!paths_.empty()) {
+    const Path& p = paths_[primary_];
+    i.primary = p.address;
+    i.srtt = p.rto.srtt();
+    i.rto = p.rto.rto();
+    i.cwnd = p.cc.cwnd();
+  }
+  i.peer_rwnd = peer_rwnd_;
+  if (rtx_) {
+    i.outstanding_bytes = rtx_->outstanding_bytes();
+    i.retransmissions = rtx_->total_retransmissions();
+  }
+  i.queued_bytes = (send_queue_ ? send_queue_->queued_bytes() : 0) + i.outstanding_bytes;
+  i.pending_receive = reassembly_ ? reassembly_->ready_count() : 0;
+  i.packets_sent = packets_sent_;
+  i.packets_received = packets_received_;
+  return i;
+}
+
+// ---------------------------------------------------------------------------
+// Transmission
+
+void Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd) {
+  Path& p = paths_[primary_];
+  auto room = [&](size_t payload) {
+    return pad4(wire::DataChunk::kHeaderSize + payload) <= w.remaining();
+  };
+  auto put = [&](Tsn tsn, const OutgoingData& d) {
+    wire::DataChunk dc;
+    dc.tsn = tsn;
+    dc.stream = d.stream;
+    dc.ssn = d.ssn;
+    dc.ppid = d.ppid;
+    dc.unordered = d.unordered;
+    dc.beginning = d.beginning;
+    dc.ending = d.ending;
+    dc.payload = std::span<const uint8_t>(d.data(), d.length);
+    w.add(dc);
+    peer_rwnd_ = peer_rwnd_ > d.length ? peer_rwnd_ - d.length : 0;
+    p.last_data_sent = now;
+    if (!t3_.running()) t3_.start(now, p.rto.rto());
+  };
+  // Retransmissions first (§6.1: before new data), then new data, within cwnd.
+  // §7.2.4 step 4: the first fast-retransmit packet ignores cwnd.
+  while (rtx_->has_retransmissions()) {
+    auto size = rtx_->next_retransmission_size();
+    if (!size || !room(*size)) break;
+    if (!ignore_cwnd && rtx_->outstanding_bytes() >= p.cc.cwnd()) break;
+    auto r = rtx_->take_retransmission(now, primary_);
+    if (!r) break;
+    put(r->tsn, r->data);
+  }
+  if (ignore_cwnd) return;
+  if (state_ != AssocState::Established && state_ != AssocState::ShutdownPending &&
+      state_ != AssocState::ShutdownReceived)
+    return;
+  while (!send_queue_->empty()) {
+    size_t flight = rtx_->outstanding_bytes();
+    // §6.1 B: no new data with cwnd or more outstanding.
+    if (flight >= p.cc.cwnd()) break;
+    // §6.1 A: respect the peer's window, but one chunk may always probe a zero
+    // window when nothing is in flight.
+    if (w.remaining() < pad4(wire::DataChunk::kHeaderSize + 1)) break;
+    size_t max_payload =
+        std::min(max_data_payload(), w.remaining() - wire::DataChunk::kHeaderSize) & ~size_t{3};
+    if (max_payload == 0) break;
+    if (peer_rwnd_ == 0 && flight > 0) break;
+    if (peer_rwnd_ > 0 && peer_rwnd_ < max_payload && flight > 0) max_payload = peer_rwnd_;
+    auto d = send_queue_->produce(std::max<size_t>(max_payload, 1));
+    if (!d) break;
+    Tsn tsn = rtx_->add(*d, now, primary_);
+    put(tsn, *d);
+  }
+}
+
+std::optional<Transmit> Association::poll_transmit(Instant now, std::vector<uint8_t>& buffer) {
+  const bool data_ok = rtx_ != nullptr && state_ != AssocState::Closed &&
+                       state_ != AssocState::CookieWait && state_ != AssocState::CookieEchoed;
+  if (shutdown_chunk_due_ && state_ == AssocState::ShutdownSent && tracker_) {
+    shutdown_chunk_due_ = false;
+    wire::ShutdownChunk s;
+    s.cum_tsn_ack = tracker_->cumulative_tsn();
+    queue_chunk(s);
+  }
+  bool sack_due = tracker_ && data_ok && tracker_->sack_due();
+  bool data_due =
+      data_ok &&
+      ((rtx_->has_retransmissions() &&
+        (fast_rtx_pending_ || rtx_->outstanding_bytes() < paths_[primary_].cc.cwnd())) ||
+       (!send_queue_->empty() && rtx_->outstanding_bytes() < paths_[primary_].cc.cwnd() &&
+        (peer_rwnd_ > 0 || rtx_->outstanding_bytes() == 0) &&
+        (state_ == AssocState::Established || state_ == AssocState::ShutdownPending ||
+         state_ == AssocState::ShutdownReceived)));
+  if (control_.empty() && !sack_due && !data_due) return std::nullopt;
+  if (paths_.empty()) return std::nullopt;
+
+  size_t path = primary_;
+  VerificationTag vtag = peer_tag_;
+  if (!control_.empty()) {
+    path = control_.front().path.value_or(primary_);
+    vtag = control_.front().vtag.value_or(peer_tag_);
+  }
+  wire::PacketWriter w(buffer, max_packet_size());
+  w.begin(ctx_.config->port, peer_port_, vtag);
+  bool alone = false;
+  while (!control_.empty()) {
+    const Control& c = control_.front();
+    if (c.path.value_or(primary_) != path || c.vtag.value_or(peer_tag_) != vtag) break;
+    if (c.alone && !w.empty()) break;
+    if (pad4(c.bytes.size()) > w.remaining() && !w.empty()) break;
+    w.add_raw(c.bytes);
+    alone = c.alone;
+    control_.pop_front();
+    if (alone) break;
+  }
+  if (!alone && vtag == peer_tag_ && data_ok) {
+    // A SACK rides along whenever one is owed (§6.2: bundle with outgoing data).
+    if (tracker_ && (tracker_->sack_due() || tracker_->deadline()) && path == last_data_path_) {
+      uint32_t rwnd = advertised_rwnd();
+      auto sack = tracker_->make_sack(rwnd, std::min<size_t>(w.remaining(), 1200));
+      if (w.fits(sack)) {
+        w.add(sack);
+        last_advertised_rwnd_ = rwnd;
+      }
+    }
+    if (path == primary_) {
+      if (fast_rtx_pending_) {
+        fast_rtx_pending_ = false;
+        write_data(w, now, true);
+      }
+      write_data(w, now, false);
+    }
+  }
+  if (w.empty()) return std::nullopt;
+  w.finish();
+  ++packets_sent_;
+  return Transmit{paths_[path].address, IpAddress()};
+}
+
+}  // namespace sctpp

@@ -1,0 +1,193 @@
+// One SCTP association (RFC 9260): the state machine from COOKIE-WAIT to CLOSED, and
+// the glue between its parts — handshake, send side (SendQueue, RetransmissionQueue,
+// per-path congestion control and RTO), receive side (DataTracker, ReassemblyQueue),
+// path management (heartbeats, error counters) and shutdown/abort. Sans-IO: it is
+// fed chunks and time, and yields packets, events and a deadline.
+//
+// The Endpoint owns associations, checks nothing but demultiplexing and cookies, and
+// hands each packet over with its verification tag still to be checked here.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "assoc/path.h"
+#include "assoc/rx/data_tracker.h"
+#include "assoc/rx/reassembly_queue.h"
+#include "assoc/timer.h"
+#include "assoc/tx/retransmission_queue.h"
+#include "assoc/tx/send_queue.h"
+#include "endpoint/options.h"
+#include "endpoint/state_cookie.h"
+#include "wire/chunk_bytes.h"
+#include "wire/chunks.h"
+#include "wire/packet.h"
+
+namespace sctpp {
+
+// What an association needs from its endpoint.
+struct AssocContext {
+  const EndpointConfig* config = nullptr;
+  std::function<void(std::span<uint8_t>)> random;
+  std::deque<Event>* events = nullptr;
+};
+
+class Association {
+ public:
+  // Active open: queues an INIT to `remote` (first address is the primary path).
+  static std::unique_ptr<Association> connect(AssocId id, AssocContext ctx, Instant now,
+                                              std::span<const SocketAddress> remote,
+                                              uint16_t remote_port, const InitOptions& init);
+  // Passive open from a verified State Cookie (§5.1.5): ESTABLISHED at once, with a
+  // COOKIE ACK queued.
+  static std::unique_ptr<Association> from_cookie(AssocId id, AssocContext ctx, Instant now,
+                                                  const StateCookie& cookie);
+
+  AssocId id() const { return id_; }
+  AssocState state() const { return state_; }
+  VerificationTag local_tag() const { return local_tag_; }
+  VerificationTag peer_tag() const { return peer_tag_; }
+  uint16_t peer_port() const { return peer_port_; }
+  const std::vector<Path>& paths() const { return paths_; }
+  // True once the association is gone (closed, aborted or lost): only its unread
+  // messages remain.
+  bool terminated() const { return state_ == AssocState::Closed; }
+
+  // A packet from the peer. Verification tags are checked here (§8.5, §8.5.1).
+  void handle_packet(Instant now, const wire::PacketView& packet, const SocketAddress& from);
+  // COOKIE ECHO for this association (§5.2.4): the endpoint verified the MAC and
+  // lifetime, and found this association by the peer's address.
+  void handle_cookie_echo(Instant now, const wire::PacketView& packet, const StateCookie& cookie,
+                          const SocketAddress& from);
+  // An INIT from this association's peer (§5.2.1, §5.2.2). Fills the tags and TSN
+  // the endpoint must use for its INIT ACK; returns false when the INIT is to be
+  // discarded (e.g. SHUTDOWN-ACK-SENT retransmits its SHUTDOWN ACK instead).
+  struct InitReply {
+    VerificationTag local_tag{0};
+    Tsn local_initial_tsn{0};
+    VerificationTag local_tie_tag{0};
+    VerificationTag peer_tie_tag{0};
+  };
+  bool prepare_init_ack(Instant now, InitReply& reply);
+
+  void handle_timeout(Instant now);
+  std::optional<Instant> next_timeout() const;
+  // Builds the next packet, if anything is due.
+  std::optional<Transmit> poll_transmit(Instant now, std::vector<uint8_t>& buffer);
+
+  Status send(Instant now, const SendInfo& info, std::span<const uint8_t> data);
+  std::optional<Message> receive(Instant now);
+  Status shutdown(Instant now);
+  Status abort(Instant now, std::string_view reason);
+  AssocInfo info() const;
+  size_t send_buffer_free() const;
+
+ private:
+  // A control chunk waiting for a packet. `vtag` overrides the peer's tag (0 for
+  // INIT, our own tag for a reflected ABORT); `alone` chunks may not be bundled
+  // (INIT, SHUTDOWN COMPLETE: §6.10).
+  struct Control {
+    std::vector<uint8_t> bytes;
+    std::optional<size_t> path;
+    std::optional<VerificationTag> vtag;
+    bool alone = false;
+  };
+  Association(AssocId id, AssocContext ctx);
+
+  // Handshake
+  void send_init(Instant now);
+  void handle_init_ack(Instant now, const wire::ChunkView& c, const SocketAddress& from);
+  void handle_cookie_ack(Instant now);
+  void handle_stale_cookie(Instant now, uint32_t staleness_us);
+  void establish(Instant now, EventKind kind);
+  void setup_after_handshake(uint16_t outbound, uint16_t inbound, Tsn local_tsn, Tsn peer_tsn,
+                             uint32_t peer_rwnd);
+  void add_peer_addresses(std::span<const IpAddress> ips, uint16_t udp_port);
+
+  // Data
+  bool handle_data(Instant now, const wire::ChunkView& c);
+  void handle_sack(Instant now, const wire::SackChunk& sack);
+  void handle_heartbeat(const wire::ChunkView& c, size_t path);
+  void handle_heartbeat_ack(Instant now, const wire::ChunkView& c);
+  void handle_error(Instant now, const wire::ChunkView& c);
+  void handle_abort(const wire::ChunkView& c);
+
+  // Shutdown
+  void handle_shutdown(Instant now, const wire::ShutdownChunk& c);
+  void handle_shutdown_ack(Instant now);
+  void handle_shutdown_complete();
+  void maybe_progress_shutdown(Instant now);
+
+  // Timers
+  void on_t1_expired(Instant now);
+  void on_t2_expired(Instant now);
+  void on_t3_expired(Instant now);
+  void on_heartbeat_timer(Instant now, size_t path);
+  bool count_error(Instant now, size_t path);  // true when the association was lost
+  void restart_t3(Instant now);
+
+  // Termination
+  void terminate(EventKind kind, Status status);
+  void queue_abort(std::span<const uint8_t> causes, bool t_bit = false);
+  void queue_error(std::span<const uint8_t> causes);
+
+  // Transmission
+  size_t max_packet_size() const;
+  size_t max_data_payload() const;
+  uint32_t advertised_rwnd() const;
+  void queue_control(Control c);
+  template <class C>
+  void queue_chunk(const C& c, std::optional<size_t> path = std::nullopt) {
+    queue_control(Control{wire::chunk_bytes(c), path, std::nullopt, false});
+  }
+  void write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd);
+  size_t path_for(const SocketAddress& from);
+  void emit(EventKind kind, Status status = {});
+
+  AssocId id_;
+  AssocContext ctx_;
+  const AssocConfig& cfg_;
+  AssocState state_ = AssocState::Closed;
+  VerificationTag local_tag_{0};
+  VerificationTag peer_tag_{0};
+  uint16_t peer_port_ = 0;
+  Tsn local_initial_tsn_{0};
+  InitOptions init_;
+  int init_attempts_ = 0;
+  std::vector<uint8_t> cookie_;  // echoed in COOKIE-ECHOED
+  std::optional<uint32_t> cookie_preservative_ms_;
+
+  std::vector<Path> paths_;
+  size_t primary_ = 0;
+  int assoc_error_count_ = 0;
+
+  std::unique_ptr<SendQueue> send_queue_;
+  std::unique_ptr<RetransmissionQueue> rtx_;
+  std::unique_ptr<DataTracker> tracker_;
+  std::unique_ptr<ReassemblyQueue> reassembly_;
+  uint16_t outbound_streams_ = 0;
+  uint16_t inbound_streams_ = 0;
+  size_t peer_rwnd_ = 0;
+  bool send_blocked_ = false;      // a send() said WouldBlock: emit Writable later
+  bool fast_rtx_pending_ = false;  // send one packet of fast retransmissions now
+  size_t last_data_path_ = 0;      // where the last DATA came from: SACKs go there
+  uint32_t last_advertised_rwnd_ = 0;
+
+  Timer t1_;  // T1-init / T1-cookie
+  Timer t2_;  // T2-shutdown
+  Timer t3_;  // T3-rtx (one for the association; data goes to the primary path)
+  bool shutdown_requested_ = false;
+  bool shutdown_chunk_due_ = false;  // retransmit SHUTDOWN in SHUTDOWN-SENT
+  Tsn peer_last_cum_in_shutdown_{0};
+
+  std::deque<Control> control_;
+  uint64_t packets_sent_ = 0;
+  uint64_t packets_received_ = 0;
+};
+
+}  // namespace sctpp

@@ -1,0 +1,31 @@
+// One destination transport address of the peer (RFC 9260 §8.2): its RTO, congestion
+// window, error counter, reachability and heartbeat state.
+#pragma once
+
+#include <cstdint>
+
+#include "assoc/timer.h"
+#include "assoc/tx/congestion_control.h"
+#include "assoc/tx/rto_estimator.h"
+#include "endpoint/options.h"
+#include "util/ip_address.h"
+
+namespace sctpp {
+
+struct Path {
+  Path(SocketAddress addr, const AssocConfig& cfg, size_t mtu, size_t initial_ssthresh)
+      : address(addr), rto(cfg.rto_initial, cfg.rto_min, cfg.rto_max), cc(mtu, initial_ssthresh) {}
+
+  SocketAddress address;  // peer IP + UDP encapsulation port (0 on raw IP)
+  RtoEstimator rto;
+  CongestionControl cc;
+  int error_count = 0;
+  bool confirmed = false;  // §8.3: a HEARTBEAT ACK (or the handshake) proved it
+  bool active = true;      // false once error_count exceeds Path.Max.Retrans
+  Timer heartbeat;         // next HEARTBEAT, or HEARTBEAT ACK timeout
+  bool heartbeat_outstanding = false;
+  uint64_t heartbeat_nonce = 0;
+  Instant last_data_sent{};
+};
+
+}  // namespace sctpp

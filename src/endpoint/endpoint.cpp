@@ -1,0 +1,532 @@
+// The endpoint: demultiplexing to associations, stateless INIT handling with signed
+// cookies (RFC 9260 §5.1), COOKIE ECHO acceptance, and out-of-the-blue replies
+// (§8.4).
+#include "endpoint/endpoint.h"
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <map>
+
+#include "assoc/association.h"
+#include "endpoint/state_cookie.h"
+#include "wire/chunk_bytes.h"
+#include "wire/chunks.h"
+#include "wire/error_causes.h"
+#include "wire/packet.h"
+#include "wire/parameters.h"
+
+namespace sctpp {
+
+namespace {
+
+struct PeerKey {
+  IpAddress ip;
+  uint16_t port;
+  friend auto operator<=>(const PeerKey&, const PeerKey&) = default;
+};
+
+// A packet built outside any association (INIT ACK, stale-cookie ERROR, ABORT).
+struct Reply {
+  Transmit to;
+  std::vector<uint8_t> bytes;
+};
+
+template <class C>
+std::vector<uint8_t> single_chunk_packet(uint16_t src, uint16_t dst, VerificationTag vtag,
+                                         const C& chunk) {
+  std::vector<uint8_t> buf;
+  wire::PacketWriter w(buf);
+  w.begin(src, dst, vtag);
+  w.add(chunk);
+  w.finish();
+  return buf;
+}
+
+std::vector<uint8_t> abort_packet(uint16_t src, uint16_t dst, VerificationTag vtag, bool t_bit,
+                                  std::span<const uint8_t> causes = {}) {
+  wire::AbortChunk a;
+  a.t_bit = t_bit;
+  a.causes = causes;
+  return single_chunk_packet(src, dst, vtag, a);
+}
+
+}  // namespace
+
+class EndpointImpl {
+ public:
+  EndpointImpl(EndpointConfig c, Endpoint::RandomSource r)
+      : cfg(std::move(c)), random(std::move(r)) {}
+
+  EndpointConfig cfg;
+  Endpoint::RandomSource random;
+  CookieSigner signer;
+  std::optional<Instant> next_rotation;
+  std::map<uint32_t, std::unique_ptr<Association>> assocs;
+  std::map<PeerKey, uint32_t> by_peer;
+  std::deque<Event> events;
+  std::deque<Reply> replies;
+  uint32_t next_id = 1;
+  uint32_t rr_cursor = 0;
+
+  AssocContext context() { return AssocContext{&cfg, random, &events}; }
+
+  void rotate_secret(Instant now) {
+    if (next_rotation && now < *next_rotation) return;
+    std::array<uint8_t, 32> secret;
+    random(secret);
+    signer.rotate(secret);
+    next_rotation = now + cfg.secret_rotation;
+  }
+
+  Association* find(const SocketAddress& from, uint16_t peer_port) {
+    auto it = by_peer.find(PeerKey{from.ip, peer_port});
+    if (it == by_peer.end()) return nullptr;
+    auto a = assocs.find(it->second);
+    return a == assocs.end() ? nullptr : a->second.get();
+  }
+
+  void register_paths(Association& a) {
+    for (const auto& p : a.paths()) by_peer[PeerKey{p.address.ip, a.peer_port()}] = a.id().value();
+  }
+
+  void reply(const SocketAddress& to, const IpAddress& from, std::vector<uint8_t> bytes) {
+    // Replies are bounded: a flood of INITs must not queue unbounded answers.
+    if (replies.size() >= 1024) return;
+    replies.push_back(Reply{Transmit{to, from}, std::move(bytes)});
+  }
+
+  void handle_init(Instant now, const wire::PacketView& pv, const SocketAddress& from,
+                   const IpAddress& to, Association* existing);
+  void handle_cookie_echo(Instant now, const wire::PacketView& pv, const wire::ChunkView& c,
+                          const SocketAddress& from, const IpAddress& to, Association* existing);
+};
+
+Endpoint::Endpoint(EndpointConfig config, RandomSource random)
+    : impl_(std::make_unique<EndpointImpl>(std::move(config), std::move(random))) {}
+Endpoint::~Endpoint() = default;
+
+const EndpointConfig& Endpoint::config() const {
+  return impl_->cfg;
+}
+uint16_t Endpoint::port() const {
+  return impl_->cfg.port;
+}
+
+void Endpoint::handle_packet(Instant now, const SocketAddress& from, const IpAddress& to,
+                             std::span<const uint8_t> bytes) {
+  auto& s = *impl_;
+  s.rotate_secret(now);
+  auto pv = wire::PacketView::parse(bytes, wire::ChecksumPolicy::Verify);
+  if (!pv || pv->chunk_count() == 0) return;  // bad CRC or malformed: drop (§6.8)
+  const auto& hdr = pv->header();
+  if (hdr.dst_port != s.cfg.port || hdr.src_port == 0) return;
+  const wire::ChunkView first = *pv->begin();
+  const auto type = static_cast<wire::ChunkType>(first.type);
+  Association* a = s.find(from, hdr.src_port);
+
+  if (type == wire::ChunkType::Init) {
+    // §6.10: INIT is never bundled; such a packet is discarded.
+    if (pv->chunk_count() != 1) return;
+    s.handle_init(now, *pv, from, to, a);
+    return;
+  }
+  if (type == wire::ChunkType::CookieEcho) {
+    s.handle_cookie_echo(now, *pv, first, from, to, a);
+    return;
+  }
+  if (a) {
+    a->handle_packet(now, *pv, from);
+    return;
+  }
+  // Out of the blue (§8.4).
+  if (auto r = out_of_the_blue_reply(bytes)) s.reply(from, to, std::move(*r));
+}
+
+void EndpointImpl::handle_init(Instant now, const wire::PacketView& pv, const SocketAddress& from,
+                               const IpAddress& to, Association* existing) {
+  const auto& hdr = pv.header();
+  auto init = wire::InitChunk::parse(*pv.begin());
+  if (!init) return;
+  if (hdr.vtag.value() != 0) return;            // §8.5.1 A
+  if (init->initiate_tag.value() == 0) return;  // §3.3.2: silently discard
+  std::vector<uint8_t> causes;
+  wire::CauseWriter cw(causes);
+  if (init->outbound_streams == 0 || init->inbound_streams == 0) {
+    // §3.3.2: zero OS or MIS: discard, answer ABORT with the Initiate Tag.
+    cw.invalid_mandatory_param();
+    reply(from, to, abort_packet(cfg.port, hdr.src_port, init->initiate_tag, false, causes));
+    return;
+  }
+  if (!existing && !cfg.accept_incoming) {
+    // §8.4 (3): not listening: ABORT, tagged with the INIT's Initiate Tag, T bit 0.
+    reply(from, to, abort_packet(cfg.port, hdr.src_port, init->initiate_tag, false));
+    return;
+  }
+  if (!existing && assocs.size() >= cfg.max_associations) {
+    cw.out_of_resource();
+    reply(from, to, abort_packet(cfg.port, hdr.src_port, init->initiate_tag, false, causes));
+    return;
+  }
+
+  StateCookie cookie;
+  cookie.peer_tag = init->initiate_tag;
+  cookie.peer_initial_tsn = init->initial_tsn;
+  cookie.peer_a_rwnd = init->a_rwnd;
+  cookie.local_port = cfg.port;
+  cookie.peer_port = hdr.src_port;
+  cookie.peer_source = from;
+  uint32_t lifetime_ms = static_cast<uint32_t>(
+      std::chrono::duration_cast<milliseconds>(cfg.assoc.valid_cookie_life).count());
+
+  std::vector<uint8_t> unrecognized;  // whole Unrecognized Parameter params
+  wire::ParamWriter unrec_writer(unrecognized);
+  if (auto params = wire::ParamList::parse(init->params)) {
+    for (const auto& p : *params) {
+      bool stop = false;
+      switch (static_cast<wire::ParamType>(p.type)) {
+        case wire::ParamType::Ipv4Address:
+          if (auto ip = wire::parse_ipv4_param(p)) cookie.peer_addresses.push_back(*ip);
+          break;
+        case wire::ParamType::Ipv6Address:
+          if (auto ip = wire::parse_ipv6_param(p)) cookie.peer_addresses.push_back(*ip);
+          break;
+        case wire::ParamType::CookiePreservative:
+          // §5.2.6: grant the extra life asked for, within reason (one more lifetime).
+          if (auto ms = wire::parse_cookie_preservative(p))
+            lifetime_ms += std::min(*ms, lifetime_ms);
+          break;
+        case wire::ParamType::HostNameAddress: {
+          // §3.3.2.1: Host Name addresses are not supported: ABORT, Unresolvable Address.
+          cw.unresolvable_address(p.whole);
+          reply(from, to, abort_packet(cfg.port, hdr.src_port, init->initiate_tag, false, causes));
+          return;
+        }
+        case wire::ParamType::SupportedAddressTypes:
+        case wire::ParamType::EcnCapable:
+        case wire::ParamType::ForwardTsnSupported:
+        case wire::ParamType::SupportedExtensions:
+        case wire::ParamType::ZeroChecksumAcceptable:
+        case wire::ParamType::Random:
+        case wire::ParamType::ChunkList:
+        case wire::ParamType::RequestedHmacAlgorithm:
+        case wire::ParamType::Padding:
+        case wire::ParamType::AdaptationLayerIndication:
+          break;  // known optional parameters of features we do not use
+        default: {
+          // §3.2.1: report per the upper two bits inside the INIT ACK.
+          auto action = wire::unknown_param_action(p.type);
+          if (action == wire::UnknownParamAction::StopAndReport ||
+              action == wire::UnknownParamAction::SkipAndReport) {
+            if (unrecognized.size() + p.whole.size() < 512)
+              unrec_writer.add(wire::ParamType::UnrecognizedParameter, p.whole);
+          }
+          stop = action == wire::UnknownParamAction::Stop ||
+                 action == wire::UnknownParamAction::StopAndReport;
+        }
+      }
+      if (stop) break;
+    }
+  }
+
+  Association::InitReply r;
+  if (existing) {
+    if (!existing->prepare_init_ack(now, r)) return;
+  } else {
+    uint32_t tag = 0;
+    while (tag == 0) random(std::span(reinterpret_cast<uint8_t*>(&tag), sizeof tag));
+    uint32_t tsn = 0;
+    random(std::span(reinterpret_cast<uint8_t*>(&tsn), sizeof tsn));
+    r.local_tag = VerificationTag(tag);
+    r.local_initial_tsn = Tsn(tsn);
+  }
+  cookie.local_tag = r.local_tag;
+  cookie.local_initial_tsn = r.local_initial_tsn;
+  cookie.local_tie_tag = r.local_tie_tag;
+  cookie.peer_tie_tag = r.peer_tie_tag;
+  cookie.outbound_streams = std::min(cfg.init.num_ostreams, init->inbound_streams);
+  cookie.inbound_streams = std::min(cfg.init.max_instreams, init->outbound_streams);
+  cookie.created_ns = now.time_since_epoch().count();
+  cookie.lifetime_ms = lifetime_ms;
+
+  std::vector<uint8_t> params;
+  wire::ParamWriter pw(params);
+  std::vector<uint8_t> sealed = signer.seal(cookie);
+  pw.add(wire::ParamType::StateCookie, sealed);
+  if (cfg.local_addresses.size() > 1) {
+    for (const auto& ip : cfg.local_addresses)
+      if (!ip.is_any() && ip.is_loopback() == from.ip.is_loopback()) pw.add_address(ip);
+  }
+  params.insert(params.end(), unrecognized.begin(), unrecognized.end());
+
+  wire::InitAckChunk ack;
+  ack.initiate_tag = r.local_tag;
+  ack.a_rwnd = static_cast<uint32_t>(std::min<size_t>(cfg.assoc.receive_buffer, UINT32_MAX));
+  ack.outbound_streams = cfg.init.num_ostreams;
+  ack.inbound_streams = cfg.init.max_instreams;
+  ack.initial_tsn = r.local_initial_tsn;
+  ack.params = params;
+  reply(from, to, single_chunk_packet(cfg.port, hdr.src_port, init->initiate_tag, ack));
+}
+
+void EndpointImpl::handle_cookie_echo(Instant now, const wire::PacketView& pv,
+                                      const wire::ChunkView& c, const SocketAddress& from,
+                                      const IpAddress& to, Association* existing) {
+  auto echo = wire::CookieEchoChunk::parse(c);
+  if (!echo) return;
+  StateCookie cookie;
+  // §5.1.5 step 1: a cookie that does not authenticate is silently discarded.
+  if (signer.open(echo->cookie, cookie) != CookieSigner::Verdict::Ok) return;
+  const auto& hdr = pv.header();
+  if (cookie.local_port != cfg.port || cookie.peer_port != hdr.src_port) return;
+  // §5.1.5 step 2: the packet's tag must be the one we put in the cookie.
+  if (hdr.vtag != cookie.local_tag) return;
+  int64_t age_ns = now.time_since_epoch().count() - cookie.created_ns;
+  int64_t life_ns = int64_t{cookie.lifetime_ms} * 1'000'000;
+  if (age_ns > life_ns) {
+    // §5.1.5 step 3: Stale Cookie error, staleness in microseconds.
+    std::vector<uint8_t> causes;
+    uint64_t stale_us = static_cast<uint64_t>(age_ns - life_ns) / 1000;
+    wire::CauseWriter(causes).stale_cookie(
+        static_cast<uint32_t>(std::min<uint64_t>(stale_us, UINT32_MAX)));
+    wire::ErrorChunk e;
+    e.causes = causes;
+    reply(from, to, single_chunk_packet(cfg.port, hdr.src_port, cookie.peer_tag, e));
+    return;
+  }
+  if (existing) {
+    existing->handle_cookie_echo(now, pv, cookie, from);
+    register_paths(*existing);
+    return;
+  }
+  if (assocs.size() >= cfg.max_associations) {
+    std::vector<uint8_t> causes;
+    wire::CauseWriter(causes).out_of_resource();
+    reply(from, to, abort_packet(cfg.port, hdr.src_port, cookie.peer_tag, false, causes));
+    return;
+  }
+  AssocId id(next_id++);
+  auto a = Association::from_cookie(id, context(), now, cookie);
+  Association& ref = *a;
+  assocs.emplace(id.value(), std::move(a));
+  register_paths(ref);
+  ref.handle_packet(now, pv, from);  // DATA bundled after the COOKIE ECHO
+}
+
+void Endpoint::handle_timeout(Instant now) {
+  for (auto& [id, a] : impl_->assocs) {
+    auto d = a->next_timeout();
+    if (d && *d <= now) a->handle_timeout(now);
+  }
+}
+
+std::optional<Instant> Endpoint::next_timeout() const {
+  std::optional<Instant> d;
+  for (const auto& [id, a] : impl_->assocs) {
+    auto t = a->next_timeout();
+    if (t && (!d || *t < *d)) d = t;
+  }
+  return d;
+}
+
+std::optional<Transmit> Endpoint::poll_transmit(Instant now, std::vector<uint8_t>& packet) {
+  auto& s = *impl_;
+  if (!s.replies.empty()) {
+    Reply r = std::move(s.replies.front());
+    s.replies.pop_front();
+    packet = std::move(r.bytes);
+    return r.to;
+  }
+  if (s.assocs.empty()) return std::nullopt;
+  // Round-robin over associations so that one busy association cannot starve the
+  // others.
+  auto it = s.assocs.lower_bound(s.rr_cursor);
+  for (size_t n = 0; n < s.assocs.size(); ++n, ++it) {
+    if (it == s.assocs.end()) it = s.assocs.begin();
+    if (auto t = it->second->poll_transmit(now, packet)) {
+      auto next = std::next(it);
+      s.rr_cursor = next == s.assocs.end() ? 0 : next->first;
+      return t;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Event> Endpoint::poll_event() {
+  if (impl_->events.empty()) return std::nullopt;
+  Event e = std::move(impl_->events.front());
+  impl_->events.pop_front();
+  return e;
+}
+
+Result<AssocId> Endpoint::connect(Instant now, std::span<const SocketAddress> remote,
+                                  uint16_t remote_port, const InitOptions& init) {
+  auto& s = *impl_;
+  if (remote.empty()) return Status(Errc::InvalidArgument, "no peer address given");
+  if (remote_port == 0) return Status(Errc::InvalidArgument, "peer port 0 is not valid");
+  if (init.num_ostreams == 0 || init.max_instreams == 0)
+    return Status(Errc::InvalidArgument, "stream counts must be at least 1");
+  for (const auto& r : remote) {
+    if (s.find(r, remote_port))
+      return Status(Errc::AddressInUse, "an association to " + r.ip.to_string() + " port " +
+                                            std::to_string(remote_port) + " already exists");
+  }
+  if (s.assocs.size() >= s.cfg.max_associations)
+    return Status(Errc::TooManyAssociations, "association limit reached");
+  s.rotate_secret(now);
+  AssocId id(s.next_id++);
+  auto a = Association::connect(id, s.context(), now, remote, remote_port, init);
+  Association& ref = *a;
+  s.assocs.emplace(id.value(), std::move(a));
+  s.register_paths(ref);
+  return id;
+}
+
+namespace {
+Association* lookup(EndpointImpl& s, AssocId id) {
+  auto it = s.assocs.find(id.value());
+  return it == s.assocs.end() ? nullptr : it->second.get();
+}
+Status unknown(AssocId id) {
+  return Status(Errc::NotConnected, "no association with id " + std::to_string(id.value()));
+}
+}  // namespace
+
+Status Endpoint::send(Instant now, AssocId id, const SendInfo& info,
+                      std::span<const uint8_t> data) {
+  Association* a = lookup(*impl_, id);
+  return a ? a->send(now, info, data) : unknown(id);
+}
+
+std::optional<Message> Endpoint::receive(Instant now, AssocId id) {
+  Association* a = lookup(*impl_, id);
+  return a ? a->receive(now) : std::nullopt;
+}
+
+Status Endpoint::shutdown(Instant now, AssocId id) {
+  Association* a = lookup(*impl_, id);
+  return a ? a->shutdown(now) : unknown(id);
+}
+
+Status Endpoint::abort(Instant now, AssocId id, std::string_view reason) {
+  Association* a = lookup(*impl_, id);
+  return a ? a->abort(now, reason) : unknown(id);
+}
+
+std::optional<AssocInfo> Endpoint::info(AssocId id) const {
+  Association* a = lookup(*impl_, id);
+  if (!a) return std::nullopt;
+  return a->info();
+}
+
+size_t Endpoint::send_buffer_free(AssocId id) const {
+  Association* a = lookup(*impl_, id);
+  return a ? a->send_buffer_free() : 0;
+}
+
+void Endpoint::release(AssocId id) {
+  auto& s = *impl_;
+  auto it = s.assocs.find(id.value());
+  if (it == s.assocs.end() || !it->second->terminated()) return;
+  for (auto p = s.by_peer.begin(); p != s.by_peer.end();) {
+    if (p->second == id.value())
+      p = s.by_peer.erase(p);
+    else
+      ++p;
+  }
+  s.assocs.erase(it);
+}
+
+std::vector<AssocId> Endpoint::associations() const {
+  std::vector<AssocId> ids;
+  for (const auto& [id, a] : impl_->assocs) ids.push_back(AssocId(id));
+  return ids;
+}
+
+std::optional<std::vector<uint8_t>> Endpoint::out_of_the_blue_reply(
+    std::span<const uint8_t> packet) {
+  auto pv = wire::PacketView::parse(packet, wire::ChecksumPolicy::Verify);
+  if (!pv || pv->chunk_count() == 0) return std::nullopt;
+  const auto& hdr = pv->header();
+  bool shutdown_ack = false;
+  for (const auto& c : *pv) {
+    switch (static_cast<wire::ChunkType>(c.type)) {
+      case wire::ChunkType::Abort:             // §8.4 (2)
+      case wire::ChunkType::ShutdownComplete:  // §8.4 (6)
+      case wire::ChunkType::CookieAck:         // §8.4 (7)
+        return std::nullopt;
+      case wire::ChunkType::Error: {
+        // §8.4 (7): an ERROR with Stale Cookie is discarded.
+        auto e = wire::ErrorChunk::parse(c);
+        if (!e) break;
+        if (auto causes = wire::CauseList::parse(e->causes)) {
+          for (const auto& cause : causes->all())
+            if (cause.code == static_cast<uint16_t>(wire::CauseCode::StaleCookie))
+              return std::nullopt;
+        }
+        break;
+      }
+      case wire::ChunkType::Init: {
+        // §8.4 (3): the ABORT carries the INIT's Initiate Tag, T bit clear.
+        auto init = wire::InitChunk::parse(c);
+        if (!init || init->initiate_tag.value() == 0 || hdr.vtag.value() != 0) return std::nullopt;
+        return abort_packet(hdr.dst_port, hdr.src_port, init->initiate_tag, false);
+      }
+      case wire::ChunkType::ShutdownAck:
+        shutdown_ack = true;
+        break;
+      default:
+        break;
+    }
+  }
+  if (shutdown_ack) {
+    // §8.4 (5): SHUTDOWN COMPLETE with the T bit, reflecting the tag.
+    wire::ShutdownCompleteChunk sc;
+    sc.t_bit = true;
+    return single_chunk_packet(hdr.dst_port, hdr.src_port, hdr.vtag, sc);
+  }
+  // §8.4 (8): ABORT with the T bit, reflecting the packet's tag.
+  return abort_packet(hdr.dst_port, hdr.src_port, hdr.vtag, true);
+}
+
+const char* errc_name(Errc code) {
+  switch (code) {
+    case Errc::Ok:
+      return "ok";
+    case Errc::WouldBlock:
+      return "would block";
+    case Errc::Timeout:
+      return "timed out";
+    case Errc::NotConnected:
+      return "not connected";
+    case Errc::ShuttingDown:
+      return "shutting down";
+    case Errc::Closed:
+      return "closed";
+    case Errc::Aborted:
+      return "aborted";
+    case Errc::ConnectionLost:
+      return "connection lost";
+    case Errc::Refused:
+      return "refused";
+    case Errc::NoAnswer:
+      return "no answer";
+    case Errc::InvalidStream:
+      return "invalid stream";
+    case Errc::MessageTooLarge:
+      return "message too large";
+    case Errc::InvalidArgument:
+      return "invalid argument";
+    case Errc::AddressInUse:
+      return "address in use";
+    case Errc::PermissionDenied:
+      return "permission denied";
+    case Errc::TooManyAssociations:
+      return "too many associations";
+    case Errc::IoError:
+      return "I/O error";
+  }
+  return "unknown";
+}
+
+}  // namespace sctpp
