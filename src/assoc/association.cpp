@@ -171,17 +171,8 @@ void Association::handle_init_ack(Instant now, const wire::ChunkView& c,
                     Status(Errc::Refused, "peer uses a Host Name address (unsupported)"));
           return;
         case wire::ParamType::UnrecognizedParameter:
-        case wire::ParamType::SupportedExtensions:
-        case wire::ParamType::EcnCapable:
-        case wire::ParamType::ForwardTsnSupported:
-        case wire::ParamType::ZeroChecksumAcceptable:
         case wire::ParamType::SupportedAddressTypes:
         case wire::ParamType::CookiePreservative:
-        case wire::ParamType::Random:
-        case wire::ParamType::ChunkList:
-        case wire::ParamType::RequestedHmacAlgorithm:
-        case wire::ParamType::Padding:
-        case wire::ParamType::AdaptationLayerIndication:
           break;  // known, nothing we act on
         default: {
           // §3.2.1: the upper two bits say whether to go on and whether to report.

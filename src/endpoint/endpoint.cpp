@@ -203,18 +203,11 @@ void EndpointImpl::handle_init(Instant now, const wire::PacketView& pv, const So
           return;
         }
         case wire::ParamType::SupportedAddressTypes:
-        case wire::ParamType::EcnCapable:
-        case wire::ParamType::ForwardTsnSupported:
-        case wire::ParamType::SupportedExtensions:
-        case wire::ParamType::ZeroChecksumAcceptable:
-        case wire::ParamType::Random:
-        case wire::ParamType::ChunkList:
-        case wire::ParamType::RequestedHmacAlgorithm:
-        case wire::ParamType::Padding:
-        case wire::ParamType::AdaptationLayerIndication:
-          break;  // known optional parameters of features we do not use
+          break;  // we can reach the peer over either family it names
         default: {
-          // §3.2.1: report per the upper two bits inside the INIT ACK.
+          // §3.2.1: report per the upper two bits inside the INIT ACK. Parameters of
+          // extensions we do not implement (PR-SCTP, AUTH, ECN...) land here too, so
+          // a peer asking for Forward-TSN learns we lack it (RFC 3758 §3.3.1).
           auto action = wire::unknown_param_action(p.type);
           if (action == wire::UnknownParamAction::StopAndReport ||
               action == wire::UnknownParamAction::SkipAndReport) {

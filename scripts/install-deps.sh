@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what building and testing sctpp needs on Debian 12 (run as root).
+# Skips apt entirely when everything is already there, so repeated runs are quick.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config   # the build
+  libssl-dev          # OpenSSL: HMAC-SHA256 for state cookies, RAND_bytes
+  libfmt-dev          # fmt: formatting in the tool
+  libcli11-dev        # CLI11: command-line parsing of the sctpp tool
+  libgtest-dev        # GoogleTest: unit, simulation and API tests
+  libbenchmark-dev    # Google Benchmark: bench/
+  libusrsctp-dev      # usrsctp: the independent SCTP stack we interoperate with
+  tshark              # Wireshark's dissector: checks every interop packet
+  python3             # test drivers
+  iproute2            # network namespaces for multi-host tests
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,447 @@
+// Packet-level behaviour of an endpoint as a peer sees it: stateless INIT handling,
+// cookie authentication and staleness, verification-tag rules (RFC 9260 §8.5,
+// §8.5.1), out-of-the-blue replies (§8.4) and unknown chunks and parameters (§3.2).
+#include "endpoint/endpoint.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "wire/byte_io.h"
+#include "wire/chunk_bytes.h"
+#include "wire/chunks.h"
+#include "wire/error_causes.h"
+#include "wire/packet.h"
+#include "wire/parameters.h"
+
+namespace sctpp {
+namespace {
+
+const SocketAddress kPeer{*IpAddress::parse("192.0.2.1"), 9899};
+const IpAddress kLocal = *IpAddress::parse("192.0.2.2");
+constexpr uint16_t kPort = 5000;
+constexpr uint16_t kPeerPort = 6000;
+constexpr uint32_t kPeerTag = 0x11223344;
+
+// A hand-driven peer: builds packets with the wire codecs and reads the replies.
+class EndpointTest : public ::testing::Test {
+ protected:
+  EndpointTest() {
+    EndpointConfig c;
+    c.port = kPort;
+    c.accept_incoming = true;
+    c.local_addresses = {kLocal};
+    ep_ = std::make_unique<Endpoint>(c, [this](std::span<uint8_t> out) {
+      for (auto& b : out) b = static_cast<uint8_t>(rng_());
+    });
+  }
+
+  template <class... C>
+  std::vector<uint8_t> packet(uint32_t vtag, const C&... chunks) {
+    std::vector<uint8_t> buf;
+    wire::PacketWriter w(buf);
+    w.begin(kPeerPort, kPort, VerificationTag(vtag));
+    (w.add(chunks), ...);
+    w.finish();
+    return buf;
+  }
+
+  void deliver(const std::vector<uint8_t>& bytes) {
+    ep_->handle_packet(now_, kPeer, kLocal, bytes);
+  }
+
+  // All packets the endpoint wants to send now.
+  std::vector<std::vector<uint8_t>> replies() {
+    std::vector<std::vector<uint8_t>> out;
+    std::vector<uint8_t> buf;
+    while (ep_->poll_transmit(now_, buf)) out.push_back(buf);
+    return out;
+  }
+
+  wire::InitChunk init_chunk(std::span<const uint8_t> params = {}) {
+    wire::InitChunk init;
+    init.initiate_tag = VerificationTag(kPeerTag);
+    init.a_rwnd = 100000;
+    init.outbound_streams = 10;
+    init.inbound_streams = 10;
+    init.initial_tsn = Tsn(1000);
+    init.params = params;
+    return init;
+  }
+
+  // Sends an INIT and returns the State Cookie and our local tag from the INIT ACK.
+  std::pair<std::vector<uint8_t>, uint32_t> get_cookie() {
+    deliver(packet(0, init_chunk()));
+    auto r = replies();
+    EXPECT_EQ(r.size(), 1u);
+    auto pv = wire::PacketView::parse(r.at(0));
+    EXPECT_TRUE(pv);
+    EXPECT_EQ(pv->header().vtag.value(), kPeerTag);
+    auto ack = wire::InitAckChunk::parse(*pv->begin());
+    EXPECT_TRUE(ack);
+    std::vector<uint8_t> cookie;
+    for (const auto& p : *wire::ParamList::parse(ack->params))
+      if (p.type == static_cast<uint16_t>(wire::ParamType::StateCookie))
+        cookie.assign(p.value.begin(), p.value.end());
+    return {cookie, ack->initiate_tag.value()};
+  }
+
+  std::optional<Event> next_event() { return ep_->poll_event(); }
+
+  std::mt19937_64 rng_{42};
+  Instant now_{seconds(100)};
+  std::unique_ptr<Endpoint> ep_;
+};
+
+uint8_t first_type(const std::vector<uint8_t>& p) {
+  auto pv = wire::PacketView::parse(p);
+  return pv && pv->chunk_count() ? pv->begin()->type : 0xff;
+}
+
+TEST_F(EndpointTest, InitIsAnsweredWithoutKeepingState) {
+  auto [cookie, tag] = get_cookie();
+  EXPECT_FALSE(cookie.empty());
+  EXPECT_NE(tag, 0u);
+  EXPECT_TRUE(ep_->associations().empty()) << "INIT must not create state (§5.1.3)";
+}
+
+TEST_F(EndpointTest, InitWithNonZeroVerificationTagIsDropped) {
+  deliver(packet(1234, init_chunk()));
+  EXPECT_TRUE(replies().empty());
+}
+
+TEST_F(EndpointTest, InitWithZeroInitiateTagIsSilentlyDiscarded) {
+  auto init = init_chunk();
+  init.initiate_tag = VerificationTag(0);
+  deliver(packet(0, init));
+  EXPECT_TRUE(replies().empty());
+}
+
+TEST_F(EndpointTest, InitWithZeroStreamsIsAbortedWithItsInitiateTag) {
+  auto init = init_chunk();
+  init.inbound_streams = 0;
+  deliver(packet(0, init));
+  auto r = replies();
+  ASSERT_EQ(r.size(), 1u);
+  auto pv = wire::PacketView::parse(r[0]);
+  ASSERT_TRUE(pv);
+  EXPECT_EQ(pv->header().vtag.value(), kPeerTag);
+  auto abort = wire::AbortChunk::parse(*pv->begin());
+  ASSERT_TRUE(abort);
+  EXPECT_FALSE(abort->t_bit);
+  auto causes = wire::CauseList::parse(abort->causes)->all();
+  ASSERT_EQ(causes.size(), 1u);
+  EXPECT_EQ(causes[0].code, static_cast<uint16_t>(wire::CauseCode::InvalidMandatoryParameter));
+}
+
+TEST_F(EndpointTest, InitBundledWithAnotherChunkIsDiscarded) {
+  deliver(packet(0, init_chunk(), wire::CookieAckChunk{}));
+  EXPECT_TRUE(replies().empty());
+}
+
+TEST_F(EndpointTest, ValidCookieEchoEstablishesTheAssociation) {
+  auto [cookie, tag] = get_cookie();
+  wire::CookieEchoChunk echo;
+  echo.cookie = cookie;
+  deliver(packet(tag, echo));
+  auto r = replies();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(first_type(r[0]), static_cast<uint8_t>(wire::ChunkType::CookieAck));
+  auto e = next_event();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->kind, EventKind::Accepted);
+  auto info = ep_->info(e->assoc);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->state, AssocState::Established);
+  EXPECT_EQ(info->outbound_streams, 10);
+}
+
+TEST_F(EndpointTest, ForgedCookieIsSilentlyDiscarded) {
+  auto [cookie, tag] = get_cookie();
+  for (size_t i : {size_t{0}, cookie.size() / 2, cookie.size() - 1}) {
+    auto forged = cookie;
+    forged[i] ^= 0x01;
+    wire::CookieEchoChunk echo;
+    echo.cookie = forged;
+    deliver(packet(tag, echo));
+    EXPECT_TRUE(replies().empty()) << "byte " << i;
+  }
+  EXPECT_TRUE(ep_->associations().empty());
+}
+
+TEST_F(EndpointTest, CookieEchoWithWrongVerificationTagIsDiscarded) {
+  auto [cookie, tag] = get_cookie();
+  wire::CookieEchoChunk echo;
+  echo.cookie = cookie;
+  deliver(packet(tag + 1, echo));
+  EXPECT_TRUE(replies().empty());
+  EXPECT_TRUE(ep_->associations().empty());
+}
+
+TEST_F(EndpointTest, StaleCookieIsAnsweredWithStaleCookieError) {
+  auto [cookie, tag] = get_cookie();
+  now_ += seconds(61);  // default Valid.Cookie.Life is 60 s
+  wire::CookieEchoChunk echo;
+  echo.cookie = cookie;
+  deliver(packet(tag, echo));
+  auto r = replies();
+  ASSERT_EQ(r.size(), 1u);
+  auto pv = wire::PacketView::parse(r[0]);
+  ASSERT_TRUE(pv);
+  EXPECT_EQ(pv->header().vtag.value(), kPeerTag);
+  auto err = wire::ErrorChunk::parse(*pv->begin());
+  ASSERT_TRUE(err);
+  auto causes = wire::CauseList::parse(err->causes)->all();
+  ASSERT_EQ(causes.size(), 1u);
+  EXPECT_EQ(causes[0].code, static_cast<uint16_t>(wire::CauseCode::StaleCookie));
+  ASSERT_EQ(causes[0].value.size(), 4u);
+  EXPECT_NEAR(wire::load32(causes[0].value.data()), 1'000'000u, 1000u);
+  EXPECT_TRUE(ep_->associations().empty());
+}
+
+TEST_F(EndpointTest, CookieFromBeforeTwoSecretRotationsIsRejected) {
+  auto [cookie, tag] = get_cookie();
+  // Two rotations later the secret that signed the cookie is gone.
+  now_ += seconds(59);
+  get_cookie();
+  now_ += seconds(61);
+  get_cookie();
+  wire::CookieEchoChunk echo;
+  echo.cookie = cookie;
+  deliver(packet(tag, echo));
+  for (const auto& r : replies())
+    EXPECT_NE(first_type(r), static_cast<uint8_t>(wire::ChunkType::CookieAck));
+  EXPECT_TRUE(ep_->associations().empty());
+}
+
+TEST_F(EndpointTest, ReplayedCookieDoesNotCreateASecondAssociation) {
+  auto [cookie, tag] = get_cookie();
+  wire::CookieEchoChunk echo;
+  echo.cookie = cookie;
+  deliver(packet(tag, echo));
+  replies();
+  deliver(packet(tag, echo));
+  auto r = replies();
+  // A duplicate COOKIE ECHO is answered (our COOKIE ACK may have been lost) but
+  // maps onto the same association (§5.2.4 D).
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(first_type(r[0]), static_cast<uint8_t>(wire::ChunkType::CookieAck));
+  EXPECT_EQ(ep_->associations().size(), 1u);
+}
+
+class EstablishedTest : public EndpointTest {
+ protected:
+  void SetUp() override {
+    auto [cookie, tag] = get_cookie();
+    local_tag_ = tag;
+    wire::CookieEchoChunk echo;
+    echo.cookie = cookie;
+    deliver(packet(tag, echo));
+    replies();
+    auto e = next_event();
+    ASSERT_TRUE(e);
+    id_ = e->assoc;
+  }
+  wire::DataChunk data(uint32_t tsn, std::span<const uint8_t> payload) {
+    wire::DataChunk d;
+    d.tsn = Tsn(tsn);
+    d.ssn = Ssn(static_cast<uint16_t>(tsn - 1000));  // one message per TSN on stream 0
+    d.beginning = d.ending = true;
+    d.immediate = true;  // ask for the SACK at once
+    d.payload = payload;
+    return d;
+  }
+  uint32_t local_tag_ = 0;
+  AssocId id_{0};
+};
+
+TEST_F(EstablishedTest, DataWithWrongVerificationTagIsDropped) {
+  const uint8_t payload[] = {1, 2, 3};
+  deliver(packet(local_tag_ ^ 1, data(1000, payload)));
+  EXPECT_TRUE(replies().empty());
+  EXPECT_FALSE(ep_->receive(now_, id_));
+  deliver(packet(local_tag_, data(1000, payload)));
+  auto r = replies();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(first_type(r[0]), static_cast<uint8_t>(wire::ChunkType::Sack));
+  auto m = ep_->receive(now_, id_);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->data, std::vector<uint8_t>(payload, payload + 3));
+}
+
+TEST_F(EstablishedTest, BadChecksumIsDropped) {
+  const uint8_t payload[] = {1, 2, 3};
+  auto p = packet(local_tag_, data(1000, payload));
+  p[8] ^= 0xff;
+  deliver(p);
+  EXPECT_TRUE(replies().empty());
+  EXPECT_FALSE(ep_->receive(now_, id_));
+}
+
+TEST_F(EstablishedTest, ZeroChecksumIsRejectedWithoutNegotiation) {
+  const uint8_t payload[] = {1, 2, 3};
+  auto p = packet(local_tag_, data(1000, payload));
+  p[8] = p[9] = p[10] = p[11] = 0;
+  deliver(p);
+  EXPECT_FALSE(ep_->receive(now_, id_));
+}
+
+TEST_F(EstablishedTest, AbortNeedsTheRightTagForItsTBit) {
+  wire::AbortChunk a;
+  a.t_bit = true;  // reflected: must carry the peer's own tag
+  deliver(packet(local_tag_, a));
+  EXPECT_EQ(ep_->info(id_)->state, AssocState::Established);
+  deliver(packet(kPeerTag, a));
+  EXPECT_EQ(ep_->info(id_)->state, AssocState::Closed);
+  auto e = next_event();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->kind, EventKind::Aborted);
+}
+
+TEST_F(EstablishedTest, AbortCauseReachesTheUser) {
+  std::vector<uint8_t> causes;
+  const char reason[] = "going away";
+  wire::CauseWriter(causes).user_initiated_abort(
+      std::span(reinterpret_cast<const uint8_t*>(reason), sizeof reason - 1));
+  wire::AbortChunk a;
+  a.causes = causes;
+  deliver(packet(local_tag_, a));
+  auto e = next_event();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->kind, EventKind::Aborted);
+  EXPECT_NE(e->status.reason().find("going away"), std::string::npos) << e->status.reason();
+}
+
+TEST_F(EstablishedTest, DataWithoutPayloadIsAbortedWithNoUserData) {
+  deliver(packet(local_tag_, data(1000, {})));
+  auto r = replies();
+  ASSERT_EQ(r.size(), 1u);
+  auto pv = wire::PacketView::parse(r[0]);
+  auto abort = wire::AbortChunk::parse(*pv->begin());
+  ASSERT_TRUE(abort);
+  auto causes = wire::CauseList::parse(abort->causes)->all();
+  ASSERT_EQ(causes.size(), 1u);
+  EXPECT_EQ(causes[0].code, static_cast<uint16_t>(wire::CauseCode::NoUserData));
+}
+
+TEST_F(EstablishedTest, DataOnInvalidStreamIsReportedAndAcknowledged) {
+  const uint8_t payload[] = {7};
+  auto d = data(1000, payload);
+  d.stream = StreamId(200);
+  deliver(packet(local_tag_, d));
+  auto r = replies();
+  ASSERT_FALSE(r.empty());
+  bool saw_error = false, saw_sack = false;
+  for (const auto& p : r) {
+    for (const auto& c : *wire::PacketView::parse(p)) {
+      if (c.type == static_cast<uint8_t>(wire::ChunkType::Error)) {
+        auto causes = wire::CauseList::parse(wire::ErrorChunk::parse(c)->causes)->all();
+        saw_error =
+            causes.at(0).code == static_cast<uint16_t>(wire::CauseCode::InvalidStreamIdentifier);
+      }
+      if (c.type == static_cast<uint8_t>(wire::ChunkType::Sack))
+        saw_sack = wire::SackChunk::parse(c)->cum_tsn_ack == Tsn(1000);
+    }
+  }
+  EXPECT_TRUE(saw_error);
+  EXPECT_TRUE(saw_sack);
+  EXPECT_FALSE(ep_->receive(now_, id_));
+}
+
+// A raw chunk with an arbitrary type, for the §3.2 upper-two-bit rules.
+struct RawChunk {
+  uint8_t type;
+  size_t size() const { return 8; }
+  void write(uint8_t* out) const {
+    out[0] = type;
+    out[1] = 0;
+    wire::store16(out + 2, 8);
+    wire::store32(out + 4, 0xdeadbeef);
+  }
+};
+
+TEST_F(EstablishedTest, UnknownChunkTypesFollowTheirUpperTwoBits) {
+  const uint8_t payload[] = {9};
+  struct Case {
+    uint8_t type;
+    bool reported;
+    bool continues;
+  };
+  uint32_t tsn = 1000;
+  for (Case c : {Case{0x3f, false, false}, Case{0x7f, true, false}, Case{0xbf, false, true},
+                 Case{0xff, true, true}}) {
+    deliver(packet(local_tag_, RawChunk{c.type}, data(tsn, payload)));
+    bool reported = false;
+    for (const auto& p : replies()) {
+      for (const auto& ch : *wire::PacketView::parse(p)) {
+        if (ch.type != static_cast<uint8_t>(wire::ChunkType::Error)) continue;
+        for (const auto& cause : wire::CauseList::parse(wire::ErrorChunk::parse(ch)->causes)->all())
+          reported |= cause.code == static_cast<uint16_t>(wire::CauseCode::UnrecognizedChunkType);
+      }
+    }
+    EXPECT_EQ(reported, c.reported) << std::hex << int(c.type);
+    bool delivered = ep_->receive(now_, id_).has_value();
+    EXPECT_EQ(delivered, c.continues) << std::hex << int(c.type);
+    if (delivered) ++tsn;
+  }
+}
+
+TEST_F(EndpointTest, UnknownInitParameterIsReportedInInitAck) {
+  std::vector<uint8_t> params;
+  const uint8_t value[] = {1, 2, 3, 4};
+  wire::ParamWriter(params).add(uint16_t{0xC0FE}, value);  // 11: skip and report
+  deliver(packet(0, init_chunk(params)));
+  auto r = replies();
+  ASSERT_EQ(r.size(), 1u);
+  auto ack = wire::InitAckChunk::parse(*wire::PacketView::parse(r[0])->begin());
+  ASSERT_TRUE(ack);
+  bool reported = false;
+  for (const auto& p : *wire::ParamList::parse(ack->params))
+    if (p.type == static_cast<uint16_t>(wire::ParamType::UnrecognizedParameter))
+      reported = p.value.size() >= 4 && wire::load16(p.value.data()) == 0xC0FE;
+  EXPECT_TRUE(reported);
+}
+
+TEST(OutOfTheBlue, RepliesFollowSection84) {
+  auto make = [](uint32_t vtag, auto chunk) {
+    std::vector<uint8_t> buf;
+    wire::PacketWriter w(buf);
+    w.begin(kPeerPort, kPort, VerificationTag(vtag));
+    w.add(chunk);
+    w.finish();
+    return buf;
+  };
+  // (2) ABORT and (6) SHUTDOWN COMPLETE and (7) COOKIE ACK: no reply.
+  EXPECT_FALSE(Endpoint::out_of_the_blue_reply(make(5, wire::AbortChunk{})));
+  EXPECT_FALSE(Endpoint::out_of_the_blue_reply(make(5, wire::ShutdownCompleteChunk{})));
+  EXPECT_FALSE(Endpoint::out_of_the_blue_reply(make(5, wire::CookieAckChunk{})));
+  // (5) SHUTDOWN ACK: SHUTDOWN COMPLETE with the T bit and the reflected tag.
+  auto sc = Endpoint::out_of_the_blue_reply(make(77, wire::ShutdownAckChunk{}));
+  ASSERT_TRUE(sc);
+  auto pv = wire::PacketView::parse(*sc);
+  EXPECT_EQ(pv->header().vtag.value(), 77u);
+  EXPECT_EQ(pv->header().src_port, kPort);
+  EXPECT_EQ(pv->header().dst_port, kPeerPort);
+  auto sc_chunk = wire::ShutdownCompleteChunk::parse(*pv->begin());
+  ASSERT_TRUE(sc_chunk);
+  EXPECT_TRUE(sc_chunk->t_bit);
+  // (8) anything else: ABORT with the T bit.
+  wire::ShutdownChunk sd;
+  auto ab = Endpoint::out_of_the_blue_reply(make(99, sd));
+  ASSERT_TRUE(ab);
+  pv = wire::PacketView::parse(*ab);
+  EXPECT_EQ(pv->header().vtag.value(), 99u);
+  EXPECT_TRUE(wire::AbortChunk::parse(*pv->begin())->t_bit);
+  // (3) INIT: ABORT with the Initiate Tag, T bit clear.
+  wire::InitChunk init;
+  init.initiate_tag = VerificationTag(0xabcdef);
+  init.outbound_streams = init.inbound_streams = 1;
+  auto ai = Endpoint::out_of_the_blue_reply(make(0, init));
+  ASSERT_TRUE(ai);
+  pv = wire::PacketView::parse(*ai);
+  EXPECT_EQ(pv->header().vtag.value(), 0xabcdefu);
+  EXPECT_FALSE(wire::AbortChunk::parse(*pv->begin())->t_bit);
+}
+
+}  // namespace
+}  // namespace sctpp
