@@ -1,0 +1,156 @@
+// `sctpp cat`: stdin lines out as messages, received messages out as lines.
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include "commands.h"
+#include "sctpp/sctpp.h"
+
+namespace sctpp::tool {
+namespace {
+
+std::string describe(const Status& st) {
+  const std::string& r = st.reason();
+  switch (st.code()) {
+    case Errc::Aborted:
+      if (r.rfind("aborted", 0) == 0) return "association " + r;
+      return "association aborted: " + r;
+    case Errc::ConnectionLost:
+      return r.empty() ? "association lost (peer stopped answering)" : "association lost: " + r;
+    case Errc::Timeout:
+      return "timeout: " + r;
+    default:
+      return r.empty() ? "error " + std::to_string(static_cast<int>(st.code())) : r;
+  }
+}
+
+// Decides the exit code once, from whichever thread sees the end first.
+class Finisher {
+ public:
+  [[noreturn]] void finish(int code, const std::string& error = {}) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::fflush(stdout);
+    if (!error.empty()) std::fprintf(stderr, "sctpp cat: %s\n", error.c_str());
+    std::fflush(stderr);
+    // Other threads may be blocked reading stdin: end the process here.
+    _exit(code);
+  }
+
+ private:
+  std::mutex mu_;
+};
+
+}  // namespace
+
+int run_cat(const CatArgs& args) {
+  Finisher finisher;
+  StackOptions so;
+  so.udp_port = args.udp_port;
+  auto stack = Stack::create(so);
+  if (!stack) {
+    finisher.finish(1, "cannot open UDP port " + std::to_string(args.udp_port) + ": " +
+                           describe(stack.status()));
+  }
+  ConnectOptions co;
+  co.init.num_ostreams = args.streams;
+  co.remote_udp_port = args.remote_udp_port;
+  const std::string target = format_address_list(args.connect);
+  auto connected = Connection::connect(*stack, args.connect.ips, args.connect.port, co);
+  if (!connected) {
+    const Status& st = connected.status();
+    std::string what = st.code() == Errc::NoAnswer  ? "no answer from " + target
+                       : st.code() == Errc::Refused ? "connection to " + target + " refused"
+                                                    : "cannot connect to " + target;
+    finisher.finish(1, what + ": " + describe(st));
+  }
+  Connection& conn = *connected;
+  if (args.stream >= conn.outbound_streams()) {
+    conn.abort("stream out of range");
+    finisher.finish(1, "stream " + std::to_string(args.stream) + " out of range (peer accepts " +
+                           std::to_string(conn.outbound_streams()) + " streams)");
+  }
+
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t received = 0;
+  bool receiver_done = false;
+
+  std::thread receiver([&] {
+    while (true) {
+      auto msg = conn.receive();
+      if (!msg) {
+        Status st = msg.status();
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          receiver_done = true;
+          cv.notify_all();
+        }
+        if (st.code() != Errc::Closed) finisher.finish(1, describe(st));
+        // The peer shut down: complete the handshake, then judge the replies.
+        Status closed = conn.shutdown(std::chrono::seconds(30));
+        uint64_t got;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          got = received;
+        }
+        if (got < args.replies) {
+          finisher.finish(1, "peer shut down the association after " + std::to_string(got) +
+                                 " of " + std::to_string(args.replies) + " replies");
+        }
+        if (!closed && closed.code() != Errc::Closed) finisher.finish(1, describe(closed));
+        finisher.finish(0);
+      }
+      std::fwrite(msg->data.data(), 1, msg->data.size(), stdout);
+      std::fputc('\n', stdout);
+      std::fflush(stdout);
+      std::lock_guard<std::mutex> lock(mu);
+      ++received;
+      cv.notify_all();
+    }
+  });
+  receiver.detach();
+
+  SendInfo si;
+  si.stream = args.stream;
+  si.ppid = args.ppid;
+  si.unordered = args.unordered;
+  char* line = nullptr;
+  size_t cap = 0;
+  while (true) {
+    ssize_t n = getline(&line, &cap, stdin);
+    if (n < 0) break;
+    if (n > 0 && line[n - 1] == '\n') --n;
+    if (n == 0) continue;  // SCTP has no empty messages
+    Status st = conn.send(
+        std::span<const uint8_t>(reinterpret_cast<uint8_t*>(line), static_cast<size_t>(n)), si);
+    if (!st) {
+      if (st.code() == Errc::Closed || st.code() == Errc::ShuttingDown) {
+        // The peer is shutting down: the receiver decides how this ends.
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return receiver_done; });
+        lock.unlock();
+        pause();
+      }
+      finisher.finish(1, describe(st));
+    }
+  }
+  std::free(line);
+
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return received >= args.replies || receiver_done; });
+    if (receiver_done) {
+      lock.unlock();
+      pause();  // the receiver is finishing the process
+    }
+  }
+  Status st = conn.shutdown();
+  if (!st) finisher.finish(1, "shutdown failed: " + describe(st));
+  finisher.finish(0);
+}
+
+}  // namespace sctpp::tool

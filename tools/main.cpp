@@ -1,0 +1,14 @@
+// The sctpp command-line tool: `sctpp echo` and `sctpp cat` (design.md §3).
+#include <variant>
+
+#include "cli.h"
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  auto outcome = sctpp::tool::parse_command_line(argc, argv);
+  if (!outcome.command) return outcome.exit_code;
+  if (auto* echo = std::get_if<sctpp::tool::EchoArgs>(&*outcome.command)) {
+    return sctpp::tool::run_echo(*echo);
+  }
+  return sctpp::tool::run_cat(std::get<sctpp::tool::CatArgs>(*outcome.command));
+}
