@@ -42,14 +42,14 @@ struct ConnState;
 }
 
 struct ConnectOptions {
-  InitOptions init;                 // streams, INIT attempts, INIT timeout cap
+  InitOptions init{};               // streams, INIT attempts, INIT timeout cap
   uint16_t remote_udp_port = 9899;  // the peer's UDP encapsulation port
 };
 
 // One received message and how it arrived (stream, PPID, unordered, TSN...).
 struct ReceivedMessage {
-  std::vector<uint8_t> data;
-  ReceiveInfo info;
+  std::vector<uint8_t> data{};
+  ReceiveInfo info{};
   std::string_view text() const {
     return {reinterpret_cast<const char*>(data.data()), data.size()};
   }
@@ -58,12 +58,12 @@ struct ReceivedMessage {
 // A snapshot of an association (RFC 6458 SCTP_STATUS and friends).
 struct ConnectionInfo {
   uint32_t id = 0;
-  std::string state;  // "ESTABLISHED", "SHUTDOWN-PENDING", ...
+  std::string state{};  // "ESTABLISHED", "SHUTDOWN-PENDING", ...
   uint16_t outbound_streams = 0;
   uint16_t inbound_streams = 0;
-  std::vector<SocketAddress> peer_addresses;  // IP + the peer's UDP port
-  SocketAddress primary;                      // IP + UDP port of the primary path
-  uint16_t peer_port = 0;                     // the peer's SCTP port
+  std::vector<SocketAddress> peer_addresses{};  // IP + the peer's UDP port
+  SocketAddress primary{};                      // IP + UDP port of the primary path
+  uint16_t peer_port = 0;                       // the peer's SCTP port
   std::chrono::microseconds srtt{0};
   std::chrono::microseconds rto{0};
   size_t cwnd = 0;

@@ -29,7 +29,7 @@ struct EndpointCtx;
 struct ListenOptions {
   // Streams offered and accepted for incoming associations (max_attempts and
   // max_init_timeout do not apply).
-  InitOptions init;
+  InitOptions init{};
   // Associations established but not yet accepted; more are aborted.
   size_t backlog = 128;
 };

@@ -46,8 +46,8 @@ struct StackOptions {
   // Local UDP encapsulation port; 0 = any free port (see Stack::udp_port()).
   uint16_t udp_port = 9899;
   // Local IP addresses to use; empty = every address (IPv4 and IPv6 wildcards).
-  std::vector<IpAddress> local_addresses;
-  Tuning tuning;
+  std::vector<IpAddress> local_addresses{};
+  Tuning tuning{};
   // UDP socket buffer size asked of the kernel.
   int socket_buffer = 4 * 1024 * 1024;
   // How long a destroyed stack waits for associations that are still closing.
