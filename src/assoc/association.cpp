@@ -540,7 +540,7 @@ bool Association::handle_data(Instant now, const wire::ChunkView& c) {
     tracker_->observe(d->tsn, kTrackerWindow);
     return true;
   }
-  switch (reassembly_->add(*d, id_.value())) {
+  switch (reassembly_->add(*d, id_.value(), d->tsn == tracker_->cumulative_tsn().next())) {
     case ReassemblyQueue::AddResult::Ok:
       tracker_->observe(d->tsn, kTrackerWindow);
       return true;

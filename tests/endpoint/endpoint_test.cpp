@@ -23,6 +23,18 @@ constexpr uint16_t kPort = 5000;
 constexpr uint16_t kPeerPort = 6000;
 constexpr uint32_t kPeerTag = 0x11223344;
 
+// Range-for over `*parse(...)` would iterate a destroyed temporary; these copy the
+// views out first.
+std::vector<wire::ParamView> params_of(std::span<const uint8_t> region) {
+  auto list = wire::ParamList::parse(region);
+  return list ? std::vector<wire::ParamView>(list->begin(), list->end())
+              : std::vector<wire::ParamView>{};
+}
+std::vector<wire::ChunkView> chunks_of(std::span<const uint8_t> packet) {
+  auto pv = wire::PacketView::parse(packet);
+  return pv ? std::vector<wire::ChunkView>(pv->begin(), pv->end()) : std::vector<wire::ChunkView>{};
+}
+
 // A hand-driven peer: builds packets with the wire codecs and reads the replies.
 class EndpointTest : public ::testing::Test {
  protected:
@@ -80,7 +92,7 @@ class EndpointTest : public ::testing::Test {
     auto ack = wire::InitAckChunk::parse(*pv->begin());
     EXPECT_TRUE(ack);
     std::vector<uint8_t> cookie;
-    for (const auto& p : *wire::ParamList::parse(ack->params))
+    for (const auto& p : params_of(ack->params))
       if (p.type == static_cast<uint16_t>(wire::ParamType::StateCookie))
         cookie.assign(p.value.begin(), p.value.end());
     return {cookie, ack->initiate_tag.value()};
@@ -333,7 +345,7 @@ TEST_F(EstablishedTest, DataOnInvalidStreamIsReportedAndAcknowledged) {
   ASSERT_FALSE(r.empty());
   bool saw_error = false, saw_sack = false;
   for (const auto& p : r) {
-    for (const auto& c : *wire::PacketView::parse(p)) {
+    for (const auto& c : chunks_of(p)) {
       if (c.type == static_cast<uint8_t>(wire::ChunkType::Error)) {
         auto causes = wire::CauseList::parse(wire::ErrorChunk::parse(c)->causes)->all();
         saw_error =
@@ -373,7 +385,7 @@ TEST_F(EstablishedTest, UnknownChunkTypesFollowTheirUpperTwoBits) {
     deliver(packet(local_tag_, RawChunk{c.type}, data(tsn, payload)));
     bool reported = false;
     for (const auto& p : replies()) {
-      for (const auto& ch : *wire::PacketView::parse(p)) {
+      for (const auto& ch : chunks_of(p)) {
         if (ch.type != static_cast<uint8_t>(wire::ChunkType::Error)) continue;
         for (const auto& cause : wire::CauseList::parse(wire::ErrorChunk::parse(ch)->causes)->all())
           reported |= cause.code == static_cast<uint16_t>(wire::CauseCode::UnrecognizedChunkType);
@@ -396,7 +408,7 @@ TEST_F(EndpointTest, UnknownInitParameterIsReportedInInitAck) {
   auto ack = wire::InitAckChunk::parse(*wire::PacketView::parse(r[0])->begin());
   ASSERT_TRUE(ack);
   bool reported = false;
-  for (const auto& p : *wire::ParamList::parse(ack->params))
+  for (const auto& p : params_of(ack->params))
     if (p.type == static_cast<uint16_t>(wire::ParamType::UnrecognizedParameter))
       reported = p.value.size() >= 4 && wire::load16(p.value.data()) == 0xC0FE;
   EXPECT_TRUE(reported);
