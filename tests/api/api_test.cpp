@@ -1,0 +1,438 @@
+// End-to-end tests of the C++ API: two stacks on loopback, real UDP sockets.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sctpp/sctpp.h"
+
+namespace sctpp {
+namespace {
+
+using namespace std::chrono_literals;
+
+const IpAddress kV4 = IpAddress::loopback(IpAddress::Family::V4);
+const IpAddress kV6 = IpAddress::loopback(IpAddress::Family::V6);
+constexpr uint16_t kPort = 5000;
+
+std::vector<uint8_t> bytes(const std::string& s) {
+  return {s.begin(), s.end()};
+}
+
+Stack make_stack(std::vector<IpAddress> addrs = {}, Tuning tuning = {}) {
+  StackOptions o;
+  o.udp_port = 0;
+  o.local_addresses = std::move(addrs);
+  o.tuning = tuning;
+  auto s = Stack::create(o);
+  EXPECT_TRUE(s.ok()) << s.status().reason();
+  return std::move(*s);
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<Stack>(make_stack({kV4}));
+    client_ = std::make_unique<Stack>(make_stack());
+    auto l = Listener::bind(*server_, std::vector<IpAddress>{kV4}, kPort);
+    ASSERT_TRUE(l.ok()) << l.status().reason();
+    listener_ = std::move(*l);
+  }
+
+  ConnectOptions options(uint16_t ostreams = 10) {
+    ConnectOptions o;
+    o.init.num_ostreams = ostreams;
+    o.remote_udp_port = server_->udp_port();
+    return o;
+  }
+
+  // Connects a client and accepts it on the server side.
+  std::pair<Connection, Connection> pair(uint16_t ostreams = 10) {
+    auto c = Connection::connect(*client_, SocketAddress{kV4, kPort}, options(ostreams), 10s);
+    EXPECT_TRUE(c.ok()) << c.status().reason();
+    auto s = listener_.accept(10s);
+    EXPECT_TRUE(s.ok()) << s.status().reason();
+    if (!c.ok() || !s.ok()) return {};
+    return {std::move(*c), std::move(*s)};
+  }
+
+  std::unique_ptr<Stack> server_;
+  std::unique_ptr<Stack> client_;
+  Listener listener_;
+};
+
+TEST_F(ApiTest, ConnectAcceptAndAddresses) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  EXPECT_EQ(c.outbound_streams(), 10);
+  EXPECT_EQ(s.inbound_streams(), 10);
+  EXPECT_EQ(c.peer_port(), kPort);
+  EXPECT_EQ(s.local_port(), kPort);
+  EXPECT_EQ(s.peer_port(), c.local_port());
+  EXPECT_GE(c.local_port(), 49152);
+  auto peers = c.peer_addresses();
+  ASSERT_FALSE(peers.empty());
+  EXPECT_EQ(peers[0], (SocketAddress{kV4, kPort}));
+  auto locals = s.local_addresses();
+  ASSERT_EQ(locals.size(), 1u);
+  EXPECT_EQ(locals[0], (SocketAddress{kV4, kPort}));
+  auto info = c.info();
+  ASSERT_TRUE(info.ok()) << info.status().reason();
+  EXPECT_EQ(info->state, "ESTABLISHED");
+  EXPECT_EQ(info->peer_port, kPort);
+  EXPECT_EQ(info->primary.port, server_->udp_port());
+}
+
+TEST_F(ApiTest, MessagesOnSeveralStreamsWithPpidsAndUnordered) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  for (uint16_t stream = 0; stream < 10; ++stream) {
+    SendInfo si;
+    si.stream = stream;
+    si.ppid = 1000 + stream;
+    si.unordered = stream % 3 == 0;
+    ASSERT_TRUE(c.send("message on stream " + std::to_string(stream), si, 5s).ok());
+  }
+  for (int i = 0; i < 10; ++i) {
+    auto m = s.receive(5s);
+    ASSERT_TRUE(m.ok()) << m.status().reason();
+    uint16_t stream = m->info.stream;
+    EXPECT_EQ(m->text(), "message on stream " + std::to_string(stream));
+    EXPECT_EQ(m->info.ppid, 1000u + stream);
+    EXPECT_EQ(m->info.unordered, stream % 3 == 0);
+    // Echo back on the same stream.
+    SendInfo si;
+    si.stream = stream;
+    si.ppid = m->info.ppid;
+    ASSERT_TRUE(s.send(m->data, si, 5s).ok());
+  }
+  std::vector<bool> seen(10);
+  for (int i = 0; i < 10; ++i) {
+    auto m = c.receive(5s);
+    ASSERT_TRUE(m.ok()) << m.status().reason();
+    seen[m->info.stream] = true;
+  }
+  for (bool b : seen) EXPECT_TRUE(b);
+}
+
+TEST_F(ApiTest, OrderPreservedOnAStream) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  const int n = 2000;
+  std::thread sender([&] {
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(c.send(std::to_string(i), {}, 10s).ok());
+  });
+  for (int i = 0; i < n; ++i) {
+    auto m = s.receive(10s);
+    ASSERT_TRUE(m.ok()) << m.status().reason();
+    ASSERT_EQ(m->text(), std::to_string(i));
+  }
+  sender.join();
+}
+
+TEST_F(ApiTest, OneMebibyteMessageBothWays) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  std::vector<uint8_t> big(1 << 20);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 7 + i / 256);
+  ASSERT_TRUE(c.send(big, {}, 10s).ok());
+  auto m = s.receive(20s);
+  ASSERT_TRUE(m.ok()) << m.status().reason();
+  ASSERT_EQ(m->data.size(), big.size());
+  EXPECT_TRUE(m->data == big);
+  ASSERT_TRUE(s.send(m->data, {}, 10s).ok());
+  auto back = c.receive(20s);
+  ASSERT_TRUE(back.ok()) << back.status().reason();
+  EXPECT_TRUE(back->data == big);
+}
+
+TEST_F(ApiTest, GracefulCloseFromClient) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  ASSERT_TRUE(c.send("last words", {}, 5s).ok());
+  Status st = c.shutdown(10s);
+  EXPECT_TRUE(st.ok()) << st.reason();
+  // The server still gets the data, then end of data.
+  auto m = s.receive(5s);
+  ASSERT_TRUE(m.ok()) << m.status().reason();
+  EXPECT_EQ(m->text(), "last words");
+  auto end = s.receive(5s);
+  ASSERT_FALSE(end.ok());
+  EXPECT_EQ(end.status().code(), Errc::Closed) << end.status().reason();
+  EXPECT_TRUE(s.peer_shut_down());
+  EXPECT_TRUE(s.shutdown(5s).ok());
+  // After close, sending reports Closed.
+  EXPECT_EQ(c.send("x", {}, 1s).code(), Errc::Closed);
+}
+
+TEST_F(ApiTest, GracefulCloseFromServer) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  Status st = s.shutdown(10s);
+  EXPECT_TRUE(st.ok()) << st.reason();
+  auto end = c.receive(5s);
+  ASSERT_FALSE(end.ok());
+  EXPECT_EQ(end.status().code(), Errc::Closed);
+  EXPECT_TRUE(c.shutdown(5s).ok());
+}
+
+TEST_F(ApiTest, ShutdownDeliversQueuedData) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  std::string payload(100000, 'q');
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(c.send(payload, {}, 10s).ok());
+  std::thread closer([&] { EXPECT_TRUE(c.shutdown(20s).ok()); });
+  for (int i = 0; i < 20; ++i) {
+    auto m = s.receive(10s);
+    ASSERT_TRUE(m.ok()) << m.status().reason();
+    EXPECT_EQ(m->data.size(), payload.size());
+  }
+  closer.join();
+}
+
+TEST_F(ApiTest, AbortWithReasonIsSeenByPeer) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  ASSERT_TRUE(c.abort("going away").ok());
+  auto r = s.receive(5s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Errc::Aborted);
+  EXPECT_NE(r.status().reason().find("going away"), std::string::npos) << r.status().reason();
+  EXPECT_EQ(c.send("x", {}, 1s).code(), Errc::Aborted);
+  EXPECT_EQ(s.send("x", {}, 1s).code(), Errc::Aborted);
+}
+
+TEST_F(ApiTest, ConnectToPortNobodyListensOnIsRefusedFast) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto c = Connection::connect(*client_, SocketAddress{kV4, kPort + 1}, options(), 10s);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Errc::Refused) << c.status().reason();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 900ms);
+}
+
+TEST_F(ApiTest, ConnectWithoutAnswerGivesUpAfterMaxAttempts) {
+  // A UDP socket that exists but never answers.
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+  socklen_t len = sizeof sin;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+  Tuning fast;
+  fast.rto_initial = 50ms;
+  fast.rto_min = 50ms;
+  Stack quick = make_stack({}, fast);
+  ConnectOptions o;
+  o.remote_udp_port = ntohs(sin.sin_port);
+  o.init.max_attempts = 3;
+  o.init.max_init_timeout = 100ms;
+  auto t0 = std::chrono::steady_clock::now();
+  auto c = Connection::connect(quick, SocketAddress{kV4, kPort}, o, 20s);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Errc::NoAnswer) << c.status().reason();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  close(fd);
+}
+
+TEST_F(ApiTest, ConnectDeadlineReportsTimeout) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+  socklen_t len = sizeof sin;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+  ConnectOptions o;
+  o.remote_udp_port = ntohs(sin.sin_port);
+  auto c = Connection::connect(*client_, SocketAddress{kV4, kPort}, o, 200ms);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Errc::Timeout);
+  close(fd);
+}
+
+TEST_F(ApiTest, StreamOutOfRange) {
+  auto [c, s] = pair(4);
+  ASSERT_TRUE(c && s);
+  EXPECT_EQ(c.outbound_streams(), 4);
+  SendInfo si;
+  si.stream = 4;
+  Status st = c.send("x", si, 1s);
+  EXPECT_EQ(st.code(), Errc::InvalidStream);
+  EXPECT_NE(st.reason().find("4"), std::string::npos) << st.reason();
+  si.stream = 3;
+  EXPECT_TRUE(c.send("x", si, 1s).ok());
+}
+
+TEST_F(ApiTest, MessageTooLargeAndEmpty) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  std::vector<uint8_t> huge(server_->options().tuning.max_message_size + 1);
+  EXPECT_EQ(c.send(huge, {}, 1s).code(), Errc::MessageTooLarge);
+  EXPECT_EQ(c.send(std::span<const uint8_t>(), {}, 1s).code(), Errc::InvalidArgument);
+}
+
+TEST_F(ApiTest, NonBlockingAndDeadlines) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  EXPECT_EQ(s.try_receive().status().code(), Errc::WouldBlock);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(s.receive(50ms).status().code(), Errc::Timeout);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 50ms);
+  EXPECT_EQ(listener_.try_accept().status().code(), Errc::WouldBlock);
+  EXPECT_EQ(listener_.accept(20ms).status().code(), Errc::Timeout);
+  ASSERT_TRUE(c.try_send(bytes("hi")).ok());
+  Result<ReceivedMessage> m = Status(Errc::WouldBlock);
+  for (int i = 0; i < 500 && !m.ok(); ++i) {
+    m = s.try_receive();
+    if (!m.ok()) std::this_thread::sleep_for(2ms);
+  }
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->text(), "hi");
+}
+
+TEST_F(ApiTest, ReadWriteConvenience) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  auto w = c.write(bytes("0123456789"), 5s);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(*w, 10u);
+  std::vector<uint8_t> buf(4);
+  std::string got;
+  while (got.size() < 10) {
+    auto r = s.read(buf, 5s);
+    ASSERT_TRUE(r.ok()) << r.status().reason();
+    got.append(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(*r));
+  }
+  EXPECT_EQ(got, "0123456789");
+  ASSERT_TRUE(c.shutdown(5s).ok());
+  auto eof = s.read(buf, 5s);
+  ASSERT_TRUE(eof.ok());
+  EXPECT_EQ(*eof, 0u);
+}
+
+TEST_F(ApiTest, ListenerCloseWakesAccept) {
+  std::thread closer([&] {
+    std::this_thread::sleep_for(50ms);
+    listener_.close();
+  });
+  auto r = listener_.accept(5s);
+  closer.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Errc::Closed);
+  // The port is free again and nobody answers on it: refused.
+  auto c = Connection::connect(*client_, SocketAddress{kV4, kPort}, options(), 5s);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Errc::Refused);
+}
+
+TEST_F(ApiTest, SecondListenerOnSamePortFails) {
+  auto l = Listener::bind(*server_, std::vector<IpAddress>{kV4}, kPort);
+  ASSERT_FALSE(l.ok());
+  EXPECT_EQ(l.status().code(), Errc::AddressInUse);
+}
+
+TEST_F(ApiTest, ManyConcurrentAssociations) {
+  const int n = 16;
+  std::vector<std::thread> servers;
+  std::thread acceptor([&] {
+    for (int i = 0; i < n; ++i) {
+      auto s = listener_.accept(10s);
+      ASSERT_TRUE(s.ok());
+      servers.emplace_back([conn = std::move(*s)]() mutable {
+        while (true) {
+          auto m = conn.receive(10s);
+          if (!m.ok()) break;
+          SendInfo si;
+          si.stream = m->info.stream;
+          if (!conn.send(m->data, si, 10s).ok()) break;
+        }
+      });
+    }
+  });
+  std::vector<std::thread> clients;
+  std::atomic<int> good{0};
+  for (int i = 0; i < n; ++i) {
+    clients.emplace_back([&, i] {
+      auto c = Connection::connect(*client_, SocketAddress{kV4, kPort}, options(), 10s);
+      ASSERT_TRUE(c.ok()) << c.status().reason();
+      for (int k = 0; k < 20; ++k) {
+        std::string msg = std::to_string(i) + ":" + std::to_string(k);
+        SendInfo si;
+        si.stream = static_cast<uint16_t>(k % 10);
+        ASSERT_TRUE(c->send(msg, si, 10s).ok());
+        auto m = c->receive(10s);
+        ASSERT_TRUE(m.ok()) << m.status().reason();
+        ASSERT_EQ(m->text(), msg);
+      }
+      EXPECT_TRUE(c->shutdown(10s).ok());
+      ++good;
+    });
+  }
+  for (auto& t : clients) t.join();
+  acceptor.join();
+  for (auto& t : servers) t.join();
+  EXPECT_EQ(good, n);
+}
+
+TEST(ApiIpv6, ConnectOverIpv6Loopback) {
+  Stack server = make_stack({kV6});
+  Stack client = make_stack();
+  auto l = Listener::bind(server, std::vector<IpAddress>{kV6}, kPort);
+  ASSERT_TRUE(l.ok()) << l.status().reason();
+  ConnectOptions o;
+  o.remote_udp_port = server.udp_port();
+  auto c = Connection::connect(client, SocketAddress{kV6, kPort}, o, 10s);
+  ASSERT_TRUE(c.ok()) << c.status().reason();
+  auto s = l->accept(5s);
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE(c->send("over v6", {}, 5s).ok());
+  auto m = s->receive(5s);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->text(), "over v6");
+  auto peers = s->peer_addresses();
+  ASSERT_FALSE(peers.empty());
+  EXPECT_EQ(peers[0].ip, kV6);
+  EXPECT_TRUE(c->shutdown(5s).ok());
+}
+
+TEST(ApiStack, UdpPortInUse) {
+  Stack a = make_stack({kV4});
+  StackOptions o;
+  o.udp_port = a.udp_port();
+  o.local_addresses = {kV4};
+  auto b = Stack::create(o);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), Errc::AddressInUse);
+}
+
+TEST(ApiStack, DroppedConnectionShutsDownInBackground) {
+  Stack server = make_stack({kV4});
+  auto l = Listener::bind(server, std::vector<IpAddress>{kV4}, kPort);
+  ASSERT_TRUE(l.ok());
+  {
+    Stack client = make_stack();
+    ConnectOptions o;
+    o.remote_udp_port = server.udp_port();
+    auto c = Connection::connect(client, SocketAddress{kV4, kPort}, o, 10s);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c->send("bye", {}, 5s).ok());
+    // c and client go out of scope: graceful shutdown during the stack's linger.
+  }
+  auto s = l->accept(5s);
+  ASSERT_TRUE(s.ok());
+  auto m = s->receive(5s);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->text(), "bye");
+  auto end = s->receive(5s);
+  EXPECT_EQ(end.status().code(), Errc::Closed) << end.status().reason();
+}
+
+}  // namespace
+}  // namespace sctpp
