@@ -42,6 +42,21 @@ class SimNetwork {
     return *hosts_.back().ep;
   }
 
+  // Replaces a host's endpoint with a fresh one (a crash and restart of the host:
+  // all association state is gone, the address stays).
+  Endpoint& restart_host(const IpAddress& ip, EndpointConfig cfg) {
+    for (auto& h : hosts_) {
+      if (h.ip != ip) continue;
+      auto gen = std::make_shared<std::mt19937_64>(rng_());
+      cfg.local_addresses = {ip};
+      h.ep = std::make_unique<Endpoint>(cfg, [gen](std::span<uint8_t> out) {
+        for (auto& b : out) b = static_cast<uint8_t>((*gen)());
+      });
+      return *h.ep;
+    }
+    return add_host(ip, cfg);
+  }
+
   // Conditions for packets sent from `from` to `to` (default: clean link).
   void set_link(const IpAddress& from, const IpAddress& to, LinkConditions c) {
     links_[{from, to}] = c;

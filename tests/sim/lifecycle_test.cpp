@@ -1,0 +1,197 @@
+// Association life-cycle cases in simulation: flow control against a receiver that
+// stops reading, loss of the peer (Association.Max.Retrans), heartbeats on an idle
+// association, INIT collision (§5.2.1) and peer restart (§5.2.2, §5.2.4 A).
+#include <gtest/gtest.h>
+
+#include "sim_network.h"
+
+namespace sctpp::sim {
+namespace {
+
+const IpAddress kA = *IpAddress::parse("10.0.0.1");
+const IpAddress kB = *IpAddress::parse("10.0.0.2");
+
+EndpointConfig config(uint16_t port, bool listen) {
+  EndpointConfig c;
+  c.port = port;
+  c.accept_incoming = listen;
+  return c;
+}
+
+// Collects the events of a run for later assertions.
+struct Recorder {
+  std::vector<std::pair<Endpoint*, Event>> events;
+  void operator()(Endpoint& ep, const Event& e) { events.push_back({&ep, e}); }
+  std::optional<Event> find(const Endpoint& ep, EventKind kind) const {
+    for (const auto& [who, e] : events)
+      if (who == &ep && e.kind == kind) return e;
+    return std::nullopt;
+  }
+  int count(const Endpoint& ep, EventKind kind) const {
+    int n = 0;
+    for (const auto& [who, e] : events) n += (who == &ep && e.kind == kind);
+    return n;
+  }
+};
+
+AssocId connect(SimNetwork& net, Endpoint& from, const IpAddress& to, uint16_t port,
+                InitOptions init = {}) {
+  SocketAddress peer = net.address_of(to);
+  auto id = from.connect(net.now(), std::span(&peer, 1), port, init);
+  EXPECT_TRUE(id.ok()) << id.status().reason();
+  return id.ok() ? *id : AssocId(0);
+}
+
+TEST(FlowControl, SenderStopsAtTheReceiveWindowAndResumesWhenTheReaderReads) {
+  SimNetwork net(21);
+  EndpointConfig server_cfg = config(5000, true);
+  server_cfg.assoc.receive_buffer = 64 * 1024;
+  Endpoint& server = net.add_host(kB, server_cfg);
+  Endpoint& client = net.add_host(kA, config(40000, false));
+  Recorder rec;
+  AssocId cid = connect(net, client, kB, 5000);
+  ASSERT_TRUE(net.run_until(
+      [&] {
+        return rec.find(server, EventKind::Accepted) && rec.find(client, EventKind::Connected);
+      },
+      seconds(5), std::ref(rec)));
+  AssocId sid = rec.find(server, EventKind::Accepted)->assoc;
+
+  // 2 MiB in 4 KiB messages, while the server does not read for 30 s.
+  std::vector<uint8_t> msg(4096, 0x5a);
+  size_t queued = 0;
+  auto pump = [&] {
+    while (queued < 512 && client.send(net.now(), cid, SendInfo{}, msg).ok()) ++queued;
+  };
+  pump();
+  Instant stop_reading_until = net.now() + seconds(30);
+  size_t peak_pending = 0;
+  net.run_until([&] { return net.now() >= stop_reading_until; }, seconds(31),
+                [&](Endpoint& ep, const Event& e) {
+                  if (&ep == &client && e.kind == EventKind::Writable) pump();
+                  auto info = server.info(sid);
+                  peak_pending = std::max(peak_pending, info->pending_receive * msg.size());
+                });
+  // Nothing read: the server holds at most its window (plus the one-chunk probe
+  // reserve), however much the client has queued.
+  EXPECT_LE(peak_pending, server_cfg.assoc.receive_buffer + 64 * 1024);
+  EXPECT_GT(client.info(cid)->queued_bytes, 1'000'000u) << "client kept its data queued";
+
+  size_t received = 0;
+  while (server.receive(net.now(), sid)) ++received;  // the reader wakes up
+  net.run_until([&] { return received == 512; }, seconds(120),
+                [&](Endpoint& ep, const Event& e) {
+                  if (&ep == &client && e.kind == EventKind::Writable) pump();
+                  while (server.receive(net.now(), sid)) ++received;
+                });
+  EXPECT_EQ(received, 512u);
+}
+
+TEST(PeerLoss, AssociationIsReportedLostAfterMaxRetransmissions) {
+  SimNetwork net(22);
+  Endpoint& server = net.add_host(kB, config(5000, true));
+  Endpoint& client = net.add_host(kA, config(40000, false));
+  Recorder rec;
+  AssocId cid = connect(net, client, kB, 5000);
+  ASSERT_TRUE(net.run_until(
+      [&] {
+        return rec.find(server, EventKind::Accepted) && rec.find(client, EventKind::Connected);
+      },
+      seconds(5), std::ref(rec)));
+  // The peer vanishes; the client keeps sending.
+  LinkConditions dead;
+  dead.loss = 1.0;
+  net.set_all_links(dead);
+  std::vector<uint8_t> msg(100, 1);
+  ASSERT_TRUE(client.send(net.now(), cid, SendInfo{}, msg).ok());
+  ASSERT_TRUE(net.run_until([&] { return rec.find(client, EventKind::Lost).has_value(); },
+                            seconds(3600), std::ref(rec)));
+  auto lost = rec.find(client, EventKind::Lost);
+  EXPECT_EQ(lost->status.code(), Errc::ConnectionLost);
+  EXPECT_EQ(client.info(cid)->state, AssocState::Closed);
+  EXPECT_FALSE(client.next_timeout());
+  // The server, idle, finds out through unanswered heartbeats.
+  ASSERT_TRUE(net.run_until([&] { return rec.find(server, EventKind::Lost).has_value(); },
+                            seconds(7200), std::ref(rec)));
+}
+
+TEST(Heartbeat, IdleAssociationStaysUpAndHeartbeatsFlow) {
+  SimNetwork net(23);
+  Endpoint& server = net.add_host(kB, config(5000, true));
+  Endpoint& client = net.add_host(kA, config(40000, false));
+  Recorder rec;
+  AssocId cid = connect(net, client, kB, 5000);
+  ASSERT_TRUE(net.run_until([&] { return rec.find(client, EventKind::Connected).has_value(); },
+                            seconds(5), std::ref(rec)));
+  uint64_t before = net.packets_sent();
+  net.run_until([] { return false; }, seconds(600), std::ref(rec));
+  // RTO.Initial + HB.interval (30 s) apart: roughly 2 x 19 heartbeats + acks in 10 min.
+  uint64_t packets = net.packets_sent() - before;
+  EXPECT_GE(packets, 40u);
+  EXPECT_LE(packets, 100u);
+  EXPECT_EQ(client.info(cid)->state, AssocState::Established);
+  EXPECT_EQ(rec.count(client, EventKind::Lost) + rec.count(server, EventKind::Lost), 0);
+  EXPECT_GT(client.info(cid)->srtt.count(), 0);
+}
+
+TEST(Collision, SimultaneousConnectsYieldOneAssociationEachSide) {
+  SimNetwork net(24);
+  Endpoint& a = net.add_host(kA, config(5000, false));
+  Endpoint& b = net.add_host(kB, config(6000, false));
+  Recorder rec;
+  AssocId aid = connect(net, a, kB, 6000);
+  AssocId bid = connect(net, b, kA, 5000);
+  ASSERT_TRUE(net.run_until(
+      [&] {
+        return rec.find(a, EventKind::Connected).has_value() &&
+               rec.find(b, EventKind::Connected).has_value();
+      },
+      seconds(30), std::ref(rec)));
+  EXPECT_EQ(a.associations().size(), 1u);
+  EXPECT_EQ(b.associations().size(), 1u);
+  // Data flows both ways on the collided association.
+  std::vector<uint8_t> msg = {1, 2, 3};
+  ASSERT_TRUE(a.send(net.now(), aid, SendInfo{}, msg).ok());
+  ASSERT_TRUE(b.send(net.now(), bid, SendInfo{}, msg).ok());
+  std::optional<Message> at_a, at_b;
+  net.run_until([&] { return at_a && at_b; }, seconds(10),
+                [&](Endpoint&, const Event&) {
+                  if (!at_a) at_a = a.receive(net.now(), aid);
+                  if (!at_b) at_b = b.receive(net.now(), bid);
+                });
+  EXPECT_TRUE(at_a && at_a->data == msg);
+  EXPECT_TRUE(at_b && at_b->data == msg);
+}
+
+TEST(Restart, PeerThatRestartsIsRecognizedAndTheAssociationContinues) {
+  SimNetwork net(25);
+  Endpoint& server = net.add_host(kB, config(5000, true));
+  Endpoint* client = &net.add_host(kA, config(40000, false));
+  Recorder rec;
+  connect(net, *client, kB, 5000);
+  ASSERT_TRUE(net.run_until([&] { return rec.find(server, EventKind::Accepted).has_value(); },
+                            seconds(5), std::ref(rec)));
+  AssocId sid = rec.find(server, EventKind::Accepted)->assoc;
+
+  // The client host crashes and comes back with the same address and port.
+  client = &net.restart_host(kA, config(40000, false));
+  rec.events.clear();
+  AssocId cid = connect(net, *client, kB, 5000);
+  ASSERT_TRUE(net.run_until([&] { return rec.find(*client, EventKind::Connected).has_value(); },
+                            seconds(30), std::ref(rec)));
+  auto restarted = rec.find(server, EventKind::Restarted);
+  ASSERT_TRUE(restarted) << "server did not report the restart";
+  EXPECT_EQ(restarted->assoc, sid);
+  EXPECT_EQ(server.associations().size(), 1u);
+
+  std::vector<uint8_t> msg = {4, 5, 6};
+  ASSERT_TRUE(client->send(net.now(), cid, SendInfo{}, msg).ok());
+  std::optional<Message> got;
+  net.run_until([&] { return got.has_value(); }, seconds(10),
+                [&](Endpoint&, const Event&) { got = server.receive(net.now(), sid); });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data, msg);
+}
+
+}  // namespace
+}  // namespace sctpp::sim
