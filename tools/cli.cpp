@@ -47,6 +47,17 @@ struct AddressError {
 };
 
 AddressList address_or_throw(const std::string& flag, const std::string& text) {
+  // "::1:5000" is ambiguous (an IPv6 address, or ::1 and port 5000): require brackets.
+  int depth = 0, colons = 0;
+  for (char c : text) {
+    if (c == '[') ++depth;
+    if (c == ']') --depth;
+    if (c == ':' && depth == 0) ++colons;
+  }
+  if (colons > 1) {
+    throw AddressError{flag + ": IPv6 addresses need brackets, e.g. [::1]:5000 (got '" + text +
+                       "')"};
+  }
   std::string why;
   auto list = parse_address_list(text, &why);
   if (!list) throw AddressError{flag + ": " + why};

@@ -55,9 +55,13 @@ class Workers {
     });
   }
   void join_all() {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& w : workers_) w.thread.join();
-    workers_.clear();
+    std::list<Worker> all;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      all.splice(all.end(), workers_);
+    }
+    // Without the lock: a finishing worker takes it to mark itself done.
+    for (auto& w : all) w.thread.join();
   }
 
  private:
