@@ -5,22 +5,18 @@
 
 namespace sctpp {
 
-SendQueue::SendQueue(uint16_t outbound_streams)
-    : streams_(outbound_streams), stream_count_(outbound_streams) {}
+SendQueue::SendQueue(uint16_t outbound_streams) : stream_count_(outbound_streams) {}
 
 void SendQueue::set_stream_count(uint16_t n) {
   stream_count_ = n;
-  if (streams_.size() < n) {
-    streams_.resize(n);
-  } else {
-    trim_streams();
-  }
+  trim_streams();
 }
 
-// Drops the state of streams beyond stream_count_ from the top while they have nothing
-// queued (a stream with queued data, and everything below it, stays).
+// Drops the state of streams beyond stream_count_ that have nothing queued.
 void SendQueue::trim_streams() {
-  while (streams_.size() > stream_count_ && streams_.back().queue.empty()) streams_.pop_back();
+  std::erase_if(streams_, [&](const auto& kv) {
+    return kv.first >= stream_count_ && kv.second.queue.empty();
+  });
 }
 
 uint16_t SendQueue::stream_count() const {
@@ -36,8 +32,6 @@ void SendQueue::push(StreamId stream, Ppid ppid, bool unordered, uint32_t contex
   assert(!data.empty() && "DATA must carry at least one byte (RFC 9260 §3.3.1)");
   if (data.empty()) return;  // Nothing could carry it; the caller rejects empty sends.
   uint16_t sid = stream.value();
-  // The caller validates `stream` against stream_count(); be safe anyway.
-  if (sid >= streams_.size()) streams_.resize(size_t{sid} + 1);
   Stream& s = streams_[sid];
   if (s.queue.empty()) active_.push_back(sid);
   queued_bytes_ += data.size();
@@ -81,7 +75,7 @@ std::optional<OutgoingData> SendQueue::produce(size_t max_payload) {
     if (!s.queue.empty()) {
       active_.push_back(sid);
     } else if (sid >= stream_count_) {
-      trim_streams();
+      streams_.erase(sid);
     }
   }
   return out;

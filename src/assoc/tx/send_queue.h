@@ -9,6 +9,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "util/strong_types.h"
@@ -80,7 +81,9 @@ class SendQueue {
   };
   void trim_streams();
 
-  std::vector<Stream> streams_;  // size >= stream_count_ (see above)
+  // Only streams that have been used have state: a peer may grant 65535 streams, and
+  // an idle association must not pay for them.
+  std::unordered_map<uint16_t, Stream> streams_;
   uint16_t stream_count_ = 0;
   size_t queued_bytes_ = 0;
   size_t queued_messages_ = 0;
