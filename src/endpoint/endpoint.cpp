@@ -7,6 +7,8 @@
 #include <array>
 #include <deque>
 #include <map>
+#include <queue>
+#include <unordered_map>
 
 #include "assoc/association.h"
 #include "endpoint/state_cookie.h"
@@ -62,12 +64,50 @@ class EndpointImpl {
   Endpoint::RandomSource random;
   CookieSigner signer;
   std::optional<Instant> next_rotation;
-  std::map<uint32_t, std::unique_ptr<Association>> assocs;
+  // Per association: whether it may have a packet to send (it is then in `ready`),
+  // and the deadline it has in the timer heap. Only touched associations are
+  // visited, so idle ones cost nothing per packet or per timer tick.
+  struct Slot {
+    std::unique_ptr<Association> assoc;
+    bool queued = false;
+    std::optional<Instant> armed;
+  };
+  std::unordered_map<uint32_t, Slot> assocs;
   std::map<PeerKey, uint32_t> by_peer;
   std::deque<Event> events;
   std::deque<Reply> replies;
+  std::deque<uint32_t> ready;  // round-robin order of associations that may transmit
+  using TimerEntry = std::pair<Instant, uint32_t>;
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
   uint32_t next_id = 1;
-  uint32_t rr_cursor = 0;
+
+  // Call after anything that may have changed what an association wants to send or
+  // when it wants to be woken.
+  void touch(uint32_t id) {
+    auto it = assocs.find(id);
+    if (it == assocs.end()) return;
+    Slot& slot = it->second;
+    if (!slot.queued) {
+      slot.queued = true;
+      ready.push_back(id);
+    }
+    rearm(id, slot);
+  }
+  void rearm(uint32_t id, Slot& slot) {
+    auto d = slot.assoc->next_timeout();
+    if (d == slot.armed) return;
+    slot.armed = d;
+    if (d) timers.push({*d, id});
+  }
+  // Drops heap entries that no longer match their association's deadline.
+  void prune_timers() {
+    while (!timers.empty()) {
+      auto [t, id] = timers.top();
+      auto it = assocs.find(id);
+      if (it != assocs.end() && it->second.armed == t) return;
+      timers.pop();
+    }
+  }
 
   AssocContext context() { return AssocContext{&cfg, random, &events}; }
 
@@ -83,7 +123,7 @@ class EndpointImpl {
     auto it = by_peer.find(PeerKey{from.ip, peer_port});
     if (it == by_peer.end()) return nullptr;
     auto a = assocs.find(it->second);
-    return a == assocs.end() ? nullptr : a->second.get();
+    return a == assocs.end() ? nullptr : a->second.assoc.get();
   }
 
   void register_paths(Association& a) {
@@ -137,6 +177,7 @@ void Endpoint::handle_packet(Instant now, const SocketAddress& from, const IpAdd
   }
   if (a) {
     a->handle_packet(now, *pv, from);
+    s.touch(a->id().value());
     return;
   }
   // Out of the blue (§8.4).
@@ -224,7 +265,9 @@ void EndpointImpl::handle_init(Instant now, const wire::PacketView& pv, const So
 
   Association::InitReply r;
   if (existing) {
-    if (!existing->prepare_init_ack(now, r)) return;
+    bool answer = existing->prepare_init_ack(now, r);
+    touch(existing->id().value());
+    if (!answer) return;
   } else {
     uint32_t tag = 0;
     while (tag == 0) random(std::span(reinterpret_cast<uint8_t*>(&tag), sizeof tag));
@@ -290,6 +333,7 @@ void EndpointImpl::handle_cookie_echo(Instant now, const wire::PacketView& pv,
   if (existing) {
     existing->handle_cookie_echo(now, pv, cookie, from);
     register_paths(*existing);
+    touch(existing->id().value());
     return;
   }
   if (assocs.size() >= cfg.max_associations) {
@@ -301,25 +345,30 @@ void EndpointImpl::handle_cookie_echo(Instant now, const wire::PacketView& pv,
   AssocId id(next_id++);
   auto a = Association::from_cookie(id, context(), now, cookie);
   Association& ref = *a;
-  assocs.emplace(id.value(), std::move(a));
+  assocs.emplace(id.value(), Slot{std::move(a), false, std::nullopt});
   register_paths(ref);
   ref.handle_packet(now, pv, from);  // DATA bundled after the COOKIE ECHO
+  touch(id.value());
 }
 
 void Endpoint::handle_timeout(Instant now) {
-  for (auto& [id, a] : impl_->assocs) {
-    auto d = a->next_timeout();
-    if (d && *d <= now) a->handle_timeout(now);
+  auto& s = *impl_;
+  for (;;) {
+    s.prune_timers();
+    if (s.timers.empty() || s.timers.top().first > now) break;
+    uint32_t id = s.timers.top().second;
+    s.timers.pop();
+    auto& slot = s.assocs.at(id);
+    slot.armed.reset();
+    slot.assoc->handle_timeout(now);
+    s.touch(id);
   }
 }
 
 std::optional<Instant> Endpoint::next_timeout() const {
-  std::optional<Instant> d;
-  for (const auto& [id, a] : impl_->assocs) {
-    auto t = a->next_timeout();
-    if (t && (!d || *t < *d)) d = t;
-  }
-  return d;
+  impl_->prune_timers();
+  if (impl_->timers.empty()) return std::nullopt;
+  return impl_->timers.top().first;
 }
 
 std::optional<Transmit> Endpoint::poll_transmit(Instant now, std::vector<uint8_t>& packet) {
@@ -330,17 +379,21 @@ std::optional<Transmit> Endpoint::poll_transmit(Instant now, std::vector<uint8_t
     packet = std::move(r.bytes);
     return r.to;
   }
-  if (s.assocs.empty()) return std::nullopt;
-  // Round-robin over associations so that one busy association cannot starve the
-  // others.
-  auto it = s.assocs.lower_bound(s.rr_cursor);
-  for (size_t n = 0; n < s.assocs.size(); ++n, ++it) {
-    if (it == s.assocs.end()) it = s.assocs.begin();
-    if (auto t = it->second->poll_transmit(now, packet)) {
-      auto next = std::next(it);
-      s.rr_cursor = next == s.assocs.end() ? 0 : next->first;
+  // Round-robin over associations that may have something to send, so that one
+  // busy association cannot starve the others.
+  while (!s.ready.empty()) {
+    uint32_t id = s.ready.front();
+    s.ready.pop_front();
+    auto it = s.assocs.find(id);
+    if (it == s.assocs.end()) continue;
+    auto& slot = it->second;
+    auto t = slot.assoc->poll_transmit(now, packet);
+    s.rearm(id, slot);  // sending may have started a timer
+    if (t) {
+      s.ready.push_back(id);  // it may have more
       return t;
     }
+    slot.queued = false;
   }
   return std::nullopt;
 }
@@ -370,15 +423,16 @@ Result<AssocId> Endpoint::connect(Instant now, std::span<const SocketAddress> re
   AssocId id(s.next_id++);
   auto a = Association::connect(id, s.context(), now, remote, remote_port, init);
   Association& ref = *a;
-  s.assocs.emplace(id.value(), std::move(a));
+  s.assocs.emplace(id.value(), EndpointImpl::Slot{std::move(a), false, std::nullopt});
   s.register_paths(ref);
+  s.touch(id.value());
   return id;
 }
 
 namespace {
 Association* lookup(EndpointImpl& s, AssocId id) {
   auto it = s.assocs.find(id.value());
-  return it == s.assocs.end() ? nullptr : it->second.get();
+  return it == s.assocs.end() ? nullptr : it->second.assoc.get();
 }
 Status unknown(AssocId id) {
   return Status(Errc::NotConnected, "no association with id " + std::to_string(id.value()));
@@ -388,22 +442,34 @@ Status unknown(AssocId id) {
 Status Endpoint::send(Instant now, AssocId id, const SendInfo& info,
                       std::span<const uint8_t> data) {
   Association* a = lookup(*impl_, id);
-  return a ? a->send(now, info, data) : unknown(id);
+  if (!a) return unknown(id);
+  Status st = a->send(now, info, data);
+  impl_->touch(id.value());
+  return st;
 }
 
 std::optional<Message> Endpoint::receive(Instant now, AssocId id) {
   Association* a = lookup(*impl_, id);
-  return a ? a->receive(now) : std::nullopt;
+  if (!a) return std::nullopt;
+  auto m = a->receive(now);
+  if (m) impl_->touch(id.value());  // reading may open the window: a SACK may be due
+  return m;
 }
 
 Status Endpoint::shutdown(Instant now, AssocId id) {
   Association* a = lookup(*impl_, id);
-  return a ? a->shutdown(now) : unknown(id);
+  if (!a) return unknown(id);
+  Status st = a->shutdown(now);
+  impl_->touch(id.value());
+  return st;
 }
 
 Status Endpoint::abort(Instant now, AssocId id, std::string_view reason) {
   Association* a = lookup(*impl_, id);
-  return a ? a->abort(now, reason) : unknown(id);
+  if (!a) return unknown(id);
+  Status st = a->abort(now, reason);
+  impl_->touch(id.value());
+  return st;
 }
 
 std::optional<AssocInfo> Endpoint::info(AssocId id) const {
@@ -420,7 +486,7 @@ size_t Endpoint::send_buffer_free(AssocId id) const {
 void Endpoint::release(AssocId id) {
   auto& s = *impl_;
   auto it = s.assocs.find(id.value());
-  if (it == s.assocs.end() || !it->second->terminated()) return;
+  if (it == s.assocs.end() || !it->second.assoc->terminated()) return;
   for (auto p = s.by_peer.begin(); p != s.by_peer.end();) {
     if (p->second == id.value())
       p = s.by_peer.erase(p);
@@ -432,7 +498,8 @@ void Endpoint::release(AssocId id) {
 
 std::vector<AssocId> Endpoint::associations() const {
   std::vector<AssocId> ids;
-  for (const auto& [id, a] : impl_->assocs) ids.push_back(AssocId(id));
+  for (const auto& [id, slot] : impl_->assocs) ids.push_back(AssocId(id));
+  std::sort(ids.begin(), ids.end());
   return ids;
 }
 
