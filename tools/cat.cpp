@@ -24,7 +24,7 @@ std::string describe(const Status& st) {
     case Errc::Timeout:
       return "timeout: " + r;
     default:
-      return r.empty() ? "error " + std::to_string(static_cast<int>(st.code())) : r;
+      return r.empty() ? errc_name(st.code()) : r;
   }
 }
 

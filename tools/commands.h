@@ -9,6 +9,8 @@ namespace sctpp::tool {
 
 int run_echo(const EchoArgs& args);
 int run_cat(const CatArgs& args);
+// `sctpp perf ...` (argv[1] == "perf"): parses its own flags (tools/perf_cli.cpp).
+int run_perf_command(int argc, char** argv);
 
 // Blocks SIGINT and SIGTERM in the calling thread and so in every thread it creates
 // afterwards: call before any thread exists (the Stack starts one).

@@ -81,8 +81,7 @@ class Workers {
 };
 
 std::string describe(const Status& st) {
-  return st.reason().empty() ? std::string("error ") + std::to_string(static_cast<int>(st.code()))
-                             : st.reason();
+  return st.reason().empty() ? std::string(errc_name(st.code())) : st.reason();
 }
 
 std::string peers_of(const Connection& c) {

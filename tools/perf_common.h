@@ -1,0 +1,103 @@
+// Shared pieces of `sctpp perf`: the arguments, the control protocol between client
+// and server, the payload pattern every receiver checks, and the two transports
+// (SCTP over sctpp::Connection, TCP over a stream socket) behind one interface.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sctpp/address.h"
+
+namespace sctpp::tool::perf {
+
+enum class Mode : uint32_t { Throughput = 1, Latency = 2, Connect = 3 };
+const char* mode_name(Mode m);
+
+struct PerfArgs {
+  bool server = false;
+  bool tcp = false;
+  // server
+  AddressList listen;
+  uint16_t udp_port = 9899;
+  // client
+  AddressList connect;
+  uint16_t remote_udp_port = 9899;
+  Mode mode = Mode::Throughput;
+  uint32_t size = 0;  // 0: the mode's default
+  uint16_t streams = 1;
+  bool unordered = false;
+  double time = 10.0;
+  uint32_t mtu = 1500;
+  bool json = false;
+};
+
+// Parses `sctpp perf ...` (argv[1] == "perf"); nullopt with *exit_code set (0 after
+// --help, 2 after a one-line error on stderr).
+std::optional<PerfArgs> parse_perf_args(int argc, char** argv, int* exit_code);
+
+int run_perf_server(const PerfArgs& args);
+int run_perf_client(const PerfArgs& args);
+
+// ---- control protocol --------------------------------------------------------------
+// The client opens a control channel (an SCTP association to the server's listener,
+// or a TCP connection), sends Hello with the test parameters (mode, size, streams,
+// unordered, time, path MTU); the server opens a data endpoint for this test (a new
+// sctpp Stack with Tuning::path_mtu = the client's --mtu on an ephemeral UDP port, or
+// an ephemeral TCP listener with TCP_MAXSEG = mtu - 40) and answers Ready with its
+// port. The test runs on data associations/connections; then the client sends Done
+// (what it sent) and the server answers Result (what it received and checked).
+constexpr uint32_t kMagic = 0x46525053;  // "SPRF"
+constexpr uint32_t kControlPpid = 0x70657266;  // "perf"
+constexpr uint32_t kDataPpid = 0x64617461;     // "data"
+
+enum class MsgType : uint32_t { Hello = 1, Ready = 2, Done = 3, Result = 4 };
+
+struct ControlMsg {
+  uint32_t magic = kMagic;
+  uint32_t type = 0;
+  uint32_t mode = 0;
+  uint32_t size = 0;
+  uint32_t streams = 0;
+  uint32_t unordered = 0;
+  uint32_t time_ms = 0;
+  uint32_t mtu = 0;
+  // Ready: a = data port, b = status (0 ok). Done: a = messages, b = bytes.
+  // Result: a = messages, b = bytes, c = nanoseconds, d = payload errors.
+  uint64_t a = 0, b = 0, c = 0, d = 0;
+};
+static_assert(sizeof(ControlMsg) == 64);
+
+// ---- payload pattern --------------------------------------------------------------
+// A message with sequence number s (sent on stream s % streams) is a fixed
+// pseudo-random template with an 8-byte stamp (s | block << 48, little endian,
+// truncated at the end of the message) at the start of every 512-byte block. A
+// receiver checks every stamp and memcmp's the rest against the template, so a lost,
+// duplicated, reordered or misplaced fragment (fragments are >= ~500 bytes) is caught.
+class Pattern {
+ public:
+  explicit Pattern(size_t size);
+  // Writes the stamps of message `seq` into `buf` (which holds the template already).
+  void stamp(uint8_t* buf, size_t size, uint64_t seq) const;
+  const uint8_t* templ() const { return templ_.data(); }
+  // Whether `p` is exactly message `seq`.
+  bool check(const uint8_t* p, size_t size, uint64_t seq) const;
+  // The sequence number a message carries (low bits only when size < 6).
+  static uint64_t seq_of(const uint8_t* p, size_t size);
+
+ private:
+  std::vector<uint8_t> templ_;
+};
+
+constexpr uint64_t kSeqMask = (uint64_t{1} << 48) - 1;
+
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace sctpp::tool::perf
