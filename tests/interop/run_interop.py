@@ -6,13 +6,15 @@ traffic (a capture filter on its own UDP ports, so parallel runs do not see each
 checks the capture with Wireshark's dissector: at least one SCTP packet, no malformed packet,
 no expert error, every CRC32c verified good, no zero checksum.
 
-Directions: A = sctpp client -> usrsctp server, B = usrsctp client -> sctpp echo,
-self = usrsctp client -> usrsctp server (proves the kit itself).
+Directions: A = sctpp client -> usrsctp server, B = usrsctp client -> sctpp server,
+self = usrsctp client -> usrsctp server (proves the kit itself). The sctpp side is the `sctpp`
+tool (cat, echo) or, where sctpp itself must ABORT or shut down, `sctpp_peer` (a small program
+on the C++ API; found next to usrsctp_peer unless --sctpp-peer names it).
 
     run_interop.py --peer PATH --self-test
     run_interop.py --peer PATH --checker-selftest
     run_interop.py --sctpp PATH --peer PATH --scenario A-mixed [--scenario ...]
-    run_interop.py --sctpp PATH --peer PATH --all
+    run_interop.py --sctpp PATH --peer PATH --all [--sctpp-peer PATH]
     run_interop.py --check-pcap FILE --sctp-ports 9901,9902
     run_interop.py --list
 
@@ -335,6 +337,11 @@ class Ctx:
     def peer(self, name, *argv):
         return self.spawn(name, [self.args.peer] + [str(a) for a in argv])
 
+    def sctpp_peer(self, name, *argv):
+        if not self.args.sctpp_peer:
+            raise Failure("--sctpp-peer is required for this scenario")
+        return self.spawn(name, [self.args.sctpp_peer] + [str(a) for a in argv])
+
     def sctpp(self, name, *argv, stdin_data=None):
         if not self.args.sctpp:
             raise Failure("--sctpp is required for this scenario")
@@ -538,6 +545,91 @@ def scenario_b_server_shutdown(ctx):
     ctx.expect_exit(echo, 0, timeout=8, what="sctpp echo after SIGTERM")
 
 
+# ---- the sctpp side starts the ABORT / the shutdown (sctpp_peer, on the C++ API)
+
+ABORT_REASON = "sctpp-interop says goodbye"
+
+
+def peer_abort_causes(proc):
+    """The 'event: ABORT ... cause=N info=...' lines a usrsctp_peer logged."""
+    return [l.split("event: ", 1)[1] for l in proc.stderr_text().splitlines()
+            if "event: ABORT" in l]
+
+
+def a_sctpp_client(ctx, then, *extra):
+    """usrsctp server (extra args) against sctpp_peer client --then THEN; both must exit 0."""
+    u_srv, = ctx.udp
+    port = sctp_port()
+    srv = ctx.peer("server", "server", "--port", port, "--udp-port", u_srv, *extra)
+    ctx.expect_listening(srv)
+    u_cli = ctx.take_port()
+    argv = ["client", "--connect", "127.0.0.1:%d" % port, "--remote-udp-port", u_srv,
+            "--udp-port", u_cli, "--then", then]
+    if then == "abort":
+        argv += ["--reason", ABORT_REASON]
+    cli = ctx.sctpp_peer("sctpp-client", *argv)
+    ctx.expect_exit(cli, 0, timeout=15, what="sctpp_peer client (--then %s)" % then)
+    if not any(l.startswith("echoes ok") for l in cli.lines):
+        raise Failure("sctpp_peer client did not report 'echoes ok'")
+    ctx.expect_exit(srv, 0, timeout=5, what="usrsctp server")
+    ctx.peer_errors(srv)
+    # Every message of sctpp_peer's set must have reached usrsctp on its stream/PPID/flag.
+    for stream, ppid, unordered, count in [(0, 0, False, 4), (1, 51, False, 4),
+                                           (2, 0xFFFFFFFF, True, 4), (3, None, False, 4)]:
+        mode = "unordered" if unordered else "ordered"
+        want = "stream=%d " % stream + ("" if ppid is None else "ppid=%d " % ppid)
+        seen = [l for l in srv.stderr_text().splitlines()
+                if "echoed message" in l and want in l]
+        if len(seen) < count:
+            raise Failure("usrsctp server saw %d messages with %s(%s), expected at least %d"
+                          % (len(seen), want, mode, count))
+    ctx.notes.append(last_line("\n".join(cli.lines)))
+    return srv, cli
+
+
+def scenario_a_sctpp_abort(ctx):
+    srv, _ = a_sctpp_client(ctx, "abort", "--expect-end", "abort",
+                            "--expect-abort-reason", ABORT_REASON)
+    causes = peer_abort_causes(srv)
+    ctx.notes.append("usrsctp saw " + (causes[0] if causes else "no ABORT cause"))
+
+
+def scenario_a_sctpp_shutdown(ctx):
+    a_sctpp_client(ctx, "shutdown", "--expect-end", "shutdown")
+
+
+def b_sctpp_server(ctx, then, after, client_args):
+    """sctpp_peer server --then THEN --after N against a usrsctp client; both must exit 0."""
+    u_srv = ctx.udp[0]
+    port = sctp_port()
+    argv = ["server", "--listen", "127.0.0.1:%d" % port, "--udp-port", u_srv, "--then", then,
+            "--after", after]
+    if then == "abort":
+        argv += ["--reason", ABORT_REASON]
+    srv = ctx.sctpp_peer("sctpp-server", *argv)
+    ctx.expect_listening(srv)
+    cli = b_client(ctx, then, port, u_srv, *client_args)
+    ctx.expect_exit(cli, 0, what="usrsctp client")
+    ctx.expect_exit(srv, 0, timeout=8, what="sctpp_peer server (--then %s)" % then)
+    ctx.notes.append(last_line("\n".join(cli.lines)))
+    return srv, cli
+
+
+def scenario_b_sctpp_abort(ctx):
+    # ABORT after 10 of the 35 'mixed' messages: the client is still sending (and the
+    # 100 kB / 300 kB messages may be in flight) when it arrives.
+    _, cli = b_sctpp_server(ctx, "abort", 10, ["--builtin", "mixed", "--expect-peer", "abort",
+                                               "--expect-abort-reason", ABORT_REASON])
+    causes = peer_abort_causes(cli)
+    ctx.notes.append("usrsctp saw " + (causes[0] if causes else "no ABORT cause"))
+
+
+def scenario_b_sctpp_shutdown(ctx):
+    # Graceful shutdown right after the 35th echo was queued: the echoes still in flight
+    # must be delivered first (SHUTDOWN-PENDING), then SHUTDOWN / SHUTDOWN-ACK / COMPLETE.
+    b_sctpp_server(ctx, "shutdown", 35, ["--builtin", "mixed", "--hold", 10])
+
+
 # ---- extra scenarios from a JSON list
 
 
@@ -577,7 +669,8 @@ def extra_scenario(spec):
     return run
 
 
-# name -> (direction, number of UDP ports allocated up front, function, needs sctpp)
+# name -> (direction, number of UDP ports allocated up front, function, needs): needs is
+# False (usrsctp only), True (the sctpp tool) or "sctpp_peer" (the tool and sctpp_peer).
 SCENARIOS = {
     "self-mixed": ("self", 2, self_scenario(
         ["--builtin", "mixed", "--then", "shutdown"], ["--expect-end", "shutdown"]), False),
@@ -598,6 +691,10 @@ SCENARIOS = {
     "B-mixed": ("B", 1, scenario_b_mixed, True),
     "B-client-abort": ("B", 1, scenario_b_client_abort, True),
     "B-server-shutdown": ("B", 1, scenario_b_server_shutdown, True),
+    "A-sctpp-abort": ("A", 1, scenario_a_sctpp_abort, "sctpp_peer"),
+    "A-sctpp-shutdown": ("A", 1, scenario_a_sctpp_shutdown, "sctpp_peer"),
+    "B-sctpp-abort": ("B", 1, scenario_b_sctpp_abort, "sctpp_peer"),
+    "B-sctpp-shutdown": ("B", 1, scenario_b_sctpp_shutdown, "sctpp_peer"),
 }
 SELF = [n for n in SCENARIOS if n.startswith("self-")]
 SCTPP = [n for n in SCENARIOS if not n.startswith("self-")]
@@ -773,6 +870,8 @@ def main():
     ap = argparse.ArgumentParser(description="sctpp <-> usrsctp interoperability driver")
     ap.add_argument("--sctpp", help="path to the sctpp tool")
     ap.add_argument("--peer", help="path to usrsctp_peer")
+    ap.add_argument("--sctpp-peer",
+                    help="path to sctpp_peer (default: next to usrsctp_peer, when built)")
     ap.add_argument("--scenario", action="append", default=[], help="scenario to run (repeat)")
     ap.add_argument("--all", action="store_true", help="every sctpp scenario (A-*, B-*, extra)")
     ap.add_argument("--self-test", action="store_true", help="usrsctp against usrsctp")
@@ -807,6 +906,12 @@ def main():
     args.peer = os.path.abspath(args.peer)
     if args.sctpp:
         args.sctpp = os.path.abspath(args.sctpp)
+    if args.sctpp_peer:
+        args.sctpp_peer = os.path.abspath(args.sctpp_peer)
+    else:
+        guess = os.path.join(os.path.dirname(args.peer), "sctpp_peer")
+        if os.access(guess, os.X_OK):
+            args.sctpp_peer = guess
     if args.checker_selftest:
         return 0 if checker_selftest(args) else 1
 
@@ -814,7 +919,12 @@ def main():
     if args.self_test:
         names += SELF
     if args.all:
-        names += SCTPP
+        for n in SCTPP:
+            if SCENARIOS[n][3] == "sctpp_peer" and not args.sctpp_peer:
+                print("%-22s %-4s SKIP sctpp_peer not built (--sctpp-peer)"
+                      % (n, SCENARIOS[n][0]), flush=True)
+            else:
+                names.append(n)
     if not names:
         ap.error("nothing to run: --scenario NAME, --all, --self-test or --checker-selftest")
     for n in names:
@@ -822,6 +932,8 @@ def main():
             ap.error("unknown scenario %s (--list shows them)" % n)
         if SCENARIOS[n][3] and not args.sctpp:
             ap.error("scenario %s needs --sctpp" % n)
+        if SCENARIOS[n][3] == "sctpp_peer" and not args.sctpp_peer:
+            ap.error("scenario %s needs --sctpp-peer (sctpp_peer not found next to --peer)" % n)
     results = [run_scenario(args, n) for n in names]
     passed = sum(results)
     print("interop: %d/%d scenarios passed" % (passed, len(results)), flush=True)

@@ -56,10 +56,17 @@ struct options {
   uint32_t ppid;    /* cat: PPID of every message */
   int unordered;    /* cat: send unordered */
   unsigned replies; /* cat: messages to receive before shutting down */
+  const char* expect_abort_reason; /* text the peer's ABORT must carry (cause 12 info) */
+  int quiet;                       /* no line per echoed message */
+  unsigned long count;             /* client throughput: --count M messages ... */
+  unsigned long size;              /* ... of --size S bytes, stream 0, PPID 0, ordered */
 };
 
 static struct options opt;
 static const char* role = "usrsctp_peer";
+/* Printable rendering of the error causes of the last ABORT received (from the ABORT chunk
+ * that usrsctp appends to SCTP_COMM_LOST / SCTP_CANT_STR_ASSOC in sac_info). */
+static char abort_causes[512];
 
 static void logf_(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char* fmt, ...) {
@@ -90,7 +97,10 @@ static void usage(void) {
       "                    [--streams N] [--script FILE|--builtin mixed|single|big|small]\n"
       "                    [--then shutdown|abort|none] [--hold S] "
       "[--expect-peer shutdown|abort]\n"
-      "                    [--seqpacket] [--timeout S] [--debug]\n");
+      "                    [--seqpacket] [--timeout S] [--debug]\n"
+      "                    [--count M --size S] (throughput: M messages of S bytes, stream 0)\n"
+      "       both: [--expect-abort-reason TEXT] (the peer's ABORT must carry TEXT) "
+      "[--quiet]\n");
   exit(2);
 }
 
@@ -250,6 +260,33 @@ static enum recv_result recv_message(struct socket* so, struct msgbuf* buf,
   }
 }
 
+/* Decodes the ABORT chunk usrsctp appends to an SCTP_COMM_LOST notification: logs each
+ * error cause and keeps a printable copy in abort_causes. */
+static void log_abort_chunk(const uint8_t* p, size_t len) {
+  if (len < 4 || p[0] != 6 /* ABORT */) return;
+  size_t clen = (size_t)(p[2] << 8 | p[3]);
+  if (clen > len) clen = len;
+  size_t off = 4;
+  abort_causes[0] = '\0';
+  size_t used = 0;
+  while (off + 4 <= clen) {
+    unsigned code = (unsigned)(p[off] << 8 | p[off + 1]);
+    size_t l = (size_t)(p[off + 2] << 8 | p[off + 3]);
+    if (l < 4 || off + l > clen) break;
+    char text[256];
+    size_t n = 0;
+    for (size_t i = off + 4; i < off + l && n + 1 < sizeof text; i++)
+      text[n++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '.';
+    text[n] = '\0';
+    logf_("event: ABORT T=%u cause=%u info='%s'", p[1] & 1u, code, text);
+    int w = snprintf(abort_causes + used, sizeof abort_causes - used, "%scause=%u '%s'",
+                     used ? "; " : "", code, text);
+    if (w > 0 && (size_t)w < sizeof abort_causes - used) used += (size_t)w;
+    off += (l + 3) & ~(size_t)3;
+  }
+  if (off == 4) logf_("event: ABORT T=%u without error causes", p[1] & 1u);
+}
+
 /* Logs a notification; returns the association end it signals, if any. *assoc gets its id. */
 static int handle_notification(const struct msgbuf* buf, sctp_assoc_t* assoc) {
   const union sctp_notification* n = (const union sctp_notification*)buf->data;
@@ -266,6 +303,8 @@ static int handle_notification(const struct msgbuf* buf, sctp_assoc_t* assoc) {
         case SCTP_COMM_LOST:
           logf_("event: COMM_LOST assoc=%u error=%u (abort)", (unsigned)c->sac_assoc_id,
                 c->sac_error);
+          if (buf->len > sizeof *c)
+            log_abort_chunk(c->sac_info, buf->len - sizeof *c);
           return END_ABORT;
         case SCTP_RESTART:
           logf_("event: RESTART assoc=%u", (unsigned)c->sac_assoc_id);
@@ -386,8 +425,10 @@ static int serve_stream(struct socket* conn, unsigned* echoed) {
       break;
     }
     (*echoed)++;
-    logf_("echoed message %u: stream=%u ppid=%u %s len=%zu", *echoed, rcv.rcv_sid,
-          ntohl(rcv.rcv_ppid), (rcv.rcv_flags & SCTP_UNORDERED) ? "unordered" : "ordered", buf.len);
+    if (!opt.quiet)
+      logf_("echoed message %u: stream=%u ppid=%u %s len=%zu", *echoed, rcv.rcv_sid,
+            ntohl(rcv.rcv_ppid), (rcv.rcv_flags & SCTP_UNORDERED) ? "unordered" : "ordered",
+            buf.len);
     if (opt.after != 0 && *echoed >= opt.after && opt.then != THEN_NONE) {
       acted = 1;
       if (opt.then == THEN_ABORT) {
@@ -444,6 +485,11 @@ static int run_server(void) {
       if (opt.expect_end != END_NONE && end != opt.expect_end) {
         logf_("error: expected the association to end with %s, got %s", end_name(opt.expect_end),
               end_name(end));
+        status = 1;
+      }
+      if (opt.expect_abort_reason != NULL && strstr(abort_causes, opt.expect_abort_reason) == NULL) {
+        logf_("error: expected an ABORT carrying '%s', got causes [%s]", opt.expect_abort_reason,
+              abort_causes);
         status = 1;
       }
     } while (opt.loop);
@@ -559,6 +605,8 @@ static int build_scenario(void) {
       add_message((uint16_t)sid, (uint32_t)ppid, mode == 'u', len);
     }
     fclose(f);
+  } else if (opt.count != 0) {
+    for (unsigned long k = 0; k < opt.count; k++) add_message(0, 0, 0, opt.size);
   } else {
     const char* b = opt.builtin ? opt.builtin : "mixed";
     if (strcmp(b, "mixed") == 0) {
@@ -621,7 +669,9 @@ static void* sender(void* arg) {
 
 static int match_echo(const struct msgbuf* buf, const struct sctp_rcvinfo* rcv) {
   int unordered = (rcv->rcv_flags & SCTP_UNORDERED) != 0;
-  for (size_t i = 0; i < nmsgs; i++) {
+  static size_t hint; /* echoes mostly come back in order: try the next one first */
+  for (size_t k = 0; k < nmsgs; k++) {
+    size_t i = (hint + k) % nmsgs;
     struct message* m = &msgs[i];
     if (m->echoed || m->len != buf->len || memcmp(m->data, buf->data, buf->len) != 0) continue;
     if (m->sid != rcv->rcv_sid || htonl(m->ppid) != rcv->rcv_ppid || m->unordered != unordered) {
@@ -633,6 +683,7 @@ static int match_echo(const struct msgbuf* buf, const struct sctp_rcvinfo* rcv) 
       return -1;
     }
     m->echoed = 1;
+    hint = i + 1;
     return (int)i;
   }
   logf_("error: unexpected or corrupted echo: stream %u ppid %u %s len %zu", rcv->rcv_sid,
@@ -659,6 +710,7 @@ static int run_client(void) {
     return 1;
   }
   logf_("connected to %s:%u in %.1f ms", opt.connect_addr, opt.connect_port, (now_s() - t0) * 1e3);
+  double t_up = now_s(), t_last_echo = t_up;
 
   struct sender_ctx ctx;
   memset(&ctx, 0, sizeof ctx);
@@ -748,6 +800,7 @@ static int run_client(void) {
     }
     matched++;
     bytes += buf.len;
+    if (matched == nmsgs) t_last_echo = now_s();
   }
   if (shutdown_seen && end == END_NONE) end = END_GRACEFUL;
   double secs = now_s() - t0;
@@ -780,6 +833,17 @@ static int run_client(void) {
   if (ctx.failed && ok && opt.expect_peer != END_ABORT) {
     ok = 0;
     snprintf(why, sizeof why, "send failed");
+  }
+  if (ok && opt.expect_abort_reason != NULL &&
+      strstr(abort_causes, opt.expect_abort_reason) == NULL) {
+    ok = 0;
+    snprintf(why, sizeof why, "expected an ABORT carrying '%s', got causes [%.150s]",
+             opt.expect_abort_reason, abort_causes);
+  }
+  if (opt.count != 0 && matched == nmsgs) {
+    double ds = t_last_echo - t_up;
+    printf("RESULT impl=usrsctp count=%lu size=%lu seconds=%.4f mbytes_per_s=%.2f\n", opt.count,
+           opt.size, ds, (double)opt.count * (double)opt.size / 1e6 / ds);
   }
   printf("%s messages=%zu echoed=%zu bytes=%zu end=%s seconds=%.3f%s%s\n", ok ? "PASS" : "FAIL",
          nmsgs, matched, bytes, end_name(end), secs, why[0] ? " reason=" : "", why);
@@ -1005,6 +1069,17 @@ int main(int argc, char** argv) {
       opt.replies = (unsigned)parse_num(v, 0, 1000000000, a);
     } else if (strcmp(a, "--debug") == 0) {
       opt.debug = 1;
+    } else if (strcmp(a, "--expect-abort-reason") == 0) {
+      NEED_VALUE;
+      opt.expect_abort_reason = v;
+    } else if (strcmp(a, "--quiet") == 0) {
+      opt.quiet = 1;
+    } else if (strcmp(a, "--count") == 0) {
+      NEED_VALUE;
+      opt.count = (unsigned long)parse_num(v, 1, 100000000, a);
+    } else if (strcmp(a, "--size") == 0) {
+      NEED_VALUE;
+      opt.size = (unsigned long)parse_num(v, 1, 16 * 1024 * 1024, a);
     } else {
       fprintf(stderr, "usrsctp_peer: unknown argument '%s'\n", a);
       usage();
@@ -1027,8 +1102,12 @@ int main(int argc, char** argv) {
     if (opt.hold > 0 && opt.expect_peer == END_NONE) opt.expect_peer = END_GRACEFUL;
     if (!then_given && opt.expect_peer == END_NONE) opt.then = THEN_SHUTDOWN;
   }
-  if (opt.script && opt.builtin) {
-    fprintf(stderr, "usrsctp_peer: --script and --builtin are exclusive\n");
+  if ((opt.script != NULL) + (opt.builtin != NULL) + (opt.count != 0) > 1) {
+    fprintf(stderr, "usrsctp_peer: --script, --builtin and --count are exclusive\n");
+    usage();
+  }
+  if ((opt.count == 0) != (opt.size == 0)) {
+    fprintf(stderr, "usrsctp_peer: --count and --size go together\n");
     usage();
   }
 
