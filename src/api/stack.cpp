@@ -144,6 +144,8 @@ void StackState::on_event(const std::shared_ptr<EndpointCtx>& ctx, Endpoint& ep,
       mark_terminal(*conn);
       collect(conn);
       break;
+    default:
+      break;  // notifications the one-to-one API does not surface yet
   }
 }
 

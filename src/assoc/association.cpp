@@ -97,6 +97,12 @@ std::unique_ptr<Association> Association::connect(AssocId id, AssocContext ctx, 
   for (const auto& r : remote) {
     a->paths_.emplace_back(r, a->cfg_, a->max_packet_size(), a->cfg_.receive_buffer);
   }
+  // The send side exists from the start: messages sent before the handshake
+  // completes ride with the COOKIE ECHO (RFC 9260 §5.1 D), e.g. for the implicit
+  // setup of RFC 6458 §3.1.5.
+  a->outbound_streams_ = init.num_ostreams;
+  a->send_queue_ = std::make_unique<SendQueue>(init.num_ostreams);
+  a->rtx_ = std::make_unique<RetransmissionQueue>(a->local_initial_tsn_);
   a->state_ = AssocState::CookieWait;
   a->send_init(now);
   return a;
@@ -222,8 +228,12 @@ void Association::setup_after_handshake(uint16_t outbound, uint16_t inbound, Tsn
   outbound_streams_ = outbound;
   inbound_streams_ = inbound;
   local_initial_tsn_ = local_tsn;
-  send_queue_ = std::make_unique<SendQueue>(outbound);
-  rtx_ = std::make_unique<RetransmissionQueue>(local_tsn);
+  if (send_queue_) {
+    send_queue_->set_stream_count(outbound);
+  } else {
+    send_queue_ = std::make_unique<SendQueue>(outbound);
+  }
+  if (!rtx_) rtx_ = std::make_unique<RetransmissionQueue>(local_tsn);
   tracker_ = std::make_unique<DataTracker>(peer_tsn, cfg_.delayed_ack);
   reassembly_ =
       std::make_unique<ReassemblyQueue>(inbound, cfg_.max_message_size, cfg_.receive_buffer);
@@ -269,6 +279,10 @@ void Association::establish(Instant now, EventKind kind) {
   state_ = AssocState::Established;
   t1_.stop();
   paths_[primary_].confirmed = true;
+  if (rtx_ && !rtx_->empty()) {
+    t3_path_ = primary_;
+    t3_.start(now, paths_[primary_].rto.rto());
+  }
   for (size_t i = 0; i < paths_.size(); ++i) {
     // Unconfirmed addresses are probed soon (§8.3); the primary at the interval.
     Duration first =
@@ -313,7 +327,7 @@ bool Association::prepare_init_ack(Instant now, InitReply& reply) {
     case AssocState::ShutdownAckSent:
       // §9.2: the peer lost our SHUTDOWN COMPLETE exchange; repeat SHUTDOWN ACK.
       queue_chunk(wire::ShutdownAckChunk{});
-      t2_.start(now, paths_[primary_].rto.rto());
+      t2_.start(now, paths_[data_path()].rto.rto());
       return false;
     case AssocState::Closed:
       return false;
@@ -347,6 +361,9 @@ void Association::handle_cookie_echo(Instant now, const wire::PacketView& packet
       queue_error(causes);
       return;
     }
+    fail_pending_sends();
+    send_queue_.reset();
+    rtx_.reset();
     local_tag_ = c.local_tag;
     peer_tag_ = c.peer_tag;
     peer_port_ = c.peer_port;
@@ -500,11 +517,12 @@ done:
     queue_error(unrecognized);
   }
   if (had_data && tracker_) {
+    note_user_data(now);
     tracker_->on_packet_end(now, immediate);
     if (state_ == AssocState::ShutdownSent) {
       // §9.2: answer every DATA packet in SHUTDOWN-SENT with a SHUTDOWN.
       shutdown_chunk_due_ = true;
-      t2_.start(now, paths_[primary_].rto.rto());
+      t2_.start(now, paths_[data_path()].rto.rto());
     }
   }
   if (reassembly_ && reassembly_->ready_count() > ready_before) emit(EventKind::Readable);
@@ -565,7 +583,7 @@ void Association::handle_sack(Instant now, const wire::SackChunk& sack) {
     return;
   auto out = rtx_->handle_sack(sack, now);
   if (!out.accepted) return;
-  Path& p = paths_[primary_];
+  Path& p = paths_[last_sent_path_];
   // §6.2.1 D: the peer's window minus what is still in flight.
   size_t flight = rtx_->outstanding_bytes();
   peer_rwnd_ = sack.a_rwnd > flight ? sack.a_rwnd - flight : 0;
@@ -588,11 +606,15 @@ void Association::handle_sack(Instant now, const wire::SackChunk& sack) {
   if (rtx_->empty()) {
     t3_.stop();
   } else if (out.cum_advanced) {
-    t3_.start(now, p.rto.rto());
+    t3_.start(now, paths_[t3_path_].rto.rto());
   }
   if (send_blocked_ && send_buffer_free() > 0) {
     send_blocked_ = false;
     emit(EventKind::Writable);
+  }
+  if (!dry_ && rtx_->empty() && send_queue_->empty()) {
+    dry_ = true;
+    emit(EventKind::SenderDry);
   }
   maybe_progress_shutdown(now);
 }
@@ -619,10 +641,16 @@ void Association::handle_heartbeat_ack(Instant now, const wire::ChunkView& c) {
   if (nonce != p.heartbeat_nonce) return;  // not ours, or stale
   Instant sent_at{Duration(sent)};
   if (sent_at <= now) p.rto.observe(now - sent_at);
+  const bool was_confirmed = p.confirmed, was_active = p.active;
   p.heartbeat_outstanding = false;
   p.error_count = 0;
   p.confirmed = true;
   p.active = true;
+  if (!was_confirmed) {
+    emit_address_change(idx, AddressChange::Confirmed);
+  } else if (!was_active) {
+    emit_address_change(idx, AddressChange::Available);
+  }
   assoc_error_count_ = 0;
   p.heartbeat.start(now, p.rto.rto() + cfg_.heartbeat_interval);
 }
@@ -639,6 +667,10 @@ void Association::handle_error(Instant now, const wire::ChunkView& c) {
       return;
     }
   }
+  Event ev{id_, EventKind::RemoteError, Status()};
+  ev.causes.assign(e->causes.begin(), e->causes.end());
+  ev.status = Status(Errc::Ok, wire::describe_causes(e->causes));
+  ctx_.events->push_back(std::move(ev));
 }
 
 void Association::handle_abort(const wire::ChunkView& c) {
@@ -678,7 +710,7 @@ void Association::handle_shutdown(Instant now, const wire::ShutdownChunk& c) {
       state_ = AssocState::ShutdownAckSent;
       shutdown_chunk_due_ = false;
       queue_chunk(wire::ShutdownAckChunk{});
-      t2_.start(now, paths_[primary_].rto.rto());
+      t2_.start(now, paths_[data_path()].rto.rto());
       break;
     default:
       break;
@@ -689,7 +721,7 @@ void Association::handle_shutdown_ack(Instant now) {
   (void)now;
   if (state_ != AssocState::ShutdownSent && state_ != AssocState::ShutdownAckSent) return;
   wire::ShutdownCompleteChunk sc;
-  queue_control(Control{wire::chunk_bytes(sc), primary_, std::nullopt, true});
+  queue_control(Control{wire::chunk_bytes(sc), data_path(), std::nullopt, true});
   terminate(EventKind::Closed, Status());
 }
 
@@ -703,11 +735,11 @@ void Association::maybe_progress_shutdown(Instant now) {
   if (state_ == AssocState::ShutdownPending) {
     state_ = AssocState::ShutdownSent;
     shutdown_chunk_due_ = true;
-    t2_.start(now, paths_[primary_].rto.rto());
+    t2_.start(now, paths_[data_path()].rto.rto());
   } else if (state_ == AssocState::ShutdownReceived) {
     state_ = AssocState::ShutdownAckSent;
     queue_chunk(wire::ShutdownAckChunk{});
-    t2_.start(now, paths_[primary_].rto.rto());
+    t2_.start(now, paths_[data_path()].rto.rto());
   }
 }
 
@@ -721,6 +753,7 @@ std::optional<Instant> Association::next_timeout() const {
   earliest(d, t2_.deadline());
   earliest(d, t3_.deadline());
   if (tracker_) earliest(d, tracker_->deadline());
+  earliest(d, autoclose_.deadline());
   if (state_ != AssocState::CookieWait && state_ != AssocState::CookieEchoed) {
     for (const auto& p : paths_) earliest(d, p.heartbeat.deadline());
   }
@@ -736,6 +769,7 @@ void Association::handle_timeout(Instant now) {
   if (t3_.fire(now)) on_t3_expired(now);
   if (state_ == AssocState::Closed) return;
   if (tracker_) tracker_->handle_timeout(now);
+  if (autoclose_.fire(now) && state_ == AssocState::Established) shutdown(now);
   if (state_ != AssocState::CookieWait && state_ != AssocState::CookieEchoed) {
     for (size_t i = 0; i < paths_.size() && state_ != AssocState::Closed; ++i) {
       if (paths_[i].heartbeat.fire(now)) on_heartbeat_timer(now, i);
@@ -762,13 +796,16 @@ void Association::on_t1_expired(Instant now) {
     wire::CookieEchoChunk echo;
     echo.cookie = cookie_;
     queue_chunk(echo, primary_);
+    // DATA bundled with the lost COOKIE ECHO goes again with the new one.
+    if (rtx_) rtx_->mark_all_for_retransmit();
     t1_.start(now, rto);
   }
 }
 
 void Association::on_t2_expired(Instant now) {
-  if (count_error(now, primary_)) return;
-  Path& p = paths_[primary_];
+  size_t path = data_path();
+  if (count_error(now, path)) return;
+  Path& p = paths_[path];
   p.rto.back_off();
   if (state_ == AssocState::ShutdownSent) {
     shutdown_chunk_due_ = true;
@@ -780,14 +817,15 @@ void Association::on_t2_expired(Instant now) {
 
 void Association::on_t3_expired(Instant now) {
   if (!rtx_ || rtx_->empty()) return;
-  // §6.3.3 E1-E3.
-  Path& p = paths_[primary_];
-  if (count_error(now, primary_)) return;
+  // §6.3.3 E1-E3. The timeout counts against the path the flight went to; once it
+  // is potentially failed, data_path() picks an alternate for the retransmission
+  // (§6.4), and T3 restarts when that goes out.
+  Path& p = paths_[t3_path_];
+  if (count_error(now, t3_path_)) return;
   p.rto.back_off();
   p.cc.on_timeout();
   rtx_->mark_all_for_retransmit();
   fast_rtx_pending_ = false;
-  t3_.start(now, p.rto.rto());
 }
 
 void Association::on_heartbeat_timer(Instant now, size_t idx) {
@@ -814,9 +852,22 @@ void Association::on_heartbeat_timer(Instant now, size_t idx) {
 }
 
 bool Association::count_error(Instant now, size_t path) {
-  (void)now;
   Path& p = paths_[path];
-  if (++p.error_count > cfg_.path_max_retrans) p.active = false;
+  const bool counted = p.confirmed && p.active;
+  ++p.error_count;
+  if (p.error_count > cfg_.pf_max_retrans && !p.heartbeat_outstanding) {
+    // RFC 7829: probe a potentially failed path once per RTO, not per interval.
+    p.heartbeat.start(now, p.rto.rto());
+  }
+  if (p.error_count > cfg_.path_max_retrans && p.active) {
+    p.active = false;  // §8.2
+    emit_address_change(path, AddressChange::Unreachable);
+  }
+  // Errors on unconfirmed or already unreachable paths do not count against the
+  // association while another path works; when none does, every error counts.
+  bool any_active = std::any_of(paths_.begin(), paths_.end(),
+                                [](const Path& q) { return q.confirmed && q.active; });
+  if (!counted && any_active) return false;
   if (++assoc_error_count_ > cfg_.assoc_max_retrans) {
     // §8.1: the peer is unreachable. Tell it, in case only our direction failed.
     std::vector<uint8_t> causes;
@@ -841,7 +892,7 @@ void Association::queue_abort(std::span<const uint8_t> causes, bool t_bit) {
   // ABORT goes alone with the peer's tag (ours if reflected, §8.5.1).
   control_.clear();
   VerificationTag tag = t_bit ? local_tag_ : peer_tag_;
-  queue_control(Control{wire::chunk_bytes(a), primary_, tag, true});
+  queue_control(Control{wire::chunk_bytes(a), data_path(), tag, true});
 }
 
 void Association::queue_error(std::span<const uint8_t> causes) {
@@ -851,6 +902,8 @@ void Association::queue_error(std::span<const uint8_t> causes) {
 }
 
 void Association::terminate(EventKind kind, Status status) {
+  if (kind != EventKind::Closed) fail_pending_sends();
+  autoclose_.stop();
   state_ = AssocState::Closed;
   t1_.stop();
   t2_.stop();
@@ -865,13 +918,11 @@ void Association::terminate(EventKind kind, Status status) {
 // User calls
 
 Status Association::send(Instant now, const SendInfo& info, std::span<const uint8_t> data) {
-  (void)now;
   switch (state_) {
     case AssocState::Established:
-      break;
-    case AssocState::CookieWait:
+    case AssocState::CookieWait:  // queued; goes out with the COOKIE ECHO
     case AssocState::CookieEchoed:
-      return Status(Errc::NotConnected, "association not established yet");
+      break;
     case AssocState::Closed:
       return Status(Errc::Closed, "association is closed");
     default:
@@ -893,6 +944,8 @@ Status Association::send(Instant now, const SendInfo& info, std::span<const uint
   }
   send_queue_->push(StreamId(info.stream), Ppid(info.ppid), info.unordered, info.context,
                     std::vector<uint8_t>(data.begin(), data.end()));
+  dry_ = false;
+  note_user_data(now);
   return Status();
 }
 
@@ -943,7 +996,9 @@ Status Association::abort(Instant now, std::string_view reason) {
 }
 
 size_t Association::send_buffer_free() const {
-  if (!send_queue_ || state_ != AssocState::Established) return 0;
+  if (!send_queue_ || (state_ != AssocState::Established && state_ != AssocState::CookieWait &&
+                       state_ != AssocState::CookieEchoed))
+    return 0;
   size_t queued = send_queue_->queued_bytes() + rtx_->outstanding_bytes();
   return queued >= cfg_.send_buffer ? 0 : cfg_.send_buffer - queued;
 }
@@ -972,14 +1027,88 @@ AssocInfo Association::info() const {
   i.pending_receive = reassembly_ ? reassembly_->ready_count() : 0;
   i.packets_sent = packets_sent_;
   i.packets_received = packets_received_;
+  for (size_t k = 0; k < paths_.size(); ++k) {
+    const Path& p = paths_[k];
+    i.paths.push_back(PathInfo{p.address, p.confirmed, p.active, k == primary_, p.error_count,
+                               p.rto.srtt(), p.rto.rto(), p.cc.cwnd()});
+  }
   return i;
+}
+
+Status Association::set_primary(Instant now, const IpAddress& ip) {
+  (void)now;
+  for (size_t k = 0; k < paths_.size(); ++k) {
+    if (paths_[k].address.ip != ip) continue;
+    if (k != primary_) {
+      primary_ = k;
+      emit_address_change(k, AddressChange::MadePrimary);
+    }
+    return Status();
+  }
+  return Status(Errc::InvalidArgument, ip.to_string() + " is not an address of the peer");
+}
+
+void Association::note_user_data(Instant now) {
+  if (cfg_.autoclose.count() > 0) autoclose_.start(now, cfg_.autoclose);
+}
+
+void Association::emit_address_change(size_t path, AddressChange change) {
+  Event ev{id_, EventKind::PeerAddressChange, Status()};
+  ev.address = paths_[path].address;
+  ev.change = change;
+  ctx_.events->push_back(std::move(ev));
+}
+
+void Association::fail_pending_sends() {
+  auto report = [&](const OutgoingData& d, bool sent) {
+    Event ev{id_, EventKind::SendFailed, Status(Errc::Aborted, "message not delivered")};
+    ev.send_info.stream = d.stream.value();
+    ev.send_info.ppid = d.ppid.value();
+    ev.send_info.unordered = d.unordered;
+    ev.send_info.context = d.context;
+    ev.data.assign(d.message->begin(), d.message->end());
+    ev.sent = sent;
+    ctx_.events->push_back(std::move(ev));
+  };
+  // Unacknowledged first (lowest TSN first), then never sent, each message once.
+  const std::vector<uint8_t>* in_flight_tail = nullptr;
+  if (rtx_) {
+    for (const auto& d : rtx_->unacked_messages()) {
+      report(d, true);
+      in_flight_tail = d.message.get();
+    }
+  }
+  if (send_queue_) {
+    for (const auto& d : send_queue_->take_all())
+      if (d.message.get() != in_flight_tail) report(d, !d.beginning);
+  }
+}
+
+bool Association::path_usable(const Path& p) const {
+  return p.confirmed && p.active && p.error_count <= cfg_.pf_max_retrans;
+}
+
+size_t Association::data_path() const {
+  if (paths_.empty() || path_usable(paths_[primary_])) return primary_;
+  for (size_t k = 0; k < paths_.size(); ++k)
+    if (path_usable(paths_[k])) return k;
+  // Nothing fully healthy: the confirmed active path with the fewest errors, else
+  // the primary (RFC 7829 §5: keep trying the least-failed one).
+  size_t best = primary_;
+  for (size_t k = 0; k < paths_.size(); ++k) {
+    const Path& p = paths_[k];
+    if (p.confirmed && p.active &&
+        (!paths_[best].active || p.error_count < paths_[best].error_count))
+      best = k;
+  }
+  return best;
 }
 
 // ---------------------------------------------------------------------------
 // Transmission
 
-void Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd) {
-  Path& p = paths_[primary_];
+void Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd, size_t path) {
+  Path& p = paths_[path];
   auto room = [&](size_t payload) {
     return pad4(wire::DataChunk::kHeaderSize + payload) <= w.remaining();
   };
@@ -996,7 +1125,12 @@ void Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     w.add(dc);
     peer_rwnd_ = peer_rwnd_ > d.length ? peer_rwnd_ - d.length : 0;
     p.last_data_sent = now;
-    if (!t3_.running()) t3_.start(now, p.rto.rto());
+    last_sent_path_ = path;
+    // DATA bundled with a COOKIE ECHO is timed by T1-cookie until established.
+    if (!t3_.running() && state_ != AssocState::CookieEchoed) {
+      t3_path_ = path;
+      t3_.start(now, p.rto.rto());
+    }
   };
   // Retransmissions first (§6.1: before new data), then new data, within cwnd.
   // §7.2.4 step 4: the first fast-retransmit packet ignores cwnd.
@@ -1004,13 +1138,13 @@ void Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     auto size = rtx_->next_retransmission_size();
     if (!size || !room(*size)) break;
     if (!ignore_cwnd && rtx_->outstanding_bytes() >= p.cc.cwnd()) break;
-    auto r = rtx_->take_retransmission(now, primary_);
+    auto r = rtx_->take_retransmission(now, path);
     if (!r) break;
     put(r->tsn, r->data);
   }
   if (ignore_cwnd) return;
   if (state_ != AssocState::Established && state_ != AssocState::ShutdownPending &&
-      state_ != AssocState::ShutdownReceived)
+      state_ != AssocState::ShutdownReceived && state_ != AssocState::CookieEchoed)
     return;
   while (!send_queue_->empty()) {
     size_t flight = rtx_->outstanding_bytes();
@@ -1026,12 +1160,13 @@ void Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     if (peer_rwnd_ > 0 && peer_rwnd_ < max_payload && flight > 0) max_payload = peer_rwnd_;
     auto d = send_queue_->produce(std::max<size_t>(max_payload, 1));
     if (!d) break;
-    Tsn tsn = rtx_->add(*d, now, primary_);
+    Tsn tsn = rtx_->add(*d, now, path);
     put(tsn, *d);
   }
 }
 
 std::optional<Transmit> Association::poll_transmit(Instant now, std::vector<uint8_t>& buffer) {
+  if (paths_.empty()) return std::nullopt;
   const bool data_ok = rtx_ != nullptr && state_ != AssocState::Closed &&
                        state_ != AssocState::CookieWait && state_ != AssocState::CookieEchoed;
   if (shutdown_chunk_due_ && state_ == AssocState::ShutdownSent && tracker_) {
@@ -1040,40 +1175,44 @@ std::optional<Transmit> Association::poll_transmit(Instant now, std::vector<uint
     s.cum_tsn_ack = tracker_->cumulative_tsn();
     queue_chunk(s);
   }
+  const size_t dpath = data_path();
+  // SACKs answer the address the DATA came from (§6.4), unless it stopped working.
+  const size_t sack_path = paths_[last_data_path_].active ? last_data_path_ : dpath;
+  const size_t cwnd = paths_[dpath].cc.cwnd();
   bool sack_due = tracker_ && data_ok && tracker_->sack_due();
   bool data_due =
       data_ok &&
-      ((rtx_->has_retransmissions() &&
-        (fast_rtx_pending_ || rtx_->outstanding_bytes() < paths_[primary_].cc.cwnd())) ||
-       (!send_queue_->empty() && rtx_->outstanding_bytes() < paths_[primary_].cc.cwnd() &&
+      ((rtx_->has_retransmissions() && (fast_rtx_pending_ || rtx_->outstanding_bytes() < cwnd)) ||
+       (!send_queue_->empty() && rtx_->outstanding_bytes() < cwnd &&
         (peer_rwnd_ > 0 || rtx_->outstanding_bytes() == 0) &&
         (state_ == AssocState::Established || state_ == AssocState::ShutdownPending ||
          state_ == AssocState::ShutdownReceived)));
   if (control_.empty() && !sack_due && !data_due) return std::nullopt;
-  if (paths_.empty()) return std::nullopt;
 
-  size_t path = primary_;
+  size_t path = sack_due ? sack_path : dpath;
   VerificationTag vtag = peer_tag_;
   if (!control_.empty()) {
-    path = control_.front().path.value_or(primary_);
+    path = control_.front().path.value_or(dpath);
     vtag = control_.front().vtag.value_or(peer_tag_);
   }
   wire::PacketWriter w(buffer, max_packet_size());
   w.begin(ctx_.config->port, peer_port_, vtag);
   bool alone = false;
+  bool has_cookie_echo = false;
   while (!control_.empty()) {
     const Control& c = control_.front();
-    if (c.path.value_or(primary_) != path || c.vtag.value_or(peer_tag_) != vtag) break;
+    if (c.path.value_or(dpath) != path || c.vtag.value_or(peer_tag_) != vtag) break;
     if (c.alone && !w.empty()) break;
     if (pad4(c.bytes.size()) > w.remaining() && !w.empty()) break;
     w.add_raw(c.bytes);
     alone = c.alone;
+    has_cookie_echo |= c.bytes[0] == static_cast<uint8_t>(wire::ChunkType::CookieEcho);
     control_.pop_front();
     if (alone) break;
   }
   if (!alone && vtag == peer_tag_ && data_ok) {
     // A SACK rides along whenever one is owed (§6.2: bundle with outgoing data).
-    if (tracker_ && (tracker_->sack_due() || tracker_->deadline()) && path == last_data_path_) {
+    if (tracker_ && (tracker_->sack_due() || tracker_->deadline()) && path == sack_path) {
       uint32_t rwnd = advertised_rwnd();
       auto sack = tracker_->make_sack(rwnd, std::min<size_t>(w.remaining(), 1200));
       if (w.fits(sack)) {
@@ -1081,13 +1220,16 @@ std::optional<Transmit> Association::poll_transmit(Instant now, std::vector<uint
         last_advertised_rwnd_ = rwnd;
       }
     }
-    if (path == primary_) {
+    if (path == dpath) {
       if (fast_rtx_pending_) {
         fast_rtx_pending_ = false;
-        write_data(w, now, true);
+        write_data(w, now, true, path);
       }
-      write_data(w, now, false);
+      write_data(w, now, false, path);
     }
+  } else if (has_cookie_echo && rtx_) {
+    // §5.1: DATA may ride behind the COOKIE ECHO.
+    write_data(w, now, false, path);
   }
   if (w.empty()) return std::nullopt;
   w.finish();

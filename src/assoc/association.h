@@ -84,6 +84,9 @@ class Association {
   std::optional<Message> receive(Instant now);
   Status shutdown(Instant now);
   Status abort(Instant now, std::string_view reason);
+  // Makes `ip` the primary path (RFC 6458 SCTP_PRIMARY_ADDR); data goes there
+  // whenever it is usable.
+  Status set_primary(Instant now, const IpAddress& ip);
   AssocInfo info() const;
   size_t send_buffer_free() const;
 
@@ -129,7 +132,14 @@ class Association {
   void on_t3_expired(Instant now);
   void on_heartbeat_timer(Instant now, size_t path);
   bool count_error(Instant now, size_t path);  // true when the association was lost
-  void restart_t3(Instant now);
+  // The path new data and retransmissions go to: the primary while it is usable,
+  // else an alternate (RFC 9260 §6.4, RFC 7829 potentially-failed handling).
+  size_t data_path() const;
+  bool path_usable(const Path& p) const;
+  void emit_address_change(size_t path, AddressChange change);
+  // Hands every unsent and unacknowledged message back to the user (SEND_FAILED).
+  void fail_pending_sends();
+  void note_user_data(Instant now);  // restarts the autoclose timer
 
   // Termination
   void terminate(EventKind kind, Status status);
@@ -145,7 +155,7 @@ class Association {
   void queue_chunk(const C& c, std::optional<size_t> path = std::nullopt) {
     queue_control(Control{wire::chunk_bytes(c), path, std::nullopt, false});
   }
-  void write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd);
+  void write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd, size_t path);
   size_t path_for(const SocketAddress& from);
   void emit(EventKind kind, Status status = {});
 
@@ -178,9 +188,13 @@ class Association {
   size_t last_data_path_ = 0;      // where the last DATA came from: SACKs go there
   uint32_t last_advertised_rwnd_ = 0;
 
-  Timer t1_;  // T1-init / T1-cookie
-  Timer t2_;  // T2-shutdown
-  Timer t3_;  // T3-rtx (one for the association; data goes to the primary path)
+  Timer t1_;            // T1-init / T1-cookie
+  Timer t2_;            // T2-shutdown
+  Timer t3_;            // T3-rtx (one for the association, on the path of the current flight)
+  size_t t3_path_ = 0;  // path the timed flight was sent on
+  size_t last_sent_path_ = 0;  // path of the most recent DATA sent
+  Timer autoclose_;
+  bool dry_ = true;  // nothing unsent or unacknowledged (SENDER_DRY reported)
   bool shutdown_requested_ = false;
   bool shutdown_chunk_due_ = false;  // retransmit SHUTDOWN in SHUTDOWN-SENT
   Tsn peer_last_cum_in_shutdown_{0};

@@ -472,6 +472,14 @@ Status Endpoint::abort(Instant now, AssocId id, std::string_view reason) {
   return st;
 }
 
+Status Endpoint::set_primary(Instant now, AssocId id, const IpAddress& ip) {
+  Association* a = lookup(*impl_, id);
+  if (!a) return unknown(id);
+  Status st = a->set_primary(now, ip);
+  impl_->touch(id.value());
+  return st;
+}
+
 std::optional<AssocInfo> Endpoint::info(AssocId id) const {
   Association* a = lookup(*impl_, id);
   if (!a) return std::nullopt;

@@ -70,6 +70,8 @@ class Endpoint {
   Status shutdown(Instant now, AssocId id);
   // ABORT with a User-Initiated Abort cause carrying `reason`.
   Status abort(Instant now, AssocId id, std::string_view reason);
+  // Makes `ip` the association's primary path (RFC 6458 SCTP_PRIMARY_ADDR).
+  Status set_primary(Instant now, AssocId id, const IpAddress& ip);
   // Snapshot of an association; nullopt if the id is unknown.
   std::optional<AssocInfo> info(AssocId id) const;
   // Bytes of send buffer free right now (0 when unknown/closed).

@@ -38,6 +38,12 @@ struct AssocConfig {
   size_t send_buffer = 4 * 1024 * 1024;
   // Send without waiting to fill packets (SCTP_NODELAY); bundling still happens.
   bool nodelay = true;
+  // Errors on a path before it counts as potentially failed and data moves to an
+  // alternate path (RFC 7829 PFMR; 0 = at the first timeout).
+  int pf_max_retrans = 0;
+  // Shut an association down after this long without user data either way
+  // (RFC 6458 SCTP_AUTOCLOSE); zero = never.
+  Duration autoclose{0};
 };
 
 struct EndpointConfig {
@@ -58,22 +64,41 @@ struct Transmit {
 };
 
 enum class EventKind {
-  Connected,      // our connect() completed (COMM_UP)
-  Accepted,       // a peer's association became established on a listening endpoint
-  ConnectFailed,  // connect() gave up: NoAnswer, Refused (CANT_STR_ASSOC)
-  Readable,       // one or more messages can be received
-  Writable,       // send buffer space became available after a WouldBlock
-  PeerShutdown,   // peer started a graceful shutdown (SHUTDOWN_EVENT)
-  Closed,         // graceful shutdown finished (SHUTDOWN_COMP)
-  Aborted,        // ABORT received or sent (COMM_LOST with abort cause)
-  Lost,           // Association.Max.Retrans exceeded (COMM_LOST)
-  Restarted,      // peer restarted the association (RESTART)
+  Connected,          // our connect() completed (COMM_UP)
+  Accepted,           // a peer's association became established on a listening endpoint
+  ConnectFailed,      // connect() gave up: NoAnswer, Refused (CANT_STR_ASSOC)
+  Readable,           // one or more messages can be received
+  Writable,           // send buffer space became available after a WouldBlock
+  PeerShutdown,       // peer started a graceful shutdown (SHUTDOWN_EVENT)
+  Closed,             // graceful shutdown finished (SHUTDOWN_COMP)
+  Aborted,            // ABORT received or sent (COMM_LOST with abort cause)
+  Lost,               // Association.Max.Retrans exceeded (COMM_LOST)
+  Restarted,          // peer restarted the association (RESTART)
+  PeerAddressChange,  // a peer address changed state (SCTP_PEER_ADDR_CHANGE)
+  RemoteError,        // the peer sent an ERROR chunk (SCTP_REMOTE_ERROR)
+  SendFailed,         // a message could not be delivered (SCTP_SEND_FAILED_EVENT)
+  SenderDry,          // everything sent has been acknowledged (SCTP_SENDER_DRY_EVENT)
 };
 
+// RFC 6458 §6.1.2 spp_state values.
+enum class AddressChange { Available, Unreachable, Removed, Added, MadePrimary, Confirmed };
+
 struct Event {
+  Event() = default;
+  Event(AssocId a, EventKind k, Status s = {}) : assoc(a), kind(k), status(std::move(s)) {}
   AssocId assoc{0};
   EventKind kind = EventKind::Readable;
   Status status;  // for ConnectFailed/Aborted/Lost: why
+  // PeerAddressChange: which address, and what happened to it.
+  SocketAddress address;
+  AddressChange change = AddressChange::Available;
+  // RemoteError: the raw error-cause region of the ERROR chunk.
+  std::vector<uint8_t> causes;
+  // SendFailed: the message and how it was sent; `sent` when some of it was
+  // transmitted (RFC 6458 SCTP_DATA_SENT) rather than never (SCTP_DATA_UNSENT).
+  SendInfo send_info;
+  std::vector<uint8_t> data;
+  bool sent = false;
 };
 
 struct Message {
@@ -93,6 +118,17 @@ enum class AssocState {
 };
 const char* assoc_state_name(AssocState s);
 
+struct PathInfo {
+  SocketAddress address;
+  bool confirmed = false;
+  bool active = true;
+  bool primary = false;
+  int error_count = 0;
+  Duration srtt{0};
+  Duration rto{0};
+  size_t cwnd = 0;
+};
+
 struct AssocInfo {
   AssocId id{0};
   AssocState state = AssocState::Closed;
@@ -111,6 +147,7 @@ struct AssocInfo {
   uint64_t retransmissions = 0;
   uint64_t packets_sent = 0;
   uint64_t packets_received = 0;
+  std::vector<PathInfo> paths;
 };
 
 }  // namespace sctpp

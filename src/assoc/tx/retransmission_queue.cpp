@@ -29,6 +29,19 @@ uint64_t RetransmissionQueue::total_retransmissions() const {
   return retransmissions_;
 }
 
+std::vector<OutgoingData> RetransmissionQueue::unacked_messages() const {
+  std::vector<OutgoingData> out;
+  const std::vector<uint8_t>* last = nullptr;
+  for (const Entry& e : entries_) {
+    // Fragments of one message are consecutive, so comparing with the previous one
+    // finds each message once.
+    if (e.data.message.get() == last) continue;
+    last = e.data.message.get();
+    out.push_back(e.data);
+  }
+  return out;
+}
+
 Tsn RetransmissionQueue::add(OutgoingData d, Instant now, size_t path) {
   Tsn tsn = next_tsn_;
   outstanding_ += d.length;

@@ -73,6 +73,9 @@ class RetransmissionQueue {
   // Earliest send time among chunks in flight (for restarting T3).
   std::optional<Instant> oldest_in_flight() const;
   uint64_t total_retransmissions() const;
+  // The distinct user messages with at least one chunk not yet cumulatively acked,
+  // lowest TSN first (for SEND_FAILED notifications when the association dies).
+  std::vector<OutgoingData> unacked_messages() const;
 
  private:
   // Implementation-defined (the implementer may change the private part freely).

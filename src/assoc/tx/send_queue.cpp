@@ -81,4 +81,27 @@ std::optional<OutgoingData> SendQueue::produce(size_t max_payload) {
   return out;
 }
 
+std::vector<OutgoingData> SendQueue::take_all() {
+  std::vector<OutgoingData> out;
+  for (auto& [sid, s] : streams_) {
+    for (auto& m : s.queue) {
+      OutgoingData d;
+      d.stream = StreamId(sid);
+      d.ppid = m.ppid;
+      d.unordered = m.unordered;
+      d.context = m.context;
+      d.message = m.data;
+      d.offset = 0;
+      d.length = m.data->size();
+      d.beginning = m.produced == 0;  // false: part of it is already in flight
+      out.push_back(std::move(d));
+    }
+    s.queue.clear();
+  }
+  active_.clear();
+  queued_bytes_ = 0;
+  queued_messages_ = 0;
+  return out;
+}
+
 }  // namespace sctpp

@@ -51,6 +51,10 @@ class SendQueue {
   // first fragment is produced (unordered messages carry SSN 0).
   std::optional<OutgoingData> produce(size_t max_payload);
 
+  // Removes every queued message (whole messages, including the unsent rest of one
+  // being fragmented), in stream order, for SEND_FAILED notifications.
+  std::vector<OutgoingData> take_all();
+
   bool empty() const { return queued_bytes_ == 0; }
   // Payload bytes not yet produced.
   size_t queued_bytes() const { return queued_bytes_; }
