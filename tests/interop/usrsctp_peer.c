@@ -334,7 +334,8 @@ static int handle_notification(const struct msgbuf* buf, sctp_assoc_t* assoc) {
       return END_NONE;
     }
     case SCTP_REMOTE_ERROR:
-      logf_("event: REMOTE_ERROR cause=%u", ntohs(n->sn_remote_error.sre_error));
+      /* usrsctp fills sre_error in host order (cause 8 on the wire arrives as 8). */
+      logf_("event: REMOTE_ERROR cause=%u", n->sn_remote_error.sre_error);
       return END_NONE;
     case SCTP_SEND_FAILED_EVENT:
       logf_("event: SEND_FAILED error=%u", n->sn_send_failed_event.ssfe_error);
