@@ -140,10 +140,10 @@ void Runtime::flush_entry(uint16_t port, Entry& e) {
     e.timer = 0;
     e.armed = next;
     if (next) {
-      // The id is only known after add_timer returns; the callback reads it from
-      // the entry under the mutex, so capture a shared slot.
+      // The id is only known after add_timer returns (the timer may fire before
+      // that): on_timer reads it from this shared slot under the mutex.
       auto id_slot = std::make_shared<EventLoop::TimerId>(0);
-      e.timer = loop_.add_timer(*next, [this, port, id_slot] { on_timer(port, *id_slot); });
+      e.timer = loop_.add_timer(*next, [this, port, id_slot] { on_timer(port, id_slot); });
       *id_slot = e.timer;
     }
   }
@@ -239,8 +239,9 @@ void Runtime::on_socket(int fd, uint32_t events) {
   end_flush();
 }
 
-void Runtime::on_timer(uint16_t port, EventLoop::TimerId id) {
+void Runtime::on_timer(uint16_t port, const std::shared_ptr<EventLoop::TimerId>& id_slot) {
   std::lock_guard<std::mutex> lock(mu_);
+  const EventLoop::TimerId id = *id_slot;
   auto it = endpoints_.find(port);
   if (it == endpoints_.end()) return;
   Entry& e = it->second;

@@ -83,7 +83,7 @@ class Runtime {
 
   Runtime() = default;
   void on_socket(int fd, uint32_t events);
-  void on_timer(uint16_t port, EventLoop::TimerId id);
+  void on_timer(uint16_t port, const std::shared_ptr<EventLoop::TimerId>& id_slot);
   void flush_entry(uint16_t port, Entry& e);
   void drain_transmits(Entry& e);
   // Sends the batched datagrams; keeps what the socket refused in pending_.

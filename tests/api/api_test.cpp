@@ -402,6 +402,42 @@ TEST(ApiIpv6, ConnectOverIpv6Loopback) {
   EXPECT_TRUE(c->shutdown(5s).ok());
 }
 
+TEST(ApiStack, TinySocketBuffersStillDeliverEverything) {
+  // UDP send buffers this small fill up at once: exercises the runtime's
+  // blocked-socket path (pending datagrams, EPOLLOUT, resumed flushing).
+  auto tiny = [](std::vector<IpAddress> addrs) {
+    StackOptions o;
+    o.udp_port = 0;
+    o.local_addresses = std::move(addrs);
+    o.socket_buffer = 4096;
+    auto s = Stack::create(o);
+    EXPECT_TRUE(s.ok());
+    return std::move(*s);
+  };
+  Stack server = tiny({kV4});
+  Stack client = tiny({});
+  auto l = Listener::bind(server, std::vector<IpAddress>{kV4}, kPort);
+  ASSERT_TRUE(l.ok());
+  ConnectOptions o;
+  o.remote_udp_port = server.udp_port();
+  auto c = Connection::connect(client, SocketAddress{kV4, kPort}, o, 10s);
+  ASSERT_TRUE(c.ok()) << c.status().reason();
+  auto s = l->accept(5s);
+  ASSERT_TRUE(s.ok());
+  std::vector<uint8_t> big(2 << 20);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i % 251);
+  std::thread sender([&] {
+    for (int i = 0; i < 4; ++i) EXPECT_TRUE(c->send(big, {}, 30s).ok());
+  });
+  for (int i = 0; i < 4; ++i) {
+    auto m = s->receive(30s);
+    ASSERT_TRUE(m.ok()) << m.status().reason();
+    EXPECT_TRUE(m->data == big);
+  }
+  sender.join();
+  EXPECT_TRUE(c->shutdown(10s).ok());
+}
+
 TEST(ApiStack, UdpPortInUse) {
   Stack a = make_stack({kV4});
   StackOptions o;
