@@ -519,6 +519,15 @@ done:
   if (had_data && tracker_) {
     note_user_data(now);
     tracker_->on_packet_end(now, immediate);
+    if (tracker_->sack_due() && state_ != AssocState::Closed) {
+      // §6.2: a SACK for at least every second DATA packet. Taking the snapshot now,
+      // rather than when the driver next polls, keeps that true when the driver
+      // feeds a whole batch of received packets before transmitting.
+      uint32_t rwnd = advertised_rwnd();
+      auto sack = tracker_->make_sack(rwnd, std::min<size_t>(max_packet_size() - 64, 1200));
+      last_advertised_rwnd_ = rwnd;
+      queue_control(Control{wire::chunk_bytes(sack), path, std::nullopt, false});
+    }
     if (state_ == AssocState::ShutdownSent) {
       // §9.2: answer every DATA packet in SHUTDOWN-SENT with a SHUTDOWN.
       shutdown_chunk_due_ = true;
@@ -1157,6 +1166,10 @@ void Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
         std::min(max_data_payload(), w.remaining() - wire::DataChunk::kHeaderSize) & ~size_t{3};
     if (max_payload == 0) break;
     if (peer_rwnd_ == 0 && flight > 0) break;
+    // A message that would fit whole in a packet of its own is not split just to
+    // top up this one: fragments cost reassembly, and a loss then hits two messages.
+    size_t rest = send_queue_->next_message_remaining().value_or(0);
+    if (rest > max_payload && rest <= max_data_payload() && !w.empty()) break;
     if (peer_rwnd_ > 0 && peer_rwnd_ < max_payload && flight > 0) max_payload = peer_rwnd_;
     auto d = send_queue_->produce(std::max<size_t>(max_payload, 1));
     if (!d) break;
@@ -1199,12 +1212,17 @@ std::optional<Transmit> Association::poll_transmit(Instant now, std::vector<uint
   w.begin(ctx_.config->port, peer_port_, vtag);
   bool alone = false;
   bool has_cookie_echo = false;
+  bool has_sack = false;
   while (!control_.empty()) {
     const Control& c = control_.front();
     if (c.path.value_or(dpath) != path || c.vtag.value_or(peer_tag_) != vtag) break;
+    // One SACK per packet: each queued SACK is a separate acknowledgement.
+    const bool is_sack = c.bytes[0] == static_cast<uint8_t>(wire::ChunkType::Sack);
+    if (is_sack && has_sack) break;
     if (c.alone && !w.empty()) break;
     if (pad4(c.bytes.size()) > w.remaining() && !w.empty()) break;
     w.add_raw(c.bytes);
+    has_sack |= is_sack;
     alone = c.alone;
     has_cookie_echo |= c.bytes[0] == static_cast<uint8_t>(wire::ChunkType::CookieEcho);
     control_.pop_front();
@@ -1212,7 +1230,8 @@ std::optional<Transmit> Association::poll_transmit(Instant now, std::vector<uint
   }
   if (!alone && vtag == peer_tag_ && data_ok) {
     // A SACK rides along whenever one is owed (§6.2: bundle with outgoing data).
-    if (tracker_ && (tracker_->sack_due() || tracker_->deadline()) && path == sack_path) {
+    if (!has_sack && tracker_ && (tracker_->sack_due() || tracker_->deadline()) &&
+        path == sack_path) {
       uint32_t rwnd = advertised_rwnd();
       auto sack = tracker_->make_sack(rwnd, std::min<size_t>(w.remaining(), 1200));
       if (w.fits(sack)) {

@@ -43,8 +43,24 @@ bool parse_init_fields(const ChunkView& c, InitFields& f) {
   return true;
 }
 
+}  // namespace
+
+size_t tlv_unpadded_size(std::span<const uint8_t> region) {
+  size_t off = 0, end = 0;
+  while (region.size() - off >= 4) {
+    size_t len = load16(region.data() + off + 2);
+    if (len < 4 || len > region.size() - off) return region.size();
+    end = off + len;
+    off += pad4(len);
+    if (off >= region.size()) return end;
+  }
+  return off == region.size() ? end : region.size();
+}
+
+namespace {
+
 void write_init_fields(uint8_t* out, ChunkType type, const InitFields& f) {
-  write_header(out, type, 0, 20 + f.params.size());
+  write_header(out, type, 0, 20 + tlv_unpadded_size(f.params));
   store32(out + 4, f.initiate_tag.value());
   store32(out + 8, f.a_rwnd);
   store16(out + 12, f.outbound_streams);

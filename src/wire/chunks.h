@@ -45,10 +45,10 @@ enum class ChunkType : uint8_t {
 // What to do with a chunk type we do not understand: the upper two bits of the
 // type (RFC 9260 §3.2).
 enum class UnknownAction : uint8_t {
-  Stop = 0,             // 00: discard the packet
-  StopAndReport = 1,    // 01: discard the packet, report in ERROR (Unrecognized Chunk Type)
-  Skip = 2,             // 10: skip this chunk, continue
-  SkipAndReport = 3,    // 11: skip, continue, report in ERROR
+  Stop = 0,           // 00: discard the packet
+  StopAndReport = 1,  // 01: discard the packet, report in ERROR (Unrecognized Chunk Type)
+  Skip = 2,           // 10: skip this chunk, continue
+  SkipAndReport = 3,  // 11: skip, continue, report in ERROR
 };
 constexpr UnknownAction unknown_chunk_action(uint8_t type) {
   return static_cast<UnknownAction>(type >> 6);
@@ -75,6 +75,11 @@ struct DataChunk {
   void write(uint8_t* out) const;
 };
 
+// Length of a TLV region (parameters, error causes) without the padding after its
+// last element: RFC 9260 §3.2 says a chunk's length counts the padding of every
+// parameter but the last. Returns the region's size when it is not well-formed.
+size_t tlv_unpadded_size(std::span<const uint8_t> region);
+
 // INIT and INIT ACK share a layout (RFC 9260 §3.3.2, §3.3.3); `params` is the raw
 // TLV region of optional/variable parameters (see parameters.h to walk or build it).
 struct InitFields {
@@ -89,14 +94,14 @@ struct InitFields {
 struct InitChunk : InitFields {
   static constexpr ChunkType kType = ChunkType::Init;
   static std::optional<InitChunk> parse(const ChunkView& c);  // nullopt if < 16 bytes of value
-  size_t size() const { return 20 + params.size(); }
+  size_t size() const { return 20 + tlv_unpadded_size(params); }
   void write(uint8_t* out) const;
 };
 
 struct InitAckChunk : InitFields {
   static constexpr ChunkType kType = ChunkType::InitAck;
   static std::optional<InitAckChunk> parse(const ChunkView& c);
-  size_t size() const { return 20 + params.size(); }
+  size_t size() const { return 20 + tlv_unpadded_size(params); }
   void write(uint8_t* out) const;
 };
 
@@ -145,7 +150,7 @@ struct AbortChunk {
   bool t_bit = false;  // tag reflected (§8.5.1)
   std::span<const uint8_t> causes;
   static std::optional<AbortChunk> parse(const ChunkView& c);
-  size_t size() const { return 4 + causes.size(); }
+  size_t size() const { return 4 + tlv_unpadded_size(causes); }
   void write(uint8_t* out) const;
 };
 
@@ -168,7 +173,7 @@ struct ErrorChunk {
   static constexpr ChunkType kType = ChunkType::Error;
   std::span<const uint8_t> causes;
   static std::optional<ErrorChunk> parse(const ChunkView& c);
-  size_t size() const { return 4 + causes.size(); }
+  size_t size() const { return 4 + tlv_unpadded_size(causes); }
   void write(uint8_t* out) const;
 };
 

@@ -81,6 +81,12 @@ std::optional<OutgoingData> SendQueue::produce(size_t max_payload) {
   return out;
 }
 
+std::optional<size_t> SendQueue::next_message_remaining() const {
+  if (active_.empty()) return std::nullopt;
+  const Pending& m = streams_.at(active_.front()).queue.front();
+  return m.data->size() - m.produced;
+}
+
 std::vector<OutgoingData> SendQueue::take_all() {
   std::vector<OutgoingData> out;
   for (auto& [sid, s] : streams_) {

@@ -51,6 +51,9 @@ class SendQueue {
   // first fragment is produced (unordered messages carry SSN 0).
   std::optional<OutgoingData> produce(size_t max_payload);
 
+  // Bytes left of the message produce() would continue or start next.
+  std::optional<size_t> next_message_remaining() const;
+
   // Removes every queued message (whole messages, including the unsent rest of one
   // being fragmented), in stream order, for SEND_FAILED notifications.
   std::vector<OutgoingData> take_all();
