@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Turns bench/run.sh's raw.jsonl into the table (stdout), results.json and chart.png.
+
+usage: report.py RAW.jsonl OUTDIR "machine description"
+Medians over runs; ratios are sctpp/other from the same run set; pass/miss per target
+line of issue 5.
+"""
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+raw, outdir, machine = sys.argv[1], sys.argv[2], sys.argv[3]
+vals = defaultdict(lambda: defaultdict(list))  # cell -> impl -> [result]
+order = []
+for line in open(raw):
+    r = json.loads(line)
+    if r["cell"] not in order:
+        order.append(r["cell"])
+    vals[r["cell"]][r["impl"]].append(r["result"])
+
+
+def med(cell, impl, key):
+    xs = [r[key] for r in vals[cell][impl] if r and r.get(key) is not None and not r.get("errors")]
+    return statistics.median(xs) if xs else None
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def f(x, nd=1):
+    return "-" if x is None else f"{x:,.{nd}f}"
+
+
+def rf(x):
+    return "-" if x is None else f"{x:.2f}x"
+
+
+udp_sendto = med("udp 1472B", "udp-sendto", "mbytes_per_s")
+udp_gso = med("udp 1472B", "udp-gso", "mbytes_per_s")
+rows, targets = [], []
+
+
+def target(name, value, limit, higher_is_better=True):
+    if value is None:
+        ok = None
+    else:
+        ok = value >= limit if higher_is_better else value <= limit
+    targets.append({"target": name, "value": value, "limit": limit,
+                    "result": "n/a" if ok is None else ("pass" if ok else "miss")})
+
+print(f"\nsctpp bench — {machine}")
+print("throughput in MB/s (10^6 payload bytes/s at the receiver); TCP runs 1 byte stream "
+      "with TCP_MAXSEG = MTU-40; UDP = 1472-byte datagrams\n")
+hdr = f"{'cell':30} {'sctpp':>9} {'usrsctp':>9} {'TCP':>9} {'s/usrsctp':>10} {'s/TCP':>7} {'s/UDP':>7}"
+print(hdr)
+print("-" * len(hdr))
+for cell in order:
+    if not cell.startswith("tput"):
+        continue
+    s, u, t = (med(cell, i, "mbytes_per_s") for i in ("sctpp", "usrsctp", "tcp"))
+    row = {"cell": cell, "sctpp": s, "usrsctp": u, "tcp": t, "sctpp_over_usrsctp": ratio(s, u),
+           "sctpp_over_tcp": ratio(s, t), "sctpp_over_udp_sendto": ratio(s, udp_sendto)}
+    rows.append(row)
+    print(f"{cell:30} {f(s):>9} {f(u):>9} {f(t):>9} {rf(ratio(s, u)):>10} {rf(ratio(s, t)):>7} "
+          f"{rf(ratio(s, udp_sendto)):>7}")
+    target(f"{cell}: sctpp >= 3x usrsctp", ratio(s, u), 3.0)
+print(f"{'udp sendto 1472B (ceiling)':30} {f(udp_sendto):>9}")
+print(f"{'udp sendmmsg+GSO 1472B (best)':30} {f(udp_gso):>9}")
+s64 = med("tput 65536B mtu1500", "sctpp", "mbytes_per_s")
+target("64 KiB at MTU 1500: sctpp >= 1.0x UDP sendto blaster", ratio(s64, udp_sendto), 1.0)
+target("64 KiB at MTU 1500: sctpp >= 0.5x UDP sendmmsg+GSO blaster", ratio(s64, udp_gso), 0.5)
+
+print()
+lat = "latency 64B"
+p = {i: (med(lat, i, "rtt_p50_us"), med(lat, i, "rtt_p99_us")) for i in ("sctpp", "usrsctp", "tcp")}
+print(f"{'64 B ping-pong RTT (us)':30} {'sctpp':>9} {'usrsctp':>9} {'TCP':>9} {'s/usrsctp':>10} {'s/TCP':>7}")
+for k, name in ((0, "p50"), (1, "p99")):
+    s, u, t = p["sctpp"][k], p["usrsctp"][k], p["tcp"][k]
+    rows.append({"cell": f"latency 64B {name} us", "sctpp": s, "usrsctp": u, "tcp": t,
+                 "sctpp_over_usrsctp": ratio(s, u), "sctpp_over_tcp": ratio(s, t)})
+    print(f"{'  ' + name:30} {f(s):>9} {f(u):>9} {f(t):>9} {rf(ratio(s, u)):>10} {rf(ratio(s, t)):>7}")
+target("64 B ping-pong p50 <= 0.8x usrsctp", ratio(p["sctpp"][0], p["usrsctp"][0]), 0.8, False)
+target("64 B ping-pong p99 <= 1.0x usrsctp", ratio(p["sctpp"][1], p["usrsctp"][1]), 1.0, False)
+
+c = {i: med("connect", i, "assoc_per_s") for i in ("sctpp", "usrsctp", "tcp")}
+rows.append({"cell": "setups+shutdowns per s", "sctpp": c["sctpp"], "usrsctp": c["usrsctp"],
+             "tcp": c["tcp"], "sctpp_over_usrsctp": ratio(c["sctpp"], c["usrsctp"]),
+             "sctpp_over_tcp": ratio(c["sctpp"], c["tcp"])})
+print(f"{'setups+shutdowns /s':30} {f(c['sctpp'], 0):>9} {f(c['usrsctp'], 0):>9} {f(c['tcp'], 0):>9} "
+      f"{rf(ratio(c['sctpp'], c['usrsctp'])):>10} {rf(ratio(c['sctpp'], c['tcp'])):>7}")
+target("setups+shutdowns/s >= 3x usrsctp", ratio(c["sctpp"], c["usrsctp"]), 3.0)
+na = "n/a (needs one-to-many, issue 3)"
+print(f"{'memory per idle association':30} {na}")
+print(f"{'throughput, 1/100/10,000 assocs':30} {na}")
+targets.append({"target": "<= 2 KiB per idle association at 10,000", "value": None,
+                "limit": 2048, "result": na})
+targets.append({"target": "10,000 active associations >= 0.8x one", "value": None,
+                "limit": 0.8, "result": na})
+
+print("\ntargets (issue 5)")
+for t in targets:
+    v = "-" if t["value"] is None else f"{t['value']:.2f}"
+    print(f"  {t['result']:5} {t['target']}  (ratio {v}, needs {'<=' if 'p50' in t['target'] or 'p99' in t['target'] or 'KiB per' in t['target'] else '>='} {t['limit']})")
+npass = sum(t["result"] == "pass" for t in targets)
+nmiss = sum(t["result"] == "miss" for t in targets)
+print(f"  {npass} pass, {nmiss} miss, {len(targets) - npass - nmiss} n/a")
+
+json.dump({"machine": machine, "udp_sendto_mbytes_per_s": udp_sendto,
+           "udp_gso_mbytes_per_s": udp_gso, "rows": rows, "targets": targets,
+           "raw": {c: dict(v) for c, v in vals.items()}},
+          open(f"{outdir}/results.json", "w"), indent=1)
+
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    print("(no python3-matplotlib: chart skipped)")
+    sys.exit(0)
+tp = [r for r in rows if r["cell"].startswith("tput")]
+fig, axes = plt.subplots(1, 3, figsize=(17, 5.5), gridspec_kw={"width_ratios": [5, 1.2, 1.2]})
+ax = axes[0]
+w = 0.27
+xs = range(len(tp))
+for k, (impl, col) in enumerate((("sctpp", "tab:blue"), ("usrsctp", "tab:orange"), ("tcp", "tab:gray"))):
+    ax.bar([x + (k - 1) * w for x in xs], [r[impl] or 0 for r in tp], w, label=impl, color=col)
+if udp_sendto:
+    ax.axhline(udp_sendto, color="tab:red", ls="--", lw=1, label="UDP sendto 1472 B")
+ax.set_xticks(list(xs))
+ax.set_xticklabels([r["cell"].replace("tput ", "") for r in tp], rotation=35, ha="right", fontsize=8)
+ax.set_ylabel("MB/s")
+ax.set_title("throughput (loopback)")
+ax.legend(fontsize=8)
+for ax, cell_rows, title in ((axes[1], [r for r in rows if r["cell"].startswith("latency")], "64 B RTT (us)"),
+                             (axes[2], [r for r in rows if r["cell"].startswith("setups")], "setups+shutdowns/s")):
+    for k, (impl, col) in enumerate((("sctpp", "tab:blue"), ("usrsctp", "tab:orange"), ("tcp", "tab:gray"))):
+        ax.bar([x + (k - 1) * w for x in range(len(cell_rows))], [r[impl] or 0 for r in cell_rows], w, color=col)
+    ax.set_xticks(list(range(len(cell_rows))))
+    ax.set_xticklabels([r["cell"].split()[-2] if "latency" in r["cell"] else "" for r in cell_rows])
+    ax.set_title(title)
+fig.suptitle(f"sctpp bench — {machine}", fontsize=9)
+fig.tight_layout()
+fig.savefig(f"{outdir}/chart.png", dpi=110)
+print(f"wrote {outdir}/results.json and {outdir}/chart.png")

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The side-by-side benchmark (issue 5): sctpp vs usrsctp vs TCP vs a UDP blaster, on
+# loopback, interleaved cell by cell. Prints a table with ratios and pass/miss per
+# target; writes bench/results/{raw.jsonl,results.json,chart.png}.
+#
+#   ./bench/run.sh                 # 1 run per cell, 3 s per cell (~4 minutes)
+#   BENCH_RUNS=3 ./bench/run.sh    # medians of 3 runs
+#   BENCH_TIME=5 BENCH_OUT=/tmp/b ./bench/run.sh
+#
+# Not part of ./scripts/test.sh: figures are never asserted in tests (design.md §5).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RUNS=${BENCH_RUNS:-1}
+T=${BENCH_TIME:-3}
+OUT=${BENCH_OUT:-$ROOT/bench/results}
+BUILD=${BENCH_BUILD:-$ROOT/build-bench}
+mkdir -p "$OUT"
+
+# ---- what it needs (Debian 12) ----
+need=()
+for p in build-essential cmake ninja-build pkg-config libssl-dev libcli11-dev libfmt-dev \
+         libgtest-dev libusrsctp-dev python3 python3-matplotlib; do
+  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if ((${#need[@]})); then
+  echo "installing: ${need[*]}" >&2
+  if [[ $(id -u) -eq 0 ]]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+fi
+PY=/usr/bin/python3  # Debian's, which has python3-matplotlib
+
+# ---- build (Release) ----
+echo "building (Release) in $BUILD ..." >&2
+# -Wno-restrict: GCC 12 reports a false -Wrestrict in std::string at -O3.
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSCTPP_BUILD_TESTS=OFF \
+  -DCMAKE_CXX_FLAGS="-Wno-restrict" >/dev/null
+cmake --build "$BUILD" --target sctpp -j "$(nproc)" >/dev/null
+mkdir -p "$BUILD/bench"
+gcc -O2 -Wall -o "$BUILD/bench/usrsctp_perf" bench/usrsctp_perf.c -lusrsctp -lpthread -lm
+gcc -O2 -Wall -o "$BUILD/bench/udp_blast" bench/udp_blast.c -lpthread
+SCTPP=$BUILD/tools/sctpp
+USRSCTP=$BUILD/bench/usrsctp_perf
+UDP=$BUILD/bench/udp_blast
+
+# ---- servers ----
+BASE=$((20000 + RANDOM % 20000))
+SCTP_PORT=$BASE TCP_PORT=$((BASE + 1)) USR_PORT=$((BASE + 2)) USR_UDP=$((BASE + 3))
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+start_server() {  # name, then the command; sets LAST_LINE to its `listening` line
+  local name=$1; shift
+  local fifo; fifo=$(mktemp -u); mkfifo "$fifo"
+  "$@" >"$fifo" 2>>"$OUT/$name.log" &
+  pids+=($!)
+  exec 9<"$fifo"; rm -f "$fifo"
+  if ! read -r -t 10 LAST_LINE <&9; then echo "$name server did not start (see $OUT/$name.log)" >&2; exit 1; fi
+  cat <&9 >/dev/null &  # keep draining its stdout
+  exec 9<&-
+}
+: >"$OUT/sctpp-server.log"; : >"$OUT/tcp-server.log"; : >"$OUT/usrsctp-server.log"
+start_server sctpp-server "$SCTPP" perf --server --listen 127.0.0.1:$SCTP_PORT --udp-port 0
+SCTP_UDP=$(sed -n 's/.*udp \([0-9]*\).*/\1/p' <<<"$LAST_LINE")
+start_server tcp-server "$SCTPP" perf --server --tcp --listen 127.0.0.1:$TCP_PORT
+
+RAW=$OUT/raw.jsonl
+: >"$RAW"
+record() {  # cell impl run json-or-empty
+  local json=${4:-}
+  [[ -n $json ]] || json=null
+  printf '{"cell":"%s","impl":"%s","run":%d,"result":%s}\n' "$1" "$2" "$3" "$json" >>"$RAW"
+}
+run_sctpp() { timeout $((T + 20)) "$SCTPP" perf --connect 127.0.0.1:$SCTP_PORT --remote-udp-port "$SCTP_UDP" --time "$T" --json "$@" 2>>"$OUT/sctpp-client.log" | tail -1 || true; }
+run_tcp() { timeout $((T + 20)) "$SCTPP" perf --tcp --connect 127.0.0.1:$TCP_PORT --time "$T" --json "$@" 2>>"$OUT/tcp-client.log" | tail -1 || true; }
+run_usrsctp() {
+  # A fresh server per cell: usrsctp sometimes stalls for good (e.g. 64 KiB messages at
+  # path MTU 65535); the cell is then reported as failed, and the next starts clean.
+  "$USRSCTP" --server --listen 127.0.0.1:$USR_PORT --udp-port $USR_UDP >/dev/null 2>>"$OUT/usrsctp-server.log" &
+  local sp=$!
+  sleep 0.3
+  timeout $((T + 10)) "$USRSCTP" --connect 127.0.0.1:$USR_PORT --remote-udp-port $USR_UDP --time "$T" --json "$@" 2>>"$OUT/usrsctp-client.log" | tail -1 || true
+  kill "$sp" 2>/dev/null || true
+  wait "$sp" 2>/dev/null || true
+}
+
+# cell name | perf flags (TCP gets the same minus --streams/--unordered: one byte stream)
+cells=()
+for mtu in 1500 65535; do
+  for size in 64 1024 16384 65536; do cells+=("tput ${size}B mtu${mtu}|--mode throughput --size $size --mtu $mtu"); done
+  cells+=("tput 1024B x16 streams mtu${mtu}|--mode throughput --size 1024 --streams 16 --mtu $mtu")
+  cells+=("tput 1024B unordered mtu${mtu}|--mode throughput --size 1024 --unordered --mtu $mtu")
+done
+cells+=("latency 64B|--mode latency --size 64 --mtu 1500")
+cells+=("connect|--mode connect --mtu 1500")
+
+tcp_flags() { sed -e 's/--streams [0-9]*//' -e 's/--unordered//' <<<"$1"; }
+
+ncells=$(( ${#cells[@]} * 3 + 2 ))
+echo "bench: $RUNS run(s), ${T} s per cell, $ncells cells per run (sctpp $SCTP_PORT/udp $SCTP_UDP)" >&2
+for ((run = 1; run <= RUNS; run++)); do
+  for c in "${cells[@]}"; do
+    name=${c%%|*}; flags=${c#*|}
+    echo "  run $run: $name" >&2
+    # shellcheck disable=SC2086
+    record "$name" sctpp "$run" "$(run_sctpp $flags)"
+    # shellcheck disable=SC2086
+    record "$name" usrsctp "$run" "$(run_usrsctp $flags)"
+    # shellcheck disable=SC2086
+    record "$name" tcp "$run" "$(run_tcp $(tcp_flags "$flags"))"
+  done
+  echo "  run $run: udp" >&2
+  record "udp 1472B" udp-sendto "$run" "$("$UDP" --mode sendto --size 1472 --time "$T" --json)"
+  record "udp 1472B" udp-gso "$run" "$("$UDP" --mode gso --size 1472 --time "$T" --json)"
+done
+
+machine="$(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(uname -sr), loopback"
+"$PY" bench/report.py "$RAW" "$OUT" "$machine"
