@@ -946,7 +946,7 @@ Status Association::send(Instant now, const SendInfo& info, std::span<const uint
     return Status(Errc::MessageTooLarge, "message of " + std::to_string(data.size()) +
                                              " bytes exceeds the limit of " +
                                              std::to_string(cfg_.max_message_size));
-  size_t queued = send_queue_->queued_bytes() + rtx_->outstanding_bytes();
+  size_t queued = send_queue_->queued_bytes() + rtx_->unacked_bytes();
   if (queued > 0 && queued + data.size() > cfg_.send_buffer) {
     send_blocked_ = true;
     return Status(Errc::WouldBlock, "send buffer full");
@@ -1008,7 +1008,7 @@ size_t Association::send_buffer_free() const {
   if (!send_queue_ || (state_ != AssocState::Established && state_ != AssocState::CookieWait &&
                        state_ != AssocState::CookieEchoed))
     return 0;
-  size_t queued = send_queue_->queued_bytes() + rtx_->outstanding_bytes();
+  size_t queued = send_queue_->queued_bytes() + rtx_->unacked_bytes();
   return queued >= cfg_.send_buffer ? 0 : cfg_.send_buffer - queued;
 }
 
@@ -1032,7 +1032,8 @@ AssocInfo Association::info() const {
     i.outstanding_bytes = rtx_->outstanding_bytes();
     i.retransmissions = rtx_->total_retransmissions();
   }
-  i.queued_bytes = (send_queue_ ? send_queue_->queued_bytes() : 0) + i.outstanding_bytes;
+  i.queued_bytes =
+      (send_queue_ ? send_queue_->queued_bytes() : 0) + (rtx_ ? rtx_->unacked_bytes() : 0);
   i.pending_receive = reassembly_ ? reassembly_->ready_count() : 0;
   i.packets_sent = packets_sent_;
   i.packets_received = packets_received_;
@@ -1130,6 +1131,9 @@ void Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     dc.unordered = d.unordered;
     dc.beginning = d.beginning;
     dc.ending = d.ending;
+    // RFC 7053: while shutting down, ask for the SACK at once instead of waiting out
+    // the peer's delayed-ack timer before the SHUTDOWN can go.
+    dc.immediate = state_ == AssocState::ShutdownPending || state_ == AssocState::ShutdownReceived;
     dc.payload = std::span<const uint8_t>(d.data(), d.length);
     w.add(dc);
     peer_rwnd_ = peer_rwnd_ > d.length ? peer_rwnd_ - d.length : 0;

@@ -123,7 +123,11 @@ class EndpointImpl {
     auto it = by_peer.find(PeerKey{from.ip, peer_port});
     if (it == by_peer.end()) return nullptr;
     auto a = assocs.find(it->second);
-    return a == assocs.end() ? nullptr : a->second.assoc.get();
+    // A closed association only waits for its user to read what is left: to the
+    // network it no longer exists, so its packets are out of the blue (§8.4) and a
+    // new INIT from the same peer starts afresh.
+    if (a == assocs.end() || a->second.assoc->terminated()) return nullptr;
+    return a->second.assoc.get();
   }
 
   void register_paths(Association& a) {

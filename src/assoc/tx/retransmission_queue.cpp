@@ -45,6 +45,7 @@ std::vector<OutgoingData> RetransmissionQueue::unacked_messages() const {
 Tsn RetransmissionQueue::add(OutgoingData d, Instant now, size_t path) {
   Tsn tsn = next_tsn_;
   outstanding_ += d.length;
+  unacked_bytes_ += d.length;
   entries_.push_back(Entry{.tsn = tsn, .data = std::move(d), .sent_at = now, .path = path});
   next_tsn_ = next_tsn_.next();
   return tsn;
@@ -104,6 +105,7 @@ RetransmissionQueue::SackOutcome RetransmissionQueue::handle_sack(const wire::Sa
   while (!entries_.empty() && entries_.front().tsn <= cum) {
     Entry& e = entries_.front();
     if (!e.gap_acked) newly_acked(e);  // a gap-acked chunk is neither marked nor in flight
+    unacked_bytes_ -= e.data.length;
     entries_.pop_front();
   }
   cum_ack_ = cum;

@@ -67,6 +67,9 @@ class RetransmissionQueue {
   // Bytes in flight: sent, not acked (neither cumulatively nor by gap), not waiting
   // for retransmission. This is the flight size of §7.2.
   size_t outstanding_bytes() const;
+  // Payload bytes not acked cumulatively (in flight, gap-acked or marked): what the
+  // send buffer still holds for this queue.
+  size_t unacked_bytes() const { return unacked_bytes_; }
   // Chunks not acked cumulatively (in flight, gap-acked or marked).
   size_t unacked_count() const;
   bool empty() const { return unacked_count() == 0; }
@@ -102,6 +105,7 @@ class RetransmissionQueue {
   Tsn next_tsn_;
   Tsn cum_ack_;
   size_t outstanding_ = 0;
+  size_t unacked_bytes_ = 0;
   size_t marked_count_ = 0;
   // No entry below this TSN is marked (a cache for first_marked()).
   mutable Tsn rtx_hint_;
