@@ -617,7 +617,9 @@ void Association::handle_sack(Instant now, const wire::SackChunk& sack) {
   } else if (out.cum_advanced) {
     t3_.start(now, paths_[t3_path_].rto.rto());
   }
-  if (send_blocked_ && send_buffer_free() > 0) {
+  // A low-water mark: waking a blocked writer for every SACK that frees one chunk
+  // would cost a thread hand-off per message.
+  if (send_blocked_ && send_buffer_free() >= cfg_.send_buffer / 4) {
     send_blocked_ = false;
     emit(EventKind::Writable);
   }
