@@ -579,8 +579,8 @@ void Scenario::pump(int p, int d) {
     ++sent_;
     net_.mix(0x5E7D, uint64_t{index} << 8 | static_cast<uint64_t>(p * 2 + d));
     // Memory: what is queued stays within the send buffer (or one message).
-    // Known bug (soak_regression_test.cpp, SendBufferCountsGapAckedAndMarkedBytes):
-    // gap-acked and marked-for-retransmission bytes are not counted.
+    // (Was broken until 4a96022: gap-acked and marked bytes were not counted; see
+    // soak_regression_test.cpp, SendBufferCountsGapAckedAndMarkedBytes.)
     auto after = ep.info(s.assoc);
     size_t limit = std::max(side_ep(p, d).config().assoc.send_buffer, m.size);
     if (opt_.strict && after && after->queued_bytes > limit)
@@ -971,7 +971,7 @@ void Scenario::probe() {
     }
     const AssocConfig& cfg = ep.config().assoc;
     size_t limit = std::max(cfg.send_buffer, pairs_[s.pair].dir[s.side].max_message);
-    if (opt_.strict && info->queued_bytes > limit)  // known bug, see pump()
+    if (opt_.strict && info->queued_bytes > limit)
       fail("send side holds " + std::to_string(info->queued_bytes) + " bytes (limit " +
            std::to_string(limit) + ")");
     if (info->outstanding_bytes > info->queued_bytes)

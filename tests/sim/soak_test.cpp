@@ -113,7 +113,7 @@ struct Args {
   bool cli = false;
   bool verbose = false;
   bool stop_on_failure = false;
-  bool strict = false;
+  bool strict = true;
   std::optional<uint64_t> seed;
   uint64_t seeds = 0;
   uint64_t start = 1;
