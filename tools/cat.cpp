@@ -50,8 +50,10 @@ int run_cat(const CatArgs& args) {
   Finisher finisher;
   StackOptions so;
   so.udp_port = args.udp_port;
+  so.transport = args.transport;
   auto stack = Stack::create(so);
   if (!stack) {
+    if (args.transport == Transport::Ip) finisher.finish(1, describe(stack.status()));
     finisher.finish(1, "cannot open UDP port " + std::to_string(args.udp_port) + ": " +
                            describe(stack.status()));
   }

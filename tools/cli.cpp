@@ -82,6 +82,12 @@ ParseOutcome parse_command_line(int argc, char** argv) {
       ->capture_default_str();
   echo->add_flag("--one-to-many", one_to_many, "Serve with a one-to-many socket");
   echo->add_flag("--tcp", tcp, "Serve TCP on the same address instead");
+  std::string echo_transport = "udp";
+  CLI::Option* echo_udp_opt = echo->get_option("--udp-port");
+  echo->add_option("--transport", echo_transport,
+                   "udp: SCTP over UDP (RFC 6951); ip: raw IP, protocol 132 (needs CAP_NET_RAW)")
+      ->check(CLI::IsMember({"udp", "ip"}))
+      ->capture_default_str();
 
   std::string connect, ppid = "0";
   int remote_udp = 9899, cat_udp = 0, stream = 0, streams = 10;
@@ -107,6 +113,11 @@ ParseOutcome parse_command_line(int argc, char** argv) {
       ->capture_default_str();
   cat->add_option("--replies", replies, "Messages to wait for after end of input")
       ->capture_default_str();
+  std::string cat_transport = "udp";
+  cat->add_option("--transport", cat_transport,
+                  "udp: SCTP over UDP (RFC 6951); ip: raw IP, protocol 132 (needs CAP_NET_RAW)")
+      ->check(CLI::IsMember({"udp", "ip"}))
+      ->capture_default_str();
 
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "echo" &&
       std::string(argv[1]) != "cat") {
@@ -128,6 +139,11 @@ ParseOutcome parse_command_line(int argc, char** argv) {
       a.udp_port = static_cast<uint16_t>(echo_udp);
       a.one_to_many = one_to_many;
       a.tcp = tcp;
+      a.transport = echo_transport == "ip" ? Transport::Ip : Transport::Udp;
+      if (a.transport == Transport::Ip && tcp)
+        return ParseOutcome{std::nullopt, fail("--transport ip does not apply to --tcp")};
+      if (a.transport == Transport::Ip && !echo_udp_opt->empty())
+        return ParseOutcome{std::nullopt, fail("--udp-port does not apply to --transport ip")};
       return ParseOutcome{Command(a), 0};
     }
     CatArgs a;
@@ -151,6 +167,14 @@ ParseOutcome parse_command_line(int argc, char** argv) {
     a.unordered = unordered;
     a.streams = static_cast<uint16_t>(streams);
     a.replies = replies;
+    a.transport = cat_transport == "ip" ? Transport::Ip : Transport::Udp;
+    if (a.transport == Transport::Ip) {
+      for (const char* flag : {"--udp-port", "--remote-udp-port"}) {
+        if (!cat->get_option(flag)->empty())
+          return ParseOutcome{std::nullopt,
+                              fail(std::string(flag) + " does not apply to --transport ip")};
+      }
+    }
     if (a.stream >= a.streams)
       return ParseOutcome{std::nullopt, fail("--stream: stream " + std::to_string(a.stream) +
                                              " out of range (only " + std::to_string(a.streams) +

@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "sctpp/address.h"
+#include "sctpp/stack.h"
 
 namespace sctpp::tool {
 
@@ -16,6 +17,7 @@ struct EchoArgs {
   uint16_t udp_port = 9899;
   bool one_to_many = false;
   bool tcp = false;
+  Transport transport = Transport::Udp;  // --transport udp|ip
 };
 
 struct CatArgs {
@@ -27,6 +29,7 @@ struct CatArgs {
   bool unordered = false;
   uint16_t streams = 10;
   uint64_t replies = 0;
+  Transport transport = Transport::Udp;  // --transport udp|ip
 };
 
 using Command = std::variant<EchoArgs, CatArgs>;

@@ -94,9 +94,14 @@ int run_sctp_echo(const EchoArgs& args) {
   StackOptions so;
   so.udp_port = args.udp_port;
   so.local_addresses = args.listen.ips;
+  so.transport = args.transport;
   auto stack = Stack::create(so);
   if (!stack) {
-    log("cannot open UDP port " + std::to_string(args.udp_port) + ": " + describe(stack.status()));
+    if (args.transport == Transport::Ip)
+      log(describe(stack.status()));
+    else
+      log("cannot open UDP port " + std::to_string(args.udp_port) + ": " +
+          describe(stack.status()));
     return 1;
   }
   ListenOptions lo;
@@ -118,8 +123,11 @@ int run_sctp_echo(const EchoArgs& args) {
     lst->close();
   });
 
-  std::printf("listening on %s (sctp over udp %u)%s\n", format_address_list(args.listen).c_str(),
-              stack->udp_port(), args.one_to_many ? " one-to-many" : "");
+  const std::string over = args.transport == Transport::Ip
+                               ? std::string("sctp over ip")
+                               : "sctp over udp " + std::to_string(stack->udp_port());
+  std::printf("listening on %s (%s)%s\n", format_address_list(args.listen).c_str(), over.c_str(),
+              args.one_to_many ? " one-to-many" : "");
   std::fflush(stdout);
 
   Workers workers;

@@ -42,6 +42,15 @@ struct Tuning {
   bool nodelay = true;                        // send at once (SCTP_NODELAY)
 };
 
+// How a stack's SCTP packets travel.
+enum class Transport {
+  Udp,  // UDP encapsulation (RFC 6951) on StackOptions::udp_port: no privileges needed
+  Ip,   // raw IP, protocol 132, IPv4 and IPv6: for hosts whose kernel has no SCTP;
+        // needs CAP_NET_RAW (else create() fails with PermissionDenied). udp_port and
+        // ConnectOptions::remote_udp_port are unused. The stack answers no packet for
+        // SCTP ports it does not own (other processes may own them).
+};
+
 struct StackOptions {
   // Local UDP encapsulation port; 0 = any free port (see Stack::udp_port()).
   uint16_t udp_port = 9899;
@@ -52,15 +61,18 @@ struct StackOptions {
   int socket_buffer = 4 * 1024 * 1024;
   // How long a destroyed stack waits for associations that are still closing.
   std::chrono::milliseconds linger{2000};
+  Transport transport = Transport::Udp;
 };
 
 class Stack {
  public:
-  // Binds the UDP port and starts the I/O thread. Fails with AddressInUse,
-  // PermissionDenied, InvalidArgument (address not local) or IoError.
+  // Binds the UDP port (or opens the raw IP sockets) and starts the I/O thread.
+  // Fails with AddressInUse, PermissionDenied, InvalidArgument (address not local)
+  // or IoError.
   static Result<Stack> create(const StackOptions& options = {});
 
-  // The bound UDP encapsulation port (the chosen one when 0 was asked for).
+  // The bound UDP encapsulation port (the chosen one when 0 was asked for); 0 over
+  // Transport::Ip.
   uint16_t udp_port() const;
   // The local addresses the UDP sockets are bound to (wildcards included).
   std::vector<IpAddress> local_addresses() const;

@@ -43,7 +43,7 @@ AssocConfig StackState::assoc_config(bool ipv6) const {
   c.heartbeat_interval = t.heartbeat_interval;
   c.delayed_ack = t.delayed_ack;
   c.path_mtu = t.path_mtu;
-  c.transport_overhead = (ipv6 ? 40 : 20) + 8;
+  c.transport_overhead = (ipv6 ? 40 : 20) + (options.transport == Transport::Ip ? 0 : 8);
   c.max_message_size = t.max_message_size;
   c.receive_buffer = t.receive_buffer;
   c.send_buffer = t.send_buffer;
@@ -210,6 +210,8 @@ Result<Stack> Stack::create(const StackOptions& options) {
   auto state = std::make_shared<detail::StackState>();
   state->options = options;
   net::RuntimeOptions ro;
+  ro.transport =
+      options.transport == Transport::Ip ? net::TransportKind::RawIp : net::TransportKind::Udp;
   ro.udp_port = options.udp_port;
   ro.local_addresses = options.local_addresses;
   ro.socket_buffer = options.socket_buffer;

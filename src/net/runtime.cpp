@@ -31,14 +31,24 @@ void random_bytes(std::span<uint8_t> out) {
 Result<std::unique_ptr<Runtime>> Runtime::start(const RuntimeOptions& options) {
   std::unique_ptr<Runtime> rt(new Runtime());
   if (!rt->loop_.status().ok()) return rt->loop_.status();
-  UdpTransportOptions uo;
-  uo.port = options.udp_port;
-  uo.local_addresses = options.local_addresses;
-  uo.socket_buffer = options.socket_buffer;
-  auto t = UdpTransport::open(uo);
-  if (!t.ok()) return t.status();
-  rt->transport_ = std::move(*t);
-  rt->udp_port_ = rt->transport_->port();
+  rt->kind_ = options.transport;
+  if (options.transport == TransportKind::RawIp) {
+    RawIpTransportOptions ro;
+    ro.local_addresses = options.local_addresses;
+    ro.socket_buffer = options.socket_buffer;
+    auto t = RawIpTransport::open(ro);
+    if (!t.ok()) return t.status();
+    rt->transport_ = std::move(*t);
+  } else {
+    UdpTransportOptions uo;
+    uo.port = options.udp_port;
+    uo.local_addresses = options.local_addresses;
+    uo.socket_buffer = options.socket_buffer;
+    auto t = UdpTransport::open(uo);
+    if (!t.ok()) return t.status();
+    rt->transport_ = std::make_unique<UdpPacketTransport>(std::move(*t));
+  }
+  rt->udp_port_ = rt->transport_->udp_port();
   rt->bound_ = rt->transport_->bound_addresses();
   rt->slots_.resize(kTxBatch);
   rt->batch_.reserve(kTxBatch);
@@ -64,6 +74,7 @@ Runtime::~Runtime() {
 
 Result<uint16_t> Runtime::add_endpoint(EndpointConfig config, EventSink sink) {
   uint16_t port = config.port;
+  SctpPortClaim claim;
   if (port == 0) {
     const int range = kEphemeralLast - kEphemeralFirst + 1;
     for (int i = 0; i < range; ++i) {
@@ -71,6 +82,12 @@ Result<uint16_t> Runtime::add_endpoint(EndpointConfig config, EventSink sink) {
       next_ephemeral_ = p == kEphemeralLast ? kEphemeralFirst : static_cast<uint16_t>(p + 1);
       if (!endpoints_.count(p) &&
           std::find(to_remove_.begin(), to_remove_.end(), p) == to_remove_.end()) {
+        if (kind_ == TransportKind::RawIp) {
+          auto c = SctpPortClaim::acquire(p);
+          if (!c.ok() && c.status().code() == Errc::AddressInUse) continue;
+          if (!c.ok()) return c.status();
+          claim = std::move(*c);
+        }
         port = p;
         break;
       }
@@ -79,9 +96,14 @@ Result<uint16_t> Runtime::add_endpoint(EndpointConfig config, EventSink sink) {
   } else if (endpoints_.count(port) ||
              std::find(to_remove_.begin(), to_remove_.end(), port) != to_remove_.end()) {
     return Status(Errc::AddressInUse, "SCTP port " + std::to_string(port) + " is already bound");
+  } else if (kind_ == TransportKind::RawIp) {
+    auto c = SctpPortClaim::acquire(port);
+    if (!c.ok()) return c.status();
+    claim = std::move(*c);
   }
   config.port = port;
   Entry e;
+  e.claim = std::move(claim);
   e.endpoint = std::make_unique<Endpoint>(std::move(config), &random_bytes);
   e.sink = std::move(sink);
   endpoints_.emplace(port, std::move(e));
@@ -215,6 +237,10 @@ void Runtime::on_socket(int fd, uint32_t events) {
       uint16_t port = static_cast<uint16_t>(d.data[2] << 8 | d.data[3]);
       auto it = endpoints_.find(port);
       if (it == endpoints_.end()) {
+        if (kind_ == TransportKind::RawIp) {
+          ++stats_.not_ours;  // maybe another process's port: never answer (runtime.h)
+          return;
+        }
         ++stats_.out_of_the_blue;
         if (auto reply = Endpoint::out_of_the_blue_reply(d.data)) {
           transport_->send_one(OutDatagram{d.from, d.to, *reply});

@@ -3,7 +3,7 @@
 // It owns the UDP encapsulation transport, the event loop and a table of endpoints
 // keyed by local SCTP port. Incoming datagrams are demultiplexed by the destination
 // SCTP port (bytes 2..3 of the common header); a packet for a port no endpoint owns
-// gets Endpoint::out_of_the_blue_reply(). After any input (packet, timer, user
+// gets Endpoint::out_of_the_blue_reply() over UDP. After any input (packet, timer, user
 // call) the endpoint's transmits are sent, its events handed to the endpoint's
 // sink and its timer re-armed (flush()).
 //
@@ -13,6 +13,15 @@
 // from the calling thread. Sinks run with the mutex held (on whichever thread
 // flushed), so they may notify condition variables waiting on mutex() and call
 // methods of the Endpoint they are given, but must not lock mutex() again.
+//
+// Raw IP (RuntimeOptions::transport = RawIp): the raw sockets see every SCTP packet
+// sent to the host, also those for ports of other processes. Packets for a port no
+// endpoint of this runtime owns are dropped unanswered (counted in not_ours), never
+// answered as out of the blue: another process may own that port, and an ABORT
+// from us would kill its association. Each endpoint's port is claimed host-wide
+// (per network namespace) with SctpPortClaim, so two sctpp stacks cannot both
+// serve one port. Packets that do reach an endpoint are handled as over UDP, out of
+// the blue ones for its own port included (§8.4).
 #pragma once
 
 #include <deque>
@@ -26,12 +35,15 @@
 
 #include "endpoint/endpoint.h"
 #include "net/event_loop.h"
+#include "net/packet_transport.h"
+#include "net/raw_ip_transport.h"
 #include "net/udp_transport.h"
 
 namespace sctpp::net {
 
 struct RuntimeOptions {
-  uint16_t udp_port = 9899;                // 0 = any free port
+  TransportKind transport = TransportKind::Udp;
+  uint16_t udp_port = 9899;                // 0 = any free port; unused on raw IP
   std::vector<IpAddress> local_addresses;  // empty = all (IPv4 and IPv6 wildcards)
   int socket_buffer = 4 * 1024 * 1024;
 };
@@ -41,27 +53,30 @@ struct RuntimeStats {
   uint64_t out_of_the_blue = 0;  // packets for a port nobody owns
   uint64_t malformed = 0;        // datagrams too short for an SCTP common header
   uint64_t send_blocked = 0;     // times the UDP socket buffer was full
+  uint64_t not_ours = 0;         // raw IP: packets for a port nobody here owns (ignored)
 };
 
 class Runtime {
  public:
   using EventSink = std::function<void(Endpoint&, const Event&)>;
 
-  // Binds the UDP port and starts the I/O thread.
+  // Binds the UDP port (or opens the raw IP sockets) and starts the I/O thread.
   static Result<std::unique_ptr<Runtime>> start(const RuntimeOptions& options);
   // Stops the I/O thread and destroys every endpoint (associations vanish silently).
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  uint16_t udp_port() const { return udp_port_; }
+  uint16_t udp_port() const { return udp_port_; }  // 0 on raw IP
+  TransportKind transport() const { return kind_; }
   std::vector<IpAddress> bound_addresses() const { return bound_; }
   std::mutex& mutex() { return mu_; }
   static Instant now() { return Clock::now(); }
 
   // ---- everything below: call with mutex() held ----
   // Creates an endpoint. config.port 0 picks a free ephemeral port (49152..65535).
-  // Returns the port; AddressInUse when another endpoint has it.
+  // Returns the port; AddressInUse when another endpoint has it (on raw IP also
+  // when another stack on the host has claimed it).
   Result<uint16_t> add_endpoint(EndpointConfig config, EventSink sink);
   // Destroys an endpoint (deferred until the current flush ends when called from a sink).
   void remove_endpoint(uint16_t port);
@@ -76,6 +91,7 @@ class Runtime {
     EventSink sink;
     std::optional<Instant> armed;
     EventLoop::TimerId timer = 0;
+    SctpPortClaim claim;  // raw IP only
   };
   struct Slot {
     std::vector<uint8_t> data;
@@ -93,7 +109,8 @@ class Runtime {
   void end_flush();
 
   std::mutex mu_;
-  std::unique_ptr<UdpTransport> transport_;
+  std::unique_ptr<PacketTransport> transport_;
+  TransportKind kind_ = TransportKind::Udp;
   EventLoop loop_;
   std::thread thread_;
   uint16_t udp_port_ = 0;
