@@ -4,13 +4,16 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 namespace sctpp::net {
 namespace {
@@ -18,6 +21,9 @@ namespace {
 constexpr size_t kMaxDatagram = 65536;
 constexpr size_t kControlSize = 128;
 constexpr size_t kSendBatch = 64;
+// UDP GSO limits: segments per send and bytes per UDP payload.
+constexpr size_t kMaxGsoSegments = 64;
+constexpr size_t kMaxGsoBytes = 65000;
 
 Status errno_status(const std::string& what, int err) {
   Errc code = Errc::IoError;
@@ -79,6 +85,9 @@ Result<int> open_socket(const IpAddress& ip, uint16_t port, int buffer) {
   } else {
     (void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
   }
+  // UDP GRO: the kernel may hand over a train of equal-sized datagrams from one
+  // sender as one buffer (split again in receive()), one wakeup and copy for many.
+  (void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one);
   set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, buffer);
   set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, buffer);
   sockaddr_storage ss;
@@ -110,13 +119,19 @@ struct UdpTransport::Buffers {
   std::vector<mmsghdr> msgs;
   // Send side.
   std::array<mmsghdr, kSendBatch> tx_msgs{};
-  std::array<iovec, kSendBatch> tx_iov{};
+  std::array<size_t, kSendBatch> tx_segments{};  // datagrams carried by each message
+  std::array<iovec, kSendBatch * kMaxGsoSegments> tx_iov{};
   std::array<sockaddr_storage, kSendBatch> tx_addrs{};
   std::array<std::array<uint8_t, kControlSize>, kSendBatch> tx_control{};
 };
 
 Result<std::unique_ptr<UdpTransport>> UdpTransport::open(const UdpTransportOptions& options) {
   std::unique_ptr<UdpTransport> t(new UdpTransport());
+  // UDP GSO is opt-in: packet captures on the sending host (tshark on lo, or on a
+  // NIC with segmentation offload) show each train as one oversized datagram, which
+  // looks like a malformed SCTP packet although the wire carries correct ones.
+  const char* gso = std::getenv("SCTPP_UDP_GSO");
+  t->gso_ = gso && std::string_view(gso) == "1";
   t->bufs_ = std::make_unique<Buffers>(std::max<size_t>(1, options.receive_batch));
 
   std::vector<IpAddress> addrs = options.local_addresses;
@@ -233,9 +248,22 @@ Result<size_t> UdpTransport::receive(int fd, const std::function<void(const Data
         d.to = IpAddress::v6(a);
       }
     }
-    d.data = std::span<const uint8_t>(b.data.data() + i * kMaxDatagram, b.msgs[i].msg_len);
-    ++stats_.datagrams_received;
-    on(d);
+    const uint8_t* base = b.data.data() + i * kMaxDatagram;
+    size_t len = b.msgs[i].msg_len;
+    size_t segment = len;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+      if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+        int gso = 0;
+        std::memcpy(&gso, CMSG_DATA(c), sizeof gso);
+        if (gso > 0) segment = static_cast<size_t>(gso);
+      }
+    }
+    // A GRO train: every datagram but the last has exactly `segment` bytes.
+    for (size_t off = 0; off < len; off += segment) {
+      d.data = std::span<const uint8_t>(base + off, std::min(segment, len - off));
+      ++stats_.datagrams_received;
+      on(d);
+    }
   }
   return static_cast<size_t>(got);
 }
@@ -264,59 +292,100 @@ size_t UdpTransport::send(std::span<const OutDatagram> datagrams) {
       continue;
     }
     const Socket& sock = sockets_[si];
-    // Gather a run of datagrams that go out of the same socket.
-    size_t count = 0;
-    while (done + count < datagrams.size() && count < kSendBatch &&
-           pick_socket(datagrams[done + count]) == si) {
-      const OutDatagram& d = datagrams[done + count];
-      mmsghdr& m = b.tx_msgs[count];
+    // Gather a run of datagrams that go out of the same socket: one message each,
+    // or, with UDP GSO, one message per train of equal-sized datagrams to the same
+    // peer (the kernel splits it again), which saves a trip through the stack for
+    // every datagram after the first.
+    size_t msgs = 0, used = 0;
+    while (done + used < datagrams.size() && msgs < kSendBatch &&
+           pick_socket(datagrams[done + used]) == si) {
+      const OutDatagram& first = datagrams[done + used];
+      size_t segs = 1;
+      size_t total = first.data.size();
+      if (gso_) {
+        while (done + used + segs < datagrams.size() && segs < kMaxGsoSegments) {
+          const OutDatagram& d = datagrams[done + used + segs];
+          const OutDatagram& prev = datagrams[done + used + segs - 1];
+          // All but the last segment must be exactly the first one's size.
+          if (prev.data.size() != first.data.size() || d.data.size() > first.data.size() ||
+              d.to != first.to || d.from != first.from || total + d.data.size() > kMaxGsoBytes)
+            break;
+          total += d.data.size();
+          ++segs;
+        }
+      }
+      mmsghdr& m = b.tx_msgs[msgs];
       std::memset(&m, 0, sizeof m);
-      b.tx_iov[count] = iovec{const_cast<uint8_t*>(d.data.data()), d.data.size()};
-      m.msg_hdr.msg_name = &b.tx_addrs[count];
-      m.msg_hdr.msg_namelen = to_sockaddr(d.to, &b.tx_addrs[count]);
-      m.msg_hdr.msg_iov = &b.tx_iov[count];
-      m.msg_hdr.msg_iovlen = 1;
-      if (sock.bound.is_any() && !d.from.is_any()) {
+      for (size_t k = 0; k < segs; ++k) {
+        const OutDatagram& d = datagrams[done + used + k];
+        b.tx_iov[used + k] = iovec{const_cast<uint8_t*>(d.data.data()), d.data.size()};
+      }
+      m.msg_hdr.msg_name = &b.tx_addrs[msgs];
+      m.msg_hdr.msg_namelen = to_sockaddr(first.to, &b.tx_addrs[msgs]);
+      m.msg_hdr.msg_iov = &b.tx_iov[used];
+      m.msg_hdr.msg_iovlen = segs;
+      uint8_t* ctrl = b.tx_control[msgs].data();
+      std::memset(ctrl, 0, kControlSize);
+      m.msg_hdr.msg_control = ctrl;
+      size_t ctrl_len = 0;
+      if (sock.bound.is_any() && !first.from.is_any()) {
         // Choose the source address on a wildcard socket.
-        uint8_t* ctrl = b.tx_control[count].data();
-        std::memset(ctrl, 0, kControlSize);
-        m.msg_hdr.msg_control = ctrl;
-        if (d.from.is_v4()) {
-          m.msg_hdr.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
-          cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr);
+        cmsghdr* c = reinterpret_cast<cmsghdr*>(ctrl);
+        if (first.from.is_v4()) {
           c->cmsg_level = IPPROTO_IP;
           c->cmsg_type = IP_PKTINFO;
           c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
           in_pktinfo pi{};
-          std::memcpy(&pi.ipi_spec_dst, d.from.data(), 4);
+          std::memcpy(&pi.ipi_spec_dst, first.from.data(), 4);
           std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+          ctrl_len += CMSG_SPACE(sizeof(in_pktinfo));
         } else {
-          m.msg_hdr.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
-          cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr);
           c->cmsg_level = IPPROTO_IPV6;
           c->cmsg_type = IPV6_PKTINFO;
           c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
           in6_pktinfo pi{};
-          std::memcpy(&pi.ipi6_addr, d.from.data(), 16);
+          std::memcpy(&pi.ipi6_addr, first.from.data(), 16);
           std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+          ctrl_len += CMSG_SPACE(sizeof(in6_pktinfo));
         }
       }
-      ++count;
+      if (segs > 1) {
+        cmsghdr* c = reinterpret_cast<cmsghdr*>(ctrl + ctrl_len);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        uint16_t gso_size = static_cast<uint16_t>(first.data.size());
+        std::memcpy(CMSG_DATA(c), &gso_size, sizeof gso_size);
+        ctrl_len += CMSG_SPACE(sizeof(uint16_t));
+      }
+      m.msg_hdr.msg_controllen = ctrl_len;
+      if (ctrl_len == 0) m.msg_hdr.msg_control = nullptr;
+      b.tx_segments[msgs] = segs;
+      used += segs;
+      ++msgs;
     }
     int sent;
     do {
-      sent = sendmmsg(sock.fd, b.tx_msgs.data(), static_cast<unsigned>(count), MSG_DONTWAIT);
+      sent = sendmmsg(sock.fd, b.tx_msgs.data(), static_cast<unsigned>(msgs), MSG_DONTWAIT);
     } while (sent < 0 && errno == EINTR);
     if (sent < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return done;
-      // Hard error on the first datagram of the run (unreachable, too big...):
-      // drop it, as the network would, and go on with the rest.
-      ++stats_.send_errors;
-      ++done;
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return done;
+      if (b.tx_segments[0] > 1 && (errno == EINVAL || errno == EIO || errno == EOPNOTSUPP)) {
+        // The kernel or the route cannot segment: send datagram by datagram from now.
+        gso_ = false;
+        continue;
+      }
+      // Hard error on the first message of the run (unreachable, too big...): drop
+      // it, as the network would, and go on with the rest.
+      stats_.send_errors += b.tx_segments[0];
+      done += b.tx_segments[0];
       continue;
     }
-    stats_.datagrams_sent += static_cast<uint64_t>(sent);
-    done += static_cast<size_t>(sent);
+    for (int k = 0; k < sent; ++k) {
+      stats_.datagrams_sent += b.tx_segments[k];
+      done += b.tx_segments[k];
+    }
+    if (static_cast<size_t>(sent) < msgs) return done;  // socket buffer full
   }
   return done;
 }

@@ -96,6 +96,8 @@ class UdpTransport {
   uint16_t port_ = 0;
   std::unique_ptr<Buffers> bufs_;
   UdpTransportStats stats_;
+  // UDP GSO on send (SCTPP_UDP_GSO=1); cleared when the kernel refuses UDP_SEGMENT.
+  bool gso_ = false;
 };
 
 }  // namespace sctpp::net
