@@ -64,7 +64,9 @@ start_server() {  # name, then the command; sets LAST_LINE to its `listening` li
   exec 9<&-
 }
 : >"$OUT/sctpp-server.log"; : >"$OUT/tcp-server.log"; : >"$OUT/usrsctp-server.log"
-start_server sctpp-server "$SCTPP" perf --server --listen 127.0.0.1:$SCTP_PORT --udp-port 0
+# sctpp runs with UDP GSO (SCTPP_UDP_GSO=1, the default here; set it to 0 to compare):
+# the kernel segments trains of full packets, as the UDP GSO blaster does.
+start_server sctpp-server env SCTPP_UDP_GSO="${SCTPP_UDP_GSO:-1}" "$SCTPP" perf --server --listen 127.0.0.1:$SCTP_PORT --udp-port 0
 SCTP_UDP=$(sed -n 's/.*udp \([0-9]*\).*/\1/p' <<<"$LAST_LINE")
 start_server tcp-server "$SCTPP" perf --server --tcp --listen 127.0.0.1:$TCP_PORT
 
@@ -75,7 +77,7 @@ record() {  # cell impl run json-or-empty
   [[ -n $json ]] || json=null
   printf '{"cell":"%s","impl":"%s","run":%d,"result":%s}\n' "$1" "$2" "$3" "$json" >>"$RAW"
 }
-run_sctpp() { timeout $((T + 20)) "$SCTPP" perf --connect 127.0.0.1:$SCTP_PORT --remote-udp-port "$SCTP_UDP" --time "$T" --json "$@" 2>>"$OUT/sctpp-client.log" | tail -1 || true; }
+run_sctpp() { SCTPP_UDP_GSO="${SCTPP_UDP_GSO:-1}" timeout $((T + 20)) "$SCTPP" perf --connect 127.0.0.1:$SCTP_PORT --remote-udp-port "$SCTP_UDP" --time "$T" --json "$@" 2>>"$OUT/sctpp-client.log" | tail -1 || true; }
 run_tcp() { timeout $((T + 20)) "$SCTPP" perf --tcp --connect 127.0.0.1:$TCP_PORT --time "$T" --json "$@" 2>>"$OUT/tcp-client.log" | tail -1 || true; }
 run_usrsctp() {
   # A fresh server per cell: usrsctp sometimes stalls for good (e.g. 64 KiB messages at
