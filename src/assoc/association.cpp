@@ -234,6 +234,11 @@ void Association::setup_after_handshake(uint16_t outbound, uint16_t inbound, Tsn
     send_queue_ = std::make_unique<SendQueue>(outbound);
   }
   if (!rtx_) rtx_ = std::make_unique<RetransmissionQueue>(local_tsn);
+  // After a restart, complete messages the user has not read yet stay readable:
+  // they were delivered and acknowledged under the old tags.
+  if (reassembly_) {
+    while (auto m = reassembly_->pop()) carried_.push_back(std::move(*m));
+  }
   tracker_ = std::make_unique<DataTracker>(peer_tsn, cfg_.delayed_ack);
   reassembly_ =
       std::make_unique<ReassemblyQueue>(inbound, cfg_.max_message_size, cfg_.receive_buffer);
@@ -962,6 +967,11 @@ Status Association::send(Instant now, const SendInfo& info, std::span<const uint
 
 std::optional<Message> Association::receive(Instant now) {
   (void)now;
+  if (!carried_.empty()) {
+    Message m = std::move(carried_.front());
+    carried_.pop_front();
+    return m;
+  }
   if (!reassembly_) return std::nullopt;
   auto m = reassembly_->pop();
   if (!m) return m;
@@ -1036,7 +1046,7 @@ AssocInfo Association::info() const {
   }
   i.queued_bytes =
       (send_queue_ ? send_queue_->queued_bytes() : 0) + (rtx_ ? rtx_->unacked_bytes() : 0);
-  i.pending_receive = reassembly_ ? reassembly_->ready_count() : 0;
+  i.pending_receive = carried_.size() + (reassembly_ ? reassembly_->ready_count() : 0);
   i.packets_sent = packets_sent_;
   i.packets_received = packets_received_;
   for (size_t k = 0; k < paths_.size(); ++k) {

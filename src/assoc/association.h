@@ -180,6 +180,7 @@ class Association {
   std::unique_ptr<RetransmissionQueue> rtx_;
   std::unique_ptr<DataTracker> tracker_;
   std::unique_ptr<ReassemblyQueue> reassembly_;
+  std::deque<Message> carried_;  // unread messages from before a restart
   uint16_t outbound_streams_ = 0;
   uint16_t inbound_streams_ = 0;
   size_t peer_rwnd_ = 0;
