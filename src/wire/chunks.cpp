@@ -66,7 +66,8 @@ void write_init_fields(uint8_t* out, ChunkType type, const InitFields& f) {
   store16(out + 12, f.outbound_streams);
   store16(out + 14, f.inbound_streams);
   store32(out + 16, f.initial_tsn.value());
-  copy(out + 20, f.params);
+  // Exactly size() bytes: the final parameter's padding is the writer's to add.
+  copy(out + 20, f.params.first(tlv_unpadded_size(f.params)));
 }
 
 // HEARTBEAT and HEARTBEAT ACK: the value starts with a Heartbeat Info parameter whose
@@ -206,7 +207,7 @@ std::optional<AbortChunk> AbortChunk::parse(const ChunkView& c) {
 }
 void AbortChunk::write(uint8_t* out) const {
   write_header(out, kType, t_bit ? kFlagT : 0, size());
-  copy(out + 4, causes);
+  copy(out + 4, causes.first(size() - 4));
 }
 
 // SHUTDOWN (§3.3.8): fixed length 8.
@@ -238,7 +239,7 @@ std::optional<ErrorChunk> ErrorChunk::parse(const ChunkView& c) {
 }
 void ErrorChunk::write(uint8_t* out) const {
   write_header(out, kType, 0, size());
-  copy(out + 4, causes);
+  copy(out + 4, causes.first(size() - 4));
 }
 
 // COOKIE ECHO (§3.3.11)
