@@ -13,6 +13,8 @@ packages=(
   tshark              # Wireshark's dissector: checks every interop packet
   python3             # test drivers
   iproute2            # network namespaces for multi-host tests
+  clang               # fuzzing (libFuzzer) builds, scripts/fuzz.sh
+  libclang-rt-14-dev  # libFuzzer and sanitizer runtimes for clang 14 (only recommended by clang)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,48 @@
+#include "fuzz_util.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SCTPP_FUZZ_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define SCTPP_FUZZ_ASAN 1
+#endif
+
+#if defined(SCTPP_FUZZ_ASAN)
+#include <sanitizer/allocator_interface.h>
+#else
+#include <malloc.h>
+#endif
+
+namespace sctpp::fuzz {
+namespace {
+bool g_throw = false;
+}
+
+void set_throw_on_failure(bool on) {
+  g_throw = on;
+}
+
+void check_failed(const char* expr, const char* file, int line, const std::string& msg) {
+  std::string text = std::string(file) + ":" + std::to_string(line) + ": invariant failed: " +
+                     expr + (msg.empty() ? "" : " -- " + msg);
+  if (g_throw) throw CheckFailure{text};
+  std::fprintf(stderr, "%s\n", text.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+size_t live_heap_bytes() {
+#if defined(SCTPP_FUZZ_ASAN)
+  return __sanitizer_get_current_allocated_bytes();
+#else
+  struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+#endif
+}
+
+}  // namespace sctpp::fuzz
