@@ -20,6 +20,11 @@
 //   InvalidStream   stream id >= outbound_streams()
 //   MessageTooLarge message above Tuning::max_message_size
 //   NotConnected    empty Connection object
+//
+// Notifications (RFC 6458 §6.1: address changes, remote errors, shutdown, send
+// failures...) are delivered by next_notification() once subscribed, through
+// ConnectOptions::events / ListenOptions::events (so that nothing is missed before
+// the Connection exists) or subscribe().
 #pragma once
 
 #include <chrono>
@@ -32,6 +37,7 @@
 
 #include "sctpp/address.h"
 #include "sctpp/deadline.h"
+#include "sctpp/notification.h"
 #include "sctpp/stack.h"
 #include "sctpp/types.h"
 
@@ -44,15 +50,31 @@ struct ConnState;
 struct ConnectOptions {
   InitOptions init{};               // streams, INIT attempts, INIT timeout cap
   uint16_t remote_udp_port = 9899;  // the peer's UDP encapsulation port
+  EventSubscription events{};       // notifications for next_notification()
 };
 
 // One received message and how it arrived (stream, PPID, unordered, TSN...).
 struct ReceivedMessage {
   std::vector<uint8_t> data{};
   ReceiveInfo info{};
+  // The sender: the peer's address (its primary path when the message was taken
+  // from the association) and SCTP port. Filled by PacketSocket::receive().
+  SocketAddress from{};
   std::string_view text() const {
     return {reinterpret_cast<const char*>(data.data()), data.size()};
   }
+};
+
+// One path (peer address) of an association (RFC 6458 SCTP_GET_PEER_ADDR_INFO).
+struct PathStatus {
+  SocketAddress address{};  // the peer's IP and UDP encapsulation port
+  bool confirmed = false;   // answered a heartbeat (or carried the handshake)
+  bool active = true;       // false once Path.Max.Retrans was exceeded
+  bool primary = false;
+  int error_count = 0;
+  std::chrono::microseconds srtt{0};
+  std::chrono::microseconds rto{0};
+  size_t cwnd = 0;
 };
 
 // A snapshot of an association (RFC 6458 SCTP_STATUS and friends).
@@ -74,6 +96,7 @@ struct ConnectionInfo {
   uint64_t retransmissions = 0;
   uint64_t packets_sent = 0;
   uint64_t packets_received = 0;
+  std::vector<PathStatus> paths{};  // every peer address, primary flagged
 };
 
 class Connection {
@@ -101,6 +124,8 @@ class Connection {
   uint32_t id() const;
 
   // Queues one message (copied). Blocks while the send buffer is full.
+  // info.flags: SendFlags::Eof starts a graceful shutdown after the message (with no
+  // data: just the shutdown); SendFlags::Abort aborts with the data as the reason.
   Status send(std::span<const uint8_t> data, const SendInfo& info = {}, Deadline deadline = {});
   Status send(std::string_view data, const SendInfo& info = {}, Deadline deadline = {});
   Status try_send(std::span<const uint8_t> data, const SendInfo& info = {});
@@ -138,8 +163,20 @@ class Connection {
   bool peer_shut_down() const;
   Result<ConnectionInfo> info() const;
 
+  // Makes `peer_ip` (one of peer_addresses()) the primary path (SCTP_PRIMARY_ADDR);
+  // a PeerAddrChange MadePrimary notification follows.
+  Status set_primary(const IpAddress& peer_ip);
+
+  // Chooses which notifications next_notification() delivers from now on.
+  void subscribe(const EventSubscription& events);
+  // The next subscribed notification, oldest first. Once the association has ended
+  // and every notification was read: its end status (Closed, Aborted...).
+  Result<Notification> next_notification(Deadline deadline = {});
+  Result<Notification> try_next_notification();
+
  private:
   friend class Listener;
+  friend class PacketSocket;
   Connection(std::shared_ptr<detail::StackState> stack, std::shared_ptr<detail::ConnState> state);
   void reset();
 

@@ -81,6 +81,7 @@ class Stack {
  private:
   friend class Connection;
   friend class Listener;
+  friend class PacketSocket;
   explicit Stack(std::shared_ptr<detail::StackState> state) : state_(std::move(state)) {}
   std::shared_ptr<detail::StackState> state_;
 };

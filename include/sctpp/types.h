@@ -19,12 +19,28 @@ struct InitOptions {
   std::chrono::milliseconds max_init_timeout{60000};  // RTO cap while setting up
 };
 
+// Per-message send flags of the API (RFC 6458 snd_flags; values as there).
+enum class SendFlags : uint16_t {
+  None = 0,
+  Eof = 0x0100,    // SCTP_EOF: shut the association down gracefully after this message
+                   // (with no data: just shut down)
+  Abort = 0x0200,  // SCTP_ABORT: abort the association; the data is the reason
+                   // (User-Initiated Abort cause)
+};
+constexpr SendFlags operator|(SendFlags a, SendFlags b) {
+  return static_cast<SendFlags>(static_cast<uint16_t>(a) | static_cast<uint16_t>(b));
+}
+constexpr bool has_flag(SendFlags set, SendFlags f) {
+  return (static_cast<uint16_t>(set) & static_cast<uint16_t>(f)) != 0;
+}
+
 // How to send one message (RFC 6458 §5.3.4, sctp_sndinfo).
 struct SendInfo {
   uint16_t stream = 0;
   uint32_t ppid = 0;         // host order here; on the wire it is opaque bytes
   bool unordered = false;    // SCTP_UNORDERED
   uint32_t context = 0;      // returned in send-failure notifications
+  SendFlags flags = SendFlags::None;  // API only: the protocol core ignores them
 };
 
 // What arrived with one message (RFC 6458 §5.3.5, sctp_rcvinfo).

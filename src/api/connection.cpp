@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "api/sock.h"
 #include "api/state.h"
 
 namespace sctpp {
@@ -15,15 +16,8 @@ Status not_connected() {
   return Status(Errc::NotConnected, "connection is not open");
 }
 
-// Waits on `cv` until notified or the deadline passes; false when it passed.
 bool wait(std::condition_variable& cv, Lock& lock, const Deadline& deadline) {
-  if (deadline.is_never()) {
-    cv.wait(lock);
-    return true;
-  }
-  if (deadline.passed()) return false;
-  cv.wait_until(lock, deadline.when());
-  return true;
+  return detail::wait_until(cv, lock, deadline);
 }
 
 // What an operation on a finished association reports.
@@ -116,6 +110,7 @@ Result<Connection> Connection::connect(const Stack& stack, std::span<const IpAdd
   conn->stack = st.get();
   conn->ctx = ctx;
   conn->id = *id;
+  conn->events = options.events;
   ctx->conns[id->value()] = conn;
   st->rt->flush(ctx->port);
   while (conn->phase == Phase::Connecting) {
@@ -152,6 +147,13 @@ Status Connection::try_send(std::span<const uint8_t> data, const SendInfo& info)
 Status Connection::send(std::span<const uint8_t> data, const SendInfo& info, Deadline deadline) {
   if (!state_) return not_connected();
   ConnState& c = *state_;
+  if (has_flag(info.flags, SendFlags::Abort))
+    return abort(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+  const bool eof = has_flag(info.flags, SendFlags::Eof);
+  if (data.empty() && eof) {
+    Status st = try_shutdown();
+    return st.code() == Errc::WouldBlock ? Status() : st;
+  }
   if (data.empty())
     return Status(Errc::InvalidArgument, "empty message (SCTP needs 1 byte or more)");
   const size_t limit = stack_->options.tuning.max_message_size;
@@ -174,6 +176,10 @@ Status Connection::send(std::span<const uint8_t> data, const SendInfo& info, Dea
     if (!ep) return not_connected();
     Status st = ep->send(Clock::now(), c.id, info, data);
     if (st.ok()) {
+      if (eof) {
+        c.we_shutdown = true;
+        ep->shutdown(Clock::now(), c.id);
+      }
       stack_->rt->flush(c.ctx->port);
       return st;
     }
@@ -197,6 +203,11 @@ Result<ReceivedMessage> Connection::receive(Deadline deadline) {
       m.data.assign(c.partial.begin() + static_cast<ptrdiff_t>(c.partial_offset), c.partial.end());
       c.partial.clear();
       c.partial_offset = 0;
+      return m;
+    }
+    if (!c.prefix.empty()) {
+      ReceivedMessage m = std::move(c.prefix.front());
+      c.prefix.pop_front();
       return m;
     }
     Endpoint* ep = c.released ? nullptr : stack_->endpoint(*c.ctx);
@@ -353,25 +364,48 @@ Result<ConnectionInfo> Connection::info() const {
   std::optional<AssocInfo> ai;
   if (ep) ai = ep->info(c.id);
   if (!ai) return terminal_status(c);
-  ConnectionInfo out;
-  out.id = ai->id.value();
-  out.state = assoc_state_name(ai->state);
-  out.outbound_streams = ai->outbound_streams;
-  out.inbound_streams = ai->inbound_streams;
-  out.peer_addresses = ai->peer_addresses;
-  out.primary = ai->primary;
-  out.peer_port = ai->peer_port;
-  out.srtt = std::chrono::duration_cast<std::chrono::microseconds>(ai->srtt);
-  out.rto = std::chrono::duration_cast<std::chrono::microseconds>(ai->rto);
-  out.cwnd = ai->cwnd;
-  out.peer_rwnd = ai->peer_rwnd;
-  out.outstanding_bytes = ai->outstanding_bytes;
-  out.queued_bytes = ai->queued_bytes;
-  out.pending_receive = ai->pending_receive;
-  out.retransmissions = ai->retransmissions;
-  out.packets_sent = ai->packets_sent;
-  out.packets_received = ai->packets_received;
-  return out;
+  return detail::to_connection_info(*ai);
+}
+
+Status Connection::set_primary(const IpAddress& peer_ip) {
+  if (!state_) return not_connected();
+  Lock lock(stack_->rt->mutex());
+  ConnState& c = *state_;
+  if (c.terminal() || c.released) return terminal_status(c);
+  Endpoint* ep = stack_->endpoint(*c.ctx);
+  if (!ep) return not_connected();
+  Status st = ep->set_primary(Clock::now(), c.id, peer_ip);
+  stack_->rt->flush(c.ctx->port);
+  return st;
+}
+
+void Connection::subscribe(const EventSubscription& events) {
+  if (!state_) return;
+  Lock lock(stack_->rt->mutex());
+  state_->events = events;
+}
+
+Result<Notification> Connection::next_notification(Deadline deadline) {
+  if (!state_) return not_connected();
+  ConnState& c = *state_;
+  Lock lock(stack_->rt->mutex());
+  while (true) {
+    if (!c.notes.empty()) {
+      Notification n = std::move(c.notes.front());
+      c.notes.pop_front();
+      return n;
+    }
+    if (c.terminal() || c.released) return terminal_status(c);
+    if (!wait(c.cv, lock, deadline))
+      return Status(Errc::Timeout, "no notification within the deadline");
+  }
+}
+
+Result<Notification> Connection::try_next_notification() {
+  auto r = next_notification(Deadline::expired());
+  if (!r.ok() && r.status().code() == Errc::Timeout)
+    return Status(Errc::WouldBlock, "no notification waiting");
+  return r;
 }
 
 }  // namespace sctpp

@@ -64,6 +64,7 @@ Result<Listener> Listener::bind(const Stack& stack, std::span<const IpAddress> a
   (*ctx)->is_listener = true;
   (*ctx)->listening = true;
   (*ctx)->backlog = std::max<size_t>(1, options.backlog);
+  (*ctx)->accept_events = options.events;
   lock.unlock();
   Listener l;
   l.stack_ = st;

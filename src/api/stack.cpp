@@ -1,6 +1,7 @@
 // Stack creation and the event routing shared by listeners and connections.
 #include <algorithm>
 
+#include "api/sock.h"
 #include "api/state.h"
 
 namespace sctpp {
@@ -17,15 +18,28 @@ StackState::~StackState() {
           if (!conn->terminal()) out.push_back(conn);
       return out;
     };
+    // Sockets' associations (sock.h) too.
+    auto live_socks = [&] {
+      std::vector<std::pair<std::shared_ptr<SockState>, uint32_t>> out;
+      for (auto& [port, ctx] : endpoints)
+        for (auto& [id, sock] : ctx->owners)
+          if (sock->live(id)) out.emplace_back(sock, id);
+      return out;
+    };
     const auto deadline = Clock::now() + options.linger;
-    while (!live().empty() && Clock::now() < deadline) terminal_cv.wait_until(lock, deadline);
+    while ((!live().empty() || !live_socks().empty()) && Clock::now() < deadline)
+      terminal_cv.wait_until(lock, deadline);
     for (auto& conn : live()) {
       abort_conn(conn, "stack shut down",
                  Status(Errc::Aborted, "aborted locally: stack shut down"));
     }
-    for (auto& [port, ctx] : endpoints) {
+    for (auto& [sock, id] : live_socks()) sock->abort_assoc(id, "stack shut down");
+    auto all = endpoints;
+    for (auto& [port, ctx] : all) {
       ctx->conns.clear();
       ctx->accept_queue.clear();
+      ctx->owners.clear();
+      ctx->group = nullptr;
     }
   }
   rt.reset();  // stops the I/O thread and destroys the endpoints and their sinks
@@ -80,12 +94,28 @@ void StackState::mark_terminal(ConnState& conn) {
 void StackState::on_event(const std::shared_ptr<EndpointCtx>& ctx, Endpoint& ep, const Event& ev) {
   const uint32_t key = ev.assoc.value();
   auto it = ctx->conns.find(key);
+  if (it == ctx->conns.end()) {
+    // Sockets (PacketSocket, C API): the owner of the association, or the socket
+    // that takes new ones. The copy keeps the socket alive while it handles.
+    if (auto o = ctx->owners.find(key); o != ctx->owners.end()) {
+      std::shared_ptr<SockState> sock = o->second;
+      sock->handle(ep, ev);
+      if (is_terminal_event(ev.kind)) terminal_cv.notify_all();
+      return;
+    }
+    if (ev.kind == EventKind::Accepted && ctx->group) {
+      std::shared_ptr<SockState> sock = ctx->group->shared_from_this();
+      sock->accept_new(ep, ev);
+      return;
+    }
+  }
   if (ev.kind == EventKind::Accepted && it == ctx->conns.end()) {
     auto conn = std::make_shared<ConnState>();
     conn->stack = this;
     conn->ctx = ctx;
     conn->id = ev.assoc;
     conn->phase = ConnState::Phase::Established;
+    conn->events = ctx->accept_events;
     cache_info(*conn, ep);
     ctx->conns[key] = conn;
     if (!ctx->listening || ctx->accept_queue.size() >= ctx->backlog) {
@@ -96,6 +126,9 @@ void StackState::on_event(const std::shared_ptr<EndpointCtx>& ctx, Endpoint& ep,
       ep.abort(Clock::now(), conn->id, why);
       return;  // collected when its Aborted event comes
     }
+    if (auto n = make_notification(ev, conn->events, conn->peer_port, conn->outbound_streams,
+                                   conn->inbound_streams))
+      conn->notes.push_back(std::move(*n));
     ctx->accept_queue.push_back(conn);
     ctx->accept_cv.notify_all();
     return;
@@ -122,6 +155,19 @@ void StackState::on_event(const std::shared_ptr<EndpointCtx>& ctx, Endpoint& ep,
       conn->peer_shutdown = true;
       conn->cv.notify_all();
       break;
+    case EventKind::PeerAddressChange:
+      cache_info(*conn, ep);
+      break;
+    default:
+      break;
+  }
+  // Subscribed notifications for next_notification().
+  if (auto n = make_notification(ev, conn->events, conn->peer_port, conn->outbound_streams,
+                                 conn->inbound_streams)) {
+    if (conn->notes.size() < kMaxQueuedNotifications) conn->notes.push_back(std::move(*n));
+    conn->cv.notify_all();
+  }
+  switch (ev.kind) {
     case EventKind::Closed:
       if (!conn->terminal()) conn->phase = Phase::Closed;
       mark_terminal(*conn);
@@ -145,7 +191,7 @@ void StackState::on_event(const std::shared_ptr<EndpointCtx>& ctx, Endpoint& ep,
       collect(conn);
       break;
     default:
-      break;  // notifications the one-to-one API does not surface yet
+      break;
   }
 }
 
@@ -159,10 +205,13 @@ void StackState::collect(std::shared_ptr<ConnState> conn) {
 }
 
 void StackState::maybe_remove_endpoint(std::shared_ptr<EndpointCtx> ctx) {
-  if (ctx->owner_alive || !ctx->conns.empty() || !ctx->accept_queue.empty()) return;
+  if (ctx->owner_alive || !ctx->conns.empty() || !ctx->accept_queue.empty() ||
+      !ctx->owners.empty())
+    return;
   auto it = endpoints.find(ctx->port);
   if (it == endpoints.end() || it->second != ctx) return;
   rt->remove_endpoint(ctx->port);
+  ctx->removed = true;
   endpoints.erase(it);
 }
 
@@ -206,7 +255,9 @@ void StackState::orphan(std::shared_ptr<ConnState> conn) {
 
 }  // namespace detail
 
-Result<Stack> Stack::create(const StackOptions& options) {
+namespace detail {
+
+Result<std::shared_ptr<StackState>> create_stack(const StackOptions& options) {
   auto state = std::make_shared<detail::StackState>();
   state->options = options;
   net::RuntimeOptions ro;
@@ -218,7 +269,15 @@ Result<Stack> Stack::create(const StackOptions& options) {
   auto rt = net::Runtime::start(ro);
   if (!rt.ok()) return rt.status();
   state->rt = std::move(*rt);
-  return Stack(std::move(state));
+  return state;
+}
+
+}  // namespace detail
+
+Result<Stack> Stack::create(const StackOptions& options) {
+  auto state = detail::create_stack(options);
+  if (!state.ok()) return state.status();
+  return Stack(std::move(*state));
 }
 
 uint16_t Stack::udp_port() const {

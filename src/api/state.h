@@ -10,17 +10,21 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "endpoint/endpoint.h"
 #include "net/runtime.h"
 #include "sctpp/connection.h"
 #include "sctpp/listener.h"
+#include "sctpp/notification.h"
 #include "sctpp/stack.h"
 
 namespace sctpp::detail {
 
 struct EndpointCtx;
+struct SockState;
 
 struct ConnState {
   enum class Phase { Connecting, Established, Closed, Failed };
@@ -47,20 +51,36 @@ struct ConnState {
   size_t partial_offset = 0;
   ReceiveInfo partial_info;
 
+  // Messages queued before this Connection owned the association (peeloff from a
+  // PacketSocket): receive() returns them first.
+  std::deque<ReceivedMessage> prefix;
+  // Subscribed notifications for next_notification(), oldest first (bounded).
+  EventSubscription events;
+  std::deque<Notification> notes;
+
   bool terminal() const { return phase == Phase::Closed || phase == Phase::Failed; }
 };
 
-// One endpoint (SCTP port) of the stack: a listener's, or one outgoing connection's.
+// One endpoint (SCTP port) of the stack: a listener's, one outgoing connection's, or
+// a socket's (PacketSocket / C API).
 struct EndpointCtx {
   uint16_t port = 0;
   std::vector<IpAddress> local_addresses;  // configured (may be empty = all)
+  // Several associations share the endpoint: one going away does not end it.
   bool is_listener = false;
-  bool owner_alive = true;  // listener open, or the connection handle alive
+  bool owner_alive = true;  // listener or socket open, or the connection handle alive
+  bool removed = false;     // taken out of the runtime: never touch the port again
   bool listening = false;
   size_t backlog = 0;
   std::map<uint32_t, std::shared_ptr<ConnState>> conns;
   std::deque<std::shared_ptr<ConnState>> accept_queue;
   std::condition_variable accept_cv;
+  EventSubscription accept_events;  // Listener: subscription of accepted connections
+  // Sockets (sock.h): associations owned by a socket, and the socket that takes
+  // the associations peers start. Events of an association in `conns` go to its
+  // Connection, of one in `owners` to that socket.
+  std::unordered_map<uint32_t, std::shared_ptr<SockState>> owners;
+  SockState* group = nullptr;
 };
 
 struct StackState {
@@ -75,7 +95,9 @@ struct StackState {
   AssocConfig assoc_config(bool ipv6) const;
   // Creates an endpoint and its context; the sink routes events to ConnStates.
   Result<std::shared_ptr<EndpointCtx>> add_endpoint(EndpointConfig config);
-  Endpoint* endpoint(const EndpointCtx& ctx) { return rt->endpoint(ctx.port); }
+  Endpoint* endpoint(const EndpointCtx& ctx) {
+    return ctx.removed ? nullptr : rt->endpoint(ctx.port);
+  }
   void on_event(const std::shared_ptr<EndpointCtx>& ctx, Endpoint& ep, const Event& ev);
   // Releases a terminal, orphaned association and drops an endpoint nobody needs.
   void collect(std::shared_ptr<ConnState> conn);
@@ -87,5 +109,26 @@ struct StackState {
   void cache_info(ConnState& conn, const Endpoint& ep);
   void mark_terminal(ConnState& conn);
 };
+
+inline bool is_terminal_event(EventKind k) {
+  return k == EventKind::Closed || k == EventKind::Aborted || k == EventKind::Lost ||
+         k == EventKind::ConnectFailed;
+}
+
+// Creates a stack (runtime started) as Stack::create does.
+Result<std::shared_ptr<StackState>> create_stack(const StackOptions& options);
+
+// Snapshot of an association for the public API (ConnectionInfo with paths).
+ConnectionInfo to_connection_info(const AssocInfo& ai);
+
+// The notification the API reports for core event `ev` when `sub` subscribes to
+// it. `peer_port` is the peer's SCTP port; the stream counts are the association's
+// (after the event).
+std::optional<Notification> make_notification(const Event& ev, const EventSubscription& sub,
+                                              uint16_t peer_port, uint16_t outbound_streams,
+                                              uint16_t inbound_streams);
+// Most notifications kept for a reader that does not read them; later ones are
+// dropped (counted), as a kernel drops them when the receive buffer is full.
+constexpr size_t kMaxQueuedNotifications = 65536;
 
 }  // namespace sctpp::detail
