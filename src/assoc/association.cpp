@@ -434,6 +434,9 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
   // §8.5.1: the exceptions to "vtag must be our tag".
   if (first_type == wire::ChunkType::Abort || first_type == wire::ChunkType::ShutdownComplete) {
     bool t = first.flags & 1;
+    // A reflected tag is only credible once we know the peer's tag (in COOKIE-WAIT
+    // it is unknown, and 0 must not match).
+    if (t && peer_tag_.value() == 0) return;
     if (vtag != (t ? peer_tag_ : local_tag_)) return;
   } else if (first_type == wire::ChunkType::InitAck) {
     if (vtag != local_tag_) return;
@@ -482,7 +485,7 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
         break;
       case wire::ChunkType::Abort: {
         bool t = c.flags & 1;
-        if (vtag == (t ? peer_tag_ : local_tag_)) handle_abort(c);
+        if ((!t || peer_tag_.value() != 0) && vtag == (t ? peer_tag_ : local_tag_)) handle_abort(c);
         break;
       }
       case wire::ChunkType::Shutdown:

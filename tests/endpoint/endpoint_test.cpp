@@ -457,3 +457,47 @@ TEST(OutOfTheBlue, RepliesFollowSection84) {
 
 }  // namespace
 }  // namespace sctpp
+
+namespace sctpp {
+namespace {
+
+// The client side of a handshake: only an ABORT carrying our own Initiate Tag may
+// refuse it; a reflected tag (T bit) is meaningless before we know the peer's.
+TEST(ConnectingEndpoint, OnlyAnAbortWithOurInitiateTagRefusesTheSetup) {
+  std::mt19937_64 rng(7);
+  EndpointConfig c;
+  c.port = kPeerPort;
+  Endpoint ep(c, [&](std::span<uint8_t> out) {
+    for (auto& b : out) b = static_cast<uint8_t>(rng());
+  });
+  Instant now{seconds(5)};
+  SocketAddress server{kLocal, 9899};
+  auto id = ep.connect(now, std::span(&server, 1), kPort, InitOptions{});
+  ASSERT_TRUE(id.ok());
+  std::vector<uint8_t> buf;
+  ASSERT_TRUE(ep.poll_transmit(now, buf));
+  auto init = wire::InitChunk::parse(*wire::PacketView::parse(buf)->begin());
+  ASSERT_TRUE(init);
+  auto abort_with = [&](uint32_t vtag, bool t_bit) {
+    std::vector<uint8_t> p;
+    wire::PacketWriter w(p);
+    w.begin(kPort, kPeerPort, VerificationTag(vtag));
+    wire::AbortChunk a;
+    a.t_bit = t_bit;
+    w.add(a);
+    w.finish();
+    ep.handle_packet(now, server, kPeer.ip, p);
+  };
+  abort_with(0, true);
+  abort_with(init->initiate_tag.value() + 1, false);
+  EXPECT_EQ(ep.info(*id)->state, AssocState::CookieWait);
+  abort_with(init->initiate_tag.value(), false);
+  EXPECT_EQ(ep.info(*id)->state, AssocState::Closed);
+  auto e = ep.poll_event();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->kind, EventKind::ConnectFailed);
+  EXPECT_EQ(e->status.code(), Errc::Refused);
+}
+
+}  // namespace
+}  // namespace sctpp
