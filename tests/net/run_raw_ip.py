@@ -13,6 +13,7 @@ what it sees as out-of-the-blue packets with ABORT) neither see nor disturb it.
   two-hosts     two namespaces joined by a veth pair (10.200.0.0/24, fd00:200::/64,
                 MTU 1500): IPv4 and IPv6 across, messages far larger than the MTU
   no-cap        without CAP_NET_RAW (setpriv) echo and cat fail with one line
+  flags         malformed --transport command lines: one line, exit code 2
 
 Each capture is decoded by tshark as plain SCTP over IP with CRC32c verification on
 (-o sctp.checksum:crc-32c): no malformed packet, every checksum good, no UDP, no
@@ -425,12 +426,38 @@ def no_cap(ctx):
     return "echo and cat fail with one line; UDP encapsulation still works"
 
 
+def flags(ctx):
+    """--transport parsing: one-line errors and exit code 2 (design.md §3)."""
+    cases = [
+        (["echo", "--transport", "sctp"], "--transport"),
+        (["cat", "--connect", "127.0.0.1:5000", "--transport", "raw"], "--transport"),
+        (["echo", "--transport", "ip", "--udp-port", "9899"],
+         "--udp-port does not apply to --transport ip"),
+        (["echo", "--transport", "ip", "--tcp"], "--transport ip does not apply to --tcp"),
+        (["cat", "--connect", "127.0.0.1:5000", "--transport", "ip", "--remote-udp-port", "1"],
+         "--remote-udp-port does not apply to --transport ip"),
+        (["cat", "--connect", "127.0.0.1:5000", "--transport", "ip", "--udp-port", "0"],
+         "--udp-port does not apply to --transport ip"),
+    ]
+    for argv, want in cases:
+        r = subprocess.run([ctx.sctpp] + argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=10)
+        err = r.stderr.decode()
+        check(r.returncode == 2 and len(err.splitlines()) == 1 and want in err,
+              "%s: exit %d, stderr %r (want %r)" % (" ".join(argv), r.returncode, err, want))
+    for sub in ("echo", "cat"):
+        r = subprocess.run([ctx.sctpp, sub, "--help"], stdout=subprocess.PIPE, timeout=10)
+        check(r.returncode == 0 and b"--transport" in r.stdout, "%s --help: no --transport" % sub)
+    return "%d malformed command lines rejected with one line" % len(cases)
+
+
 SCENARIOS = {
     "loopback-v4": lambda ctx: loopback(ctx, 4),
     "loopback-v6": lambda ctx: loopback(ctx, 6),
     "coexist": coexist,
     "two-hosts": two_hosts,
     "no-cap": no_cap,
+    "flags": flags,
 }
 
 
