@@ -12,6 +12,7 @@ packages=(
   libusrsctp-dev      # usrsctp: the independent SCTP stack we interoperate with
   tshark              # Wireshark's dissector: checks every interop packet
   python3             # test drivers
+  python3-scapy       # independent SCTP packet crafter of the attack tests (tests/attack)
   iproute2            # network namespaces for multi-host tests
   clang               # fuzzing (libFuzzer) builds, scripts/fuzz.sh
   libclang-rt-14-dev  # libFuzzer and sanitizer runtimes for clang 14 (only recommended by clang)
