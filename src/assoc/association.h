@@ -24,6 +24,7 @@
 #include "assoc/tx/send_queue.h"
 #include "endpoint/options.h"
 #include "endpoint/state_cookie.h"
+#include "util/lazy_deque.h"
 #include "wire/chunk_bytes.h"
 #include "wire/chunks.h"
 #include "wire/packet.h"
@@ -180,7 +181,7 @@ class Association {
   std::unique_ptr<RetransmissionQueue> rtx_;
   std::unique_ptr<DataTracker> tracker_;
   std::unique_ptr<ReassemblyQueue> reassembly_;
-  std::deque<Message> carried_;  // unread messages from before a restart
+  LazyDeque<Message> carried_;  // unread messages from before a restart
   uint16_t outbound_streams_ = 0;
   uint16_t inbound_streams_ = 0;
   size_t peer_rwnd_ = 0;
@@ -200,7 +201,7 @@ class Association {
   bool shutdown_chunk_due_ = false;  // retransmit SHUTDOWN in SHUTDOWN-SENT
   Tsn peer_last_cum_in_shutdown_{0};
 
-  std::deque<Control> control_;
+  LazyDeque<Control> control_;
   uint64_t packets_sent_ = 0;
   uint64_t packets_received_ = 0;
 };

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "endpoint/options.h"
+#include "util/lazy_deque.h"
 #include "util/strong_types.h"
 #include "wire/chunks.h"
 
@@ -156,7 +157,7 @@ class ReassemblyQueue {
   std::vector<uint64_t> next_ssn_;
   // Complete ordered messages waiting for an earlier SSN: (stream, unwrapped SSN).
   std::map<std::pair<uint16_t, uint64_t>, Message> waiting_;
-  std::deque<Message> ready_;
+  LazyDeque<Message> ready_;
 };
 
 }  // namespace sctpp

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "assoc/tx/send_queue.h"
+#include "util/lazy_deque.h"
 #include "util/strong_types.h"
 #include "util/time.h"
 #include "wire/chunks.h"
@@ -101,7 +102,7 @@ class RetransmissionQueue {
   // Index of the lowest marked entry, or entries_.size(). Scans from rtx_hint_.
   size_t first_marked() const;
 
-  std::deque<Entry> entries_;  // ordered by TSN, front = lowest unacked
+  LazyDeque<Entry> entries_;  // ordered by TSN, front = lowest unacked
   Tsn next_tsn_;
   Tsn cum_ack_;
   size_t outstanding_ = 0;

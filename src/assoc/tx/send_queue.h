@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "util/lazy_deque.h"
 #include "util/strong_types.h"
 
 namespace sctpp {
@@ -82,7 +83,7 @@ class SendQueue {
     size_t produced = 0;
   };
   struct Stream {
-    std::deque<Pending> queue;
+    LazyDeque<Pending> queue;
     Ssn next_ssn{0};
     Ssn current_ssn{0};  // SSN given to the message being fragmented
   };
@@ -94,7 +95,7 @@ class SendQueue {
   uint16_t stream_count_ = 0;
   size_t queued_bytes_ = 0;
   size_t queued_messages_ = 0;
-  std::deque<uint16_t> active_;  // streams with queued messages, in turn order
+  LazyDeque<uint16_t> active_;  // streams with queued messages, in turn order
 };
 
 }  // namespace sctpp
