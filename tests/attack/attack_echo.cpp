@@ -6,7 +6,7 @@
 // Cookie, RFC 9260 §5.1.5 step 3) or hit the association limit without 10,000 peers.
 //
 //   attack_echo --listen 127.0.0.1:PORT --udp-port 0 [--cookie-life-ms N]
-//               [--max-associations N] [--receive-buffer N] [--send-buffer N]
+//               [--secret-rotation-ms N] [--max-associations N] [--receive-buffer N] [--send-buffer N]
 //               [--max-message N] [--streams N]
 //
 // Prints "listening on ADDR:PORT (sctp over udp N)" when ready, logs "association N up:
@@ -82,6 +82,8 @@ int main(int argc, char** argv) {
       udp_port = static_cast<uint16_t>(number("--udp-port", v));
     } else if (a == "--cookie-life-ms") {
       cfg.assoc.valid_cookie_life = milliseconds(number("--cookie-life-ms", v));
+    } else if (a == "--secret-rotation-ms") {
+      cfg.secret_rotation = milliseconds(number("--secret-rotation-ms", v));
     } else if (a == "--max-associations") {
       cfg.max_associations = number("--max-associations", v);
     } else if (a == "--receive-buffer") {
