@@ -68,6 +68,8 @@ Status SockState::create_endpoint(uint16_t port) {
 
 Status SockState::reconfigure() {
   if (!ctx) return Status();
+  if (!owns_endpoint)
+    return Status(Errc::InvalidArgument, "the endpoint belongs to the socket this one came from");
   if (!assocs.empty() || !ctx->owners.empty() || !ctx->conns.empty() || !accept_queue.empty())
     return Status(Errc::InvalidArgument,
                   "the socket has associations: its endpoint settings can no longer change");
@@ -432,21 +434,23 @@ Status SockState::wait_up(Lock& lock, uint32_t id, Deadline deadline) {
   }
 }
 
+SockItem SockState::pop() {
+  SockItem item = std::move(rq.front());
+  rq.pop_front();
+  rq_bytes -= item.bytes;
+  if (item.is_notification()) --rq_notes;
+  if (Endpoint* ep = endpoint(); ep && !stalled.empty()) {
+    refill(*ep);
+    flush();
+  }
+  changed();
+  return item;
+}
+
 Result<SockItem> SockState::receive(Lock& lock, Deadline deadline) {
   while (true) {
     reap();
-    if (!rq.empty()) {
-      SockItem item = std::move(rq.front());
-      rq.pop_front();
-      rq_bytes -= item.bytes;
-      if (item.is_notification()) --rq_notes;
-      if (Endpoint* ep = endpoint(); ep && !stalled.empty()) {
-        refill(*ep);
-        flush();
-      }
-      changed();
-      return item;
-    }
+    if (!rq.empty()) return pop();
     if (!open) return Status(Errc::Closed, "socket closed");
     if (kind == SockKind::Listening)
       return Status(Errc::InvalidArgument, "a listening socket has no data");

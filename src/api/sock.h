@@ -138,7 +138,8 @@ struct SockState : std::enable_shared_from_this<SockState> {
   Status wait_up(Lock& lock, uint32_t id, Deadline deadline);
   // The next item; Closed/NotConnected/Timeout per kind and state.
   Result<SockItem> receive(Lock& lock, Deadline deadline);
-  const SockItem* peek() const { return rq.empty() ? nullptr : &rq.front(); }
+  // Takes the front item (rq must not be empty) and refills from stalled associations.
+  SockItem pop();
   // Listening: the next accepted socket.
   Result<std::shared_ptr<SockState>> accept(Lock& lock, Deadline deadline);
 
