@@ -89,11 +89,11 @@ static void debug_printf(const char* fmt, ...) {
 static void usage(void) {
   fprintf(
       stderr,
-      "usage: usrsctp_peer server --port P --udp-port U [--remote-udp-port R] [--bind A]\n"
+      "usage: usrsctp_peer server --port P --udp-port U [--remote-udp-port R] [--bind A[,A...]]\n"
       "                    [--then shutdown|abort|none] [--after N] [--loop] [--seqpacket]\n"
       "                    [--expect-end shutdown|abort|any] [--streams N] [--timeout S] "
       "[--debug]\n"
-      "       usrsctp_peer client --connect ADDR:P --udp-port U --remote-udp-port R [--bind A]\n"
+      "       usrsctp_peer client --connect ADDR:P --udp-port U --remote-udp-port R [--bind A[,A...]]\n"
       "                    [--streams N] [--script FILE|--builtin mixed|single|big|small]\n"
       "                    [--then shutdown|abort|none] [--hold S] "
       "[--expect-peer shutdown|abort]\n"
@@ -187,6 +187,31 @@ static int make_addr(const char* addr, uint16_t port, struct sockaddr_in* sin) {
     return -1;
   }
   return 0;
+}
+
+/* Binds the socket to every address of --bind (a comma-separated list; several
+ * addresses make a multi-homed endpoint: usrsctp_bindx, RFC 6458 §9.1). */
+static int bind_local(struct socket* so, uint16_t port) {
+  struct sockaddr_in addrs[8];
+  int n = 0;
+  char list[sizeof opt.bind_addr];
+  strcpy(list, opt.bind_addr);
+  for (char* save = NULL, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+    if (n == 8 || make_addr(a, port, &addrs[n]) < 0) return -1;
+    n++;
+  }
+  if (n == 0) return -1;
+  if (n == 1) return usrsctp_bind(so, (struct sockaddr*)&addrs[0], sizeof addrs[0]);
+  /* The first address fixes the port (an ephemeral one for port 0); the others follow. */
+  if (usrsctp_bind(so, (struct sockaddr*)&addrs[0], sizeof addrs[0]) < 0) return -1;
+  struct sockaddr_in bound;
+  struct sockaddr* got = NULL;
+  if (usrsctp_getladdrs(so, 0, &got) > 0) {
+    memcpy(&bound, got, sizeof bound);
+    usrsctp_freeladdrs(got);
+    for (int i = 1; i < n; i++) addrs[i].sin_port = bound.sin_port;
+  }
+  return usrsctp_bindx(so, (struct sockaddr*)&addrs[1], n - 1, SCTP_BINDX_ADD_ADDR);
 }
 
 static struct socket* open_socket(void) {
@@ -450,9 +475,7 @@ static int serve_stream(struct socket* conn, unsigned* echoed) {
 static int run_server(void) {
   struct socket* ls = open_socket();
   if (ls == NULL) return 1;
-  struct sockaddr_in sin;
-  if (make_addr(opt.bind_addr, opt.port, &sin) < 0) return 2;
-  if (usrsctp_bind(ls, (struct sockaddr*)&sin, sizeof sin) < 0) {
+  if (bind_local(ls, opt.port) < 0) {
     logf_("bind %s:%u: %s", opt.bind_addr, opt.port, strerror(errno));
     return 1;
   }
@@ -696,11 +719,9 @@ static int run_client(void) {
   if (build_scenario() < 0) return 2;
   struct socket* so = open_socket();
   if (so == NULL) return 1;
-  struct sockaddr_in local, peer;
-  if (make_addr(opt.bind_addr, 0, &local) < 0 ||
-      make_addr(opt.connect_addr, opt.connect_port, &peer) < 0)
-    return 2;
-  if (usrsctp_bind(so, (struct sockaddr*)&local, sizeof local) < 0) {
+  struct sockaddr_in peer;
+  if (make_addr(opt.connect_addr, opt.connect_port, &peer) < 0) return 2;
+  if (bind_local(so, 0) < 0) {
     logf_("bind %s: %s", opt.bind_addr, strerror(errno));
     return 1;
   }
@@ -876,11 +897,9 @@ static int run_cat(void) {
 
   struct socket* so = open_socket();
   if (so == NULL) return 1;
-  struct sockaddr_in local, peer;
-  if (make_addr(opt.bind_addr, 0, &local) < 0 ||
-      make_addr(opt.connect_addr, opt.connect_port, &peer) < 0)
-    return 2;
-  if (usrsctp_bind(so, (struct sockaddr*)&local, sizeof local) < 0 ||
+  struct sockaddr_in peer;
+  if (make_addr(opt.connect_addr, opt.connect_port, &peer) < 0) return 2;
+  if (bind_local(so, 0) < 0 ||
       usrsctp_connect(so, (struct sockaddr*)&peer, sizeof peer) < 0) {
     fprintf(stderr, "usrsctp_peer cat: error: connect %s:%u: %s\n", opt.connect_addr,
             opt.connect_port, strerror(errno));
