@@ -1,4 +1,5 @@
-// `sctpp echo`: SCTP (or TCP) echo server, one thread per association.
+// `sctpp echo`: SCTP (or TCP) echo server: one thread per association, or with
+// --one-to-many every association served from one PacketSocket by one thread.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -90,6 +92,76 @@ std::string peers_of(const Connection& c) {
   return out.empty() ? "?" : out;
 }
 
+std::string transport_name(const EchoArgs& args, const Stack& stack) {
+  return args.transport == Transport::Ip ? std::string("sctp over ip")
+                                         : "sctp over udp " + std::to_string(stack.udp_port());
+}
+
+// --one-to-many: one PacketSocket, one thread, every association.
+int run_one_to_many_echo(const EchoArgs& args, Stack& stack) {
+  using namespace std::chrono_literals;
+  PacketSocketOptions po;
+  po.init.num_ostreams = 65535;  // answer on whichever stream a peer uses
+  po.events = EventSubscription{};
+  po.events.association = true;
+  auto sock = PacketSocket::open(stack, args.listen.ips, args.listen.port, po);
+  if (!sock) {
+    log("cannot listen on " + format_address_list(args.listen) + ": " + describe(sock.status()));
+    return 1;
+  }
+  std::atomic<bool> stopping{false};
+  handle_termination_signals([&](int) { stopping = true; });
+  std::printf("listening on %s (%s) one-to-many\n", format_address_list(args.listen).c_str(),
+              transport_name(args, stack).c_str());
+  std::fflush(stdout);
+
+  std::map<uint32_t, uint64_t> echoed;  // per live association
+  while (!stopping) {
+    auto ev = sock->receive(200ms);
+    if (!ev) {
+      if (ev.status().code() == Errc::Timeout) continue;
+      log("receive failed: " + describe(ev.status()));
+      break;
+    }
+    if (auto* note = std::get_if<Notification>(&*ev)) {
+      auto* ac = std::get_if<AssocChange>(note);
+      if (!ac) continue;
+      if (ac->state == AssocChangeState::CommUp || ac->state == AssocChangeState::Restart) {
+        std::string peers;
+        for (const auto& a : sock->peer_addresses(ac->assoc_id))
+          peers += (peers.empty() ? "" : ",") + a.to_string();
+        log("association " + std::to_string(ac->assoc_id) + " up: peer " +
+            (peers.empty() ? "?" : peers) + ", " + std::to_string(ac->outbound_streams) +
+            " out / " + std::to_string(ac->inbound_streams) + " in streams");
+        echoed.emplace(ac->assoc_id, 0);
+      } else {
+        const Status why = ac->state == AssocChangeState::ShutdownComplete
+                               ? Status(Errc::Closed, "shut down")
+                               : ac->status;
+        log("association " + std::to_string(ac->assoc_id) + " closed after " +
+            std::to_string(echoed[ac->assoc_id]) + " messages: " + describe(why));
+        echoed.erase(ac->assoc_id);
+      }
+      continue;
+    }
+    auto& msg = std::get<ReceivedMessage>(*ev);
+    SendInfo si;
+    si.stream = msg.info.stream;
+    si.ppid = msg.info.ppid;
+    si.unordered = msg.info.unordered;
+    Status st = sock->send_to(msg.info.assoc_id, msg.data, si, 5s);
+    if (st) {
+      ++echoed[msg.info.assoc_id];
+    } else if (st.code() == Errc::Timeout) {
+      // A peer that does not read must not stall everyone else.
+      sock->abort(msg.info.assoc_id, "echo server: peer does not read");
+    }
+  }
+  // Stop: shut every association down gracefully, abort what does not finish.
+  sock->close(5s);
+  return 0;
+}
+
 int run_sctp_echo(const EchoArgs& args) {
   StackOptions so;
   so.udp_port = args.udp_port;
@@ -104,6 +176,7 @@ int run_sctp_echo(const EchoArgs& args) {
           describe(stack.status()));
     return 1;
   }
+  if (args.one_to_many) return run_one_to_many_echo(args, *stack);
   ListenOptions lo;
   lo.init.num_ostreams = 65535;  // answer on whichever stream a peer uses
   lo.backlog = 1024;
@@ -123,11 +196,8 @@ int run_sctp_echo(const EchoArgs& args) {
     lst->close();
   });
 
-  const std::string over = args.transport == Transport::Ip
-                               ? std::string("sctp over ip")
-                               : "sctp over udp " + std::to_string(stack->udp_port());
-  std::printf("listening on %s (%s)%s\n", format_address_list(args.listen).c_str(), over.c_str(),
-              args.one_to_many ? " one-to-many" : "");
+  std::printf("listening on %s (%s)\n", format_address_list(args.listen).c_str(),
+              transport_name(args, *stack).c_str());
   std::fflush(stdout);
 
   Workers workers;

@@ -1,7 +1,11 @@
 // End-to-end tests of the one-to-many C++ API (PacketSocket), notifications and
 // peeloff, and of Connection notifications / set_primary / paths: real UDP sockets
 // on loopback.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -218,8 +222,21 @@ TEST_F(PacketSocketTest, AbortCarriesTheMessageAsReason) {
 }
 
 TEST_F(PacketSocketTest, SendFailedCarriesUndeliveredData) {
-  // A peer that does not exist: INITs go unanswered; abort while the data waits.
-  PacketSocket c = client({.association = true, .send_failure = true});
+  // A peer that never answers (a plain UDP socket swallows the INITs); abort while
+  // the data waits.
+  int sink = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(sink, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(sink, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  socklen_t len = sizeof sa;
+  ASSERT_EQ(::getsockname(sink, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+  PacketSocketOptions o = client_options({.association = true, .send_failure = true});
+  o.remote_udp_port = ntohs(sa.sin_port);
+  auto opened = PacketSocket::open(*client_stack_, 0, o);
+  ASSERT_TRUE(opened.ok());
+  PacketSocket c = std::move(*opened);
   auto id = c.send_to(SocketAddress{kV4, 5999}, "never delivered");
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(c.abort(*id, "give up").ok());
@@ -237,6 +254,7 @@ TEST_F(PacketSocketTest, SendFailedCarriesUndeliveredData) {
   }
   EXPECT_TRUE(failed);
   EXPECT_TRUE(lost);
+  ::close(sink);
 }
 
 TEST_F(PacketSocketTest, ConnectToNobodyFails) {
