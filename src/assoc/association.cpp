@@ -15,6 +15,14 @@ namespace {
 using wire::pad4;
 
 constexpr size_t kHeartbeatInfoSize = 20;  // path index, nonce, send time
+// What a queued message and an unacknowledged chunk cost beyond their payload; the
+// send buffer charges it so that a peer that never acknowledges cannot make tiny
+// messages grow memory far past the configured buffer.
+constexpr size_t kMessageOverhead = 128;
+constexpr size_t kChunkOverhead = 96;
+// Most error causes reported in one ERROR chunk (unrecognized chunks, invalid
+// streams): the rest of a flood is not worth answering.
+constexpr size_t kMaxErrorBytes = 512;
 constexpr uint32_t kTrackerWindow = 1u << 20;
 
 template <class T>
@@ -96,6 +104,7 @@ std::unique_ptr<Association> Association::connect(AssocId id, AssocContext ctx, 
   a->local_initial_tsn_ = Tsn(random_value<uint32_t>(a->ctx_.random));
   for (const auto& r : remote) {
     a->paths_.emplace_back(r, a->cfg_, a->max_packet_size(), a->cfg_.receive_buffer);
+    a->paths_.back().local = a->local_for(r.ip);
   }
   // The send side exists from the start: messages sent before the handshake
   // completes ride with the COOKIE ECHO (RFC 9260 §5.1 D), e.g. for the implicit
@@ -260,11 +269,13 @@ void Association::add_peer_addresses(std::span<const IpAddress> ips, uint16_t ud
     if (paths_.size() >= StateCookie::kMaxAddresses) break;
     paths_.emplace_back(SocketAddress{ip, udp_port}, cfg_, max_packet_size(),
                         std::max<size_t>(peer_rwnd_, 4 * max_packet_size()));
+    paths_.back().local = local_for(ip);
   }
 }
 
 std::unique_ptr<Association> Association::from_cookie(AssocId id, AssocContext ctx, Instant now,
-                                                      const StateCookie& cookie) {
+                                                      const StateCookie& cookie,
+                                                      const IpAddress& local) {
   std::unique_ptr<Association> a(new Association(id, std::move(ctx)));
   a->init_ = a->ctx_.config->init;
   a->local_tag_ = cookie.local_tag;
@@ -272,6 +283,7 @@ std::unique_ptr<Association> Association::from_cookie(AssocId id, AssocContext c
   a->peer_port_ = cookie.peer_port;
   a->paths_.emplace_back(cookie.peer_source, a->cfg_, a->max_packet_size(), a->cfg_.receive_buffer);
   a->paths_[0].confirmed = true;
+  a->paths_[0].local = local.is_any() ? a->local_for(cookie.peer_source.ip) : local;
   a->setup_after_handshake(cookie.outbound_streams, cookie.inbound_streams,
                            cookie.local_initial_tsn, cookie.peer_initial_tsn, cookie.peer_a_rwnd);
   a->add_peer_addresses(cookie.peer_addresses, cookie.peer_source.port);
@@ -351,7 +363,8 @@ bool Association::prepare_init_ack(Instant now, InitReply& reply) {
 }
 
 void Association::handle_cookie_echo(Instant now, const wire::PacketView& packet,
-                                     const StateCookie& c, const SocketAddress& from) {
+                                     const StateCookie& c, const SocketAddress& from,
+                                     const IpAddress& to) {
   if (state_ == AssocState::Closed) return;
   bool local_match = c.local_tag == local_tag_;
   bool peer_match = c.peer_tag == peer_tag_;
@@ -378,6 +391,7 @@ void Association::handle_cookie_echo(Instant now, const wire::PacketView& packet
     paths_.clear();
     primary_ = 0;
     paths_.emplace_back(from, cfg_, max_packet_size(), cfg_.receive_buffer);
+    paths_.back().local = to.is_any() ? local_for(from.ip) : to;
     assoc_error_count_ = 0;
     setup_after_handshake(c.outbound_streams, c.inbound_streams, c.local_initial_tsn,
                           c.peer_initial_tsn, c.peer_a_rwnd);
@@ -390,43 +404,68 @@ void Association::handle_cookie_echo(Instant now, const wire::PacketView& packet
     if (state_ == AssocState::CookieWait || state_ == AssocState::CookieEchoed) {
       setup_after_handshake(c.outbound_streams, c.inbound_streams, c.local_initial_tsn,
                             c.peer_initial_tsn, c.peer_a_rwnd);
-      queue_chunk(wire::CookieAckChunk{}, path_for(from));
+      queue_chunk(wire::CookieAckChunk{}, path_for(from, to));
       establish(now, EventKind::Connected);
     } else {
-      queue_chunk(wire::CookieAckChunk{}, path_for(from));
+      queue_chunk(wire::CookieAckChunk{}, path_for(from, to));
     }
   } else if (local_match && peer_match) {
     // §5.2.4 action D: both tags match; a duplicate or a crossing COOKIE ECHO.
     if (state_ == AssocState::CookieWait || state_ == AssocState::CookieEchoed) {
       setup_after_handshake(c.outbound_streams, c.inbound_streams, c.local_initial_tsn,
                             c.peer_initial_tsn, c.peer_a_rwnd);
-      queue_chunk(wire::CookieAckChunk{}, path_for(from));
+      queue_chunk(wire::CookieAckChunk{}, path_for(from, to));
       establish(now, EventKind::Connected);
     } else {
-      queue_chunk(wire::CookieAckChunk{}, path_for(from));
+      queue_chunk(wire::CookieAckChunk{}, path_for(from, to));
     }
   } else {
     return;  // §5.2.4 action C (or no match at all): silently discard
   }
-  handle_packet(now, packet, from);
+  handle_packet(now, packet, from, to);
 }
 
 // ---------------------------------------------------------------------------
 // Packet dispatch
 
-size_t Association::path_for(const SocketAddress& from) {
+size_t Association::path_for(const SocketAddress& from, const IpAddress& to) {
   for (size_t i = 0; i < paths_.size(); ++i) {
     if (paths_[i].address.ip == from.ip) {
       // RFC 6951 §5.4: the peer's encapsulation port is learned from what arrives.
       paths_[i].address.port = from.port;
+      // And the local address it reaches us on is the one to answer from.
+      if (!to.is_any() && to.family() == from.ip.family()) paths_[i].local = to;
       return i;
     }
   }
   return primary_;
 }
 
+IpAddress Association::local_for(const IpAddress& peer) const {
+  IpAddress best;
+  int best_bits = -1;
+  for (const auto& ip : ctx_.config->local_addresses) {
+    if (ip.family() != peer.family() || ip.is_any()) continue;
+    int bits = 0;
+    for (size_t k = 0; k < ip.size(); ++k) {
+      uint8_t x = ip.data()[k] ^ peer.data()[k];
+      if (x == 0) {
+        bits += 8;
+        continue;
+      }
+      bits += __builtin_clz(static_cast<unsigned>(x)) - 24;
+      break;
+    }
+    if (bits > best_bits) {
+      best_bits = bits;
+      best = ip;
+    }
+  }
+  return best;
+}
+
 void Association::handle_packet(Instant now, const wire::PacketView& packet,
-                                const SocketAddress& from) {
+                                const SocketAddress& from, const IpAddress& to) {
   if (state_ == AssocState::Closed || packet.chunk_count() == 0) return;
   const VerificationTag vtag = packet.header().vtag;
   const auto first = *packet.begin();
@@ -453,11 +492,11 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
   }
 
   ++packets_received_;
-  const size_t path = path_for(from);
+  const size_t path = path_for(from, to);
   bool had_data = false;
   bool immediate = false;
   size_t ready_before = reassembly_ ? reassembly_->ready_count() : 0;
-  std::vector<uint8_t> unrecognized;
+  packet_errors_.clear();
 
   for (const auto& c : packet) {
     if (state_ == AssocState::Closed) break;
@@ -509,9 +548,10 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
         break;  // RFC 4820: ignored
       default: {
         auto action = wire::unknown_chunk_action(c.type);
-        if (action == wire::UnknownAction::StopAndReport ||
-            action == wire::UnknownAction::SkipAndReport) {
-          wire::CauseWriter(unrecognized).unrecognized_chunk(c.whole);
+        if ((action == wire::UnknownAction::StopAndReport ||
+             action == wire::UnknownAction::SkipAndReport) &&
+            packet_errors_.size() + 4 + wire::pad4(c.whole.size()) <= kMaxErrorBytes) {
+          wire::CauseWriter(packet_errors_).unrecognized_chunk(c.whole);
         }
         if (action == wire::UnknownAction::Stop || action == wire::UnknownAction::StopAndReport)
           goto done;
@@ -519,10 +559,9 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
     }
   }
 done:
-  if (!unrecognized.empty() && state_ != AssocState::Closed && state_ != AssocState::CookieWait) {
-    // Bounded: one ERROR per packet, at most one packet's worth of chunks.
-    if (unrecognized.size() > max_packet_size() / 2) unrecognized.resize(max_packet_size() / 2);
-    queue_error(unrecognized);
+  if (!packet_errors_.empty() && state_ != AssocState::Closed && state_ != AssocState::CookieWait) {
+    // One ERROR per packet, whole causes only, bounded by kMaxErrorBytes.
+    queue_error(packet_errors_);
   }
   if (had_data && tracker_) {
     note_user_data(now);
@@ -568,10 +607,11 @@ bool Association::handle_data(Instant now, const wire::ChunkView& c) {
   }
   if (distance(d->tsn, tracker_->cumulative_tsn()) > static_cast<int32_t>(kTrackerWindow))
     return false;  // far beyond anything we could have been sent: drop
+  if (tracker_->range_limit_reached(d->tsn)) return false;  // not acknowledged
   if (d->stream.value() >= inbound_streams_) {
     // §6.5: report the bad stream, acknowledge the TSN, discard the data.
-    cw.invalid_stream(d->stream);
-    queue_error(causes);
+    if (packet_errors_.size() + 8 <= kMaxErrorBytes)
+      wire::CauseWriter(packet_errors_).invalid_stream(d->stream);
     tracker_->observe(d->tsn, kTrackerWindow);
     return true;
   }
@@ -956,8 +996,8 @@ Status Association::send(Instant now, const SendInfo& info, std::span<const uint
     return Status(Errc::MessageTooLarge, "message of " + std::to_string(data.size()) +
                                              " bytes exceeds the limit of " +
                                              std::to_string(cfg_.max_message_size));
-  size_t queued = send_queue_->queued_bytes() + rtx_->unacked_bytes();
-  if (queued > 0 && queued + data.size() > cfg_.send_buffer) {
+  size_t queued = buffered_send_bytes();
+  if (queued > 0 && queued + data.size() + kMessageOverhead > cfg_.send_buffer) {
     send_blocked_ = true;
     return Status(Errc::WouldBlock, "send buffer full");
   }
@@ -1023,7 +1063,7 @@ size_t Association::send_buffer_free() const {
   if (!send_queue_ || (state_ != AssocState::Established && state_ != AssocState::CookieWait &&
                        state_ != AssocState::CookieEchoed))
     return 0;
-  size_t queued = send_queue_->queued_bytes() + rtx_->unacked_bytes();
+  size_t queued = buffered_send_bytes();
   return queued >= cfg_.send_buffer ? 0 : cfg_.send_buffer - queued;
 }
 
@@ -1058,6 +1098,11 @@ AssocInfo Association::info() const {
                                p.rto.srtt(), p.rto.rto(), p.cc.cwnd()});
   }
   return i;
+}
+
+size_t Association::buffered_send_bytes() const {
+  return send_queue_->queued_bytes() + send_queue_->queued_messages() * kMessageOverhead +
+         rtx_->unacked_bytes() + rtx_->unacked_count() * kChunkOverhead;
 }
 
 Status Association::set_primary(Instant now, const IpAddress& ip) {
@@ -1272,7 +1317,7 @@ std::optional<Transmit> Association::poll_transmit(Instant now, std::vector<uint
   if (w.empty()) return std::nullopt;
   w.finish();
   ++packets_sent_;
-  return Transmit{paths_[path].address, IpAddress()};
+  return Transmit{paths_[path].address, paths_[path].local};
 }
 
 }  // namespace sctpp

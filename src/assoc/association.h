@@ -47,7 +47,8 @@ class Association {
   // Passive open from a verified State Cookie (§5.1.5): ESTABLISHED at once, with a
   // COOKIE ACK queued.
   static std::unique_ptr<Association> from_cookie(AssocId id, AssocContext ctx, Instant now,
-                                                  const StateCookie& cookie);
+                                                  const StateCookie& cookie,
+                                                  const IpAddress& local = IpAddress());
 
   AssocId id() const { return id_; }
   AssocState state() const { return state_; }
@@ -60,11 +61,13 @@ class Association {
   bool terminated() const { return state_ == AssocState::Closed; }
 
   // A packet from the peer. Verification tags are checked here (§8.5, §8.5.1).
-  void handle_packet(Instant now, const wire::PacketView& packet, const SocketAddress& from);
+  // `to` is the local address the packet arrived on (any when unknown).
+  void handle_packet(Instant now, const wire::PacketView& packet, const SocketAddress& from,
+                     const IpAddress& to = IpAddress());
   // COOKIE ECHO for this association (§5.2.4): the endpoint verified the MAC and
   // lifetime, and found this association by the peer's address.
   void handle_cookie_echo(Instant now, const wire::PacketView& packet, const StateCookie& cookie,
-                          const SocketAddress& from);
+                          const SocketAddress& from, const IpAddress& to = IpAddress());
   // An INIT from this association's peer (§5.2.1, §5.2.2). Fills the tags and TSN
   // the endpoint must use for its INIT ACK; returns false when the INIT is to be
   // discarded (e.g. SHUTDOWN-ACK-SENT retransmits its SHUTDOWN ACK instead).
@@ -90,6 +93,9 @@ class Association {
   Status set_primary(Instant now, const IpAddress& ip);
   AssocInfo info() const;
   size_t send_buffer_free() const;
+  // Bytes the send buffer is charged for: payload queued or unacknowledged plus a
+  // fixed bookkeeping cost per message and per chunk.
+  size_t buffered_send_bytes() const;
 
  private:
   // A control chunk waiting for a packet. `vtag` overrides the peer's tag (0 for
@@ -157,7 +163,10 @@ class Association {
     queue_control(Control{wire::chunk_bytes(c), path, std::nullopt, false});
   }
   void write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd, size_t path);
-  size_t path_for(const SocketAddress& from);
+  size_t path_for(const SocketAddress& from, const IpAddress& to = IpAddress());
+  // The local address to send to `peer` from: the configured local address sharing
+  // the longest prefix with it (any when no addresses are configured).
+  IpAddress local_for(const IpAddress& peer) const;
   void emit(EventKind kind, Status status = {});
 
   AssocId id_;
@@ -189,6 +198,7 @@ class Association {
   bool fast_rtx_pending_ = false;  // send one packet of fast retransmissions now
   size_t last_data_path_ = 0;      // where the last DATA came from: SACKs go there
   uint32_t last_advertised_rwnd_ = 0;
+  std::vector<uint8_t> packet_errors_;  // error causes to report for this packet
 
   Timer t1_;            // T1-init / T1-cookie
   Timer t2_;            // T2-shutdown

@@ -17,6 +17,10 @@ struct Path {
       : address(addr), rto(cfg.rto_initial, cfg.rto_min, cfg.rto_max), cc(mtu, initial_ssthresh) {}
 
   SocketAddress address;  // peer IP + UDP encapsulation port (0 on raw IP)
+  // Our source address for this path: packets from a multi-homed endpoint must
+  // leave from the address on the path's own network, or the peer's answers come
+  // back over another (maybe dead) link (RFC 9260 §6.4).
+  IpAddress local;
   RtoEstimator rto;
   CongestionControl cc;
   int error_count = 0;

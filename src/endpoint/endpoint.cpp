@@ -180,7 +180,7 @@ void Endpoint::handle_packet(Instant now, const SocketAddress& from, const IpAdd
     return;
   }
   if (a) {
-    a->handle_packet(now, *pv, from);
+    a->handle_packet(now, *pv, from, to);
     s.touch(a->id().value());
     return;
   }
@@ -267,6 +267,35 @@ void EndpointImpl::handle_init(Instant now, const wire::PacketView& pv, const So
     }
   }
 
+  // A secret is honoured for one rotation after it was replaced, so no cookie may
+  // outlive one rotation period, whatever the Cookie Preservative asked for.
+  lifetime_ms = std::min<uint32_t>(
+      lifetime_ms,
+      static_cast<uint32_t>(std::chrono::duration_cast<milliseconds>(cfg.secret_rotation).count()));
+
+  if (existing && existing->state() != AssocState::CookieWait) {
+    // §5.2.1, §5.2.2: an INIT that brings addresses the association does not have
+    // is refused with "Restart of an Association with New Addresses", listing them.
+    std::vector<uint8_t> fresh;
+    wire::ParamWriter fw(fresh);
+    auto consider = [&](const IpAddress& ip) {
+      // Addresses we would never use for this peer do not count as new.
+      if (ip.is_any() || ip.family() != from.ip.family() ||
+          ip.is_loopback() != from.ip.is_loopback())
+        return;
+      for (const auto& p : existing->paths())
+        if (p.address.ip == ip) return;
+      fw.add_address(ip);
+    };
+    consider(from.ip);
+    for (const auto& ip : cookie.peer_addresses) consider(ip);
+    if (!fresh.empty()) {
+      cw.restart_with_new_addresses(fresh);
+      reply(from, to, abort_packet(cfg.port, hdr.src_port, init->initiate_tag, false, causes));
+      return;
+    }
+  }
+
   Association::InitReply r;
   if (existing) {
     bool answer = existing->prepare_init_ack(now, r);
@@ -335,7 +364,7 @@ void EndpointImpl::handle_cookie_echo(Instant now, const wire::PacketView& pv,
     return;
   }
   if (existing) {
-    existing->handle_cookie_echo(now, pv, cookie, from);
+    existing->handle_cookie_echo(now, pv, cookie, from, to);
     register_paths(*existing);
     touch(existing->id().value());
     return;
@@ -347,11 +376,11 @@ void EndpointImpl::handle_cookie_echo(Instant now, const wire::PacketView& pv,
     return;
   }
   AssocId id(next_id++);
-  auto a = Association::from_cookie(id, context(), now, cookie);
+  auto a = Association::from_cookie(id, context(), now, cookie, to);
   Association& ref = *a;
   assocs.emplace(id.value(), Slot{std::move(a), false, std::nullopt});
   register_paths(ref);
-  ref.handle_packet(now, pv, from);  // DATA bundled after the COOKIE ECHO
+  ref.handle_packet(now, pv, from, to);  // DATA bundled after the COOKIE ECHO
   touch(id.value());
 }
 

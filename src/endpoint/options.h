@@ -53,8 +53,10 @@ struct EndpointConfig {
   size_t max_associations = 10000;
   InitOptions init;  // used for incoming associations
   AssocConfig assoc;
-  // Cookie secrets rotate this often; a cookie stays verifiable for one rotation.
-  Duration secret_rotation = seconds(60);
+  // Cookie secrets rotate this often; a secret is still honoured for one rotation
+  // after it is replaced, so a cookie's lifetime (Valid.Cookie.Life plus what a
+  // Cookie Preservative adds) is capped at this.
+  Duration secret_rotation = seconds(120);
 };
 
 // A packet to send: written into the caller's buffer by poll_transmit.

@@ -87,13 +87,11 @@ void hmac(std::span<const uint8_t, 32> key, std::span<const uint8_t> data, uint8
 }  // namespace
 
 void CookieSigner::rotate(std::span<const uint8_t, 32> secret) {
-  if (have_current_) {
-    previous_ = current_;
-    have_previous_ = true;
-  }
-  std::memcpy(current_.data(), secret.data(), 32);
-  have_current_ = true;
   ++generation_;
+  const int slot = generation_ % kKept;
+  std::memcpy(secrets_[slot].data(), secret.data(), 32);
+  have_[slot] = true;
+  have_current_ = true;
 }
 
 std::vector<uint8_t> CookieSigner::seal(const StateCookie& c) const {
@@ -121,17 +119,16 @@ std::vector<uint8_t> CookieSigner::seal(const StateCookie& c) const {
   for (size_t i = 0; i < n; ++i) put_ip(b, c.peer_addresses[i]);
   size_t body = b.size();
   b.resize(body + kMacSize);
-  hmac(current_, std::span(b.data(), body), b.data() + body);
+  hmac(secrets_[generation_ % kKept], std::span(b.data(), body), b.data() + body);
   return b;
 }
 
 CookieSigner::Verdict CookieSigner::open(std::span<const uint8_t> bytes, StateCookie& c) const {
   if (bytes.size() < 2 + kMacSize || bytes[0] != kVersion) return Verdict::Malformed;
-  // The generation byte picks the secret: the current one or the one before it.
-  const std::array<uint8_t, 32>* key = nullptr;
-  if (have_current_ && bytes[1] == generation_) key = &current_;
-  if (have_previous_ && bytes[1] == static_cast<uint8_t>(generation_ - 1)) key = &previous_;
-  if (!key) return Verdict::BadMac;
+  // The generation byte picks the secret: the current one or one of the two before.
+  const uint8_t age = static_cast<uint8_t>(generation_ - bytes[1]);
+  if (!have_current_ || age >= kKept || !have_[bytes[1] % kKept]) return Verdict::BadMac;
+  const std::array<uint8_t, 32>* key = &secrets_[bytes[1] % kKept];
   size_t body = bytes.size() - kMacSize;
   uint8_t mac[kMacSize];
   hmac(*key, bytes.first(body), mac);

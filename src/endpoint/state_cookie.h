@@ -52,9 +52,15 @@ class CookieSigner {
   Verdict open(std::span<const uint8_t> bytes, StateCookie& out) const;
 
  private:
-  std::array<uint8_t, 32> current_{}, previous_{};
+  // The current secret and the two before it, by generation. A cookie's lifetime
+  // never exceeds one rotation period, so a cookie that fails to authenticate is
+  // older than any cookie could live; one that authenticates but has expired gets
+  // the Stale Cookie error (§5.1.5 step 3).
+  static constexpr int kKept = 3;
+  std::array<std::array<uint8_t, 32>, kKept> secrets_{};
+  std::array<bool, kKept> have_{};
   uint8_t generation_ = 0;
-  bool have_current_ = false, have_previous_ = false;
+  bool have_current_ = false;
 };
 
 }  // namespace sctpp

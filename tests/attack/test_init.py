@@ -129,7 +129,6 @@ class Restart(AttackCase):
     # with an INIT ACK: EndpointImpl::handle_init (src/endpoint/endpoint.cpp) never
     # compares the INIT's address parameters with existing->paths() before
     # prepare_init_ack().
-    @unittest.expectedFailure
     def test_unexpected_init_with_new_addresses(self):
         p = self.peer()
         a = Assoc.open(p)

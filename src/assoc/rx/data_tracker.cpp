@@ -37,6 +37,16 @@ bool DataTracker::is_received(Tsn tsn) const {
   return t <= it->second;
 }
 
+bool DataTracker::range_limit_reached(Tsn tsn) const {
+  if (blocks_.size() < kMaxGapRanges || tsn <= cum_) return false;
+  uint64_t t = unwrap_ahead(tsn);
+  if (t == cum64_ + 1) return false;
+  auto next = blocks_.upper_bound(t);
+  if (next != blocks_.end() && next->first == t + 1) return false;
+  if (next != blocks_.begin() && std::prev(next)->second + 1 >= t) return false;
+  return true;
+}
+
 Tsn DataTracker::highest_received() const {
   if (blocks_.empty()) return cum_;
   return Tsn(static_cast<uint32_t>(std::prev(blocks_.end())->second));
@@ -92,6 +102,10 @@ bool DataTracker::observe(Tsn tsn, uint32_t window) {
       blocks_.erase(next);
       blocks_.emplace(t, end);
     } else {
+      if (blocks_.size() >= kMaxGapRanges) {
+        --above_count_;
+        return false;  // refused, not recorded
+      }
       blocks_.emplace(t, t);
     }
   }

@@ -37,6 +37,10 @@ class DataTracker {
   // arrived" (the SACK still goes out at once) but not listed (RFC 9260 §3.3.4 lets
   // the receiver report fewer than it saw). Bounds memory under a duplicate storm.
   static constexpr size_t kMaxDuplicates = 32;
+  // Separate gap ranges kept above the cumulative TSN. A TSN that would open one
+  // more is refused (not acknowledged; the peer retransmits it later), so a peer
+  // sending every other TSN cannot grow this without bound.
+  static constexpr size_t kMaxGapRanges = 4096;
   static constexpr uint32_t kDefaultWindow = 1u << 20;
 
   // `peer_initial_tsn` is the Initial TSN from the peer's INIT / INIT ACK; the
@@ -58,6 +62,9 @@ class DataTracker {
   // far ahead (more than `window` above the cumulative TSN) are refused (false)
   // and not recorded, which bounds memory.
   bool observe(Tsn tsn, uint32_t window = kDefaultWindow);
+  // True when observe(tsn) would refuse a new TSN because it would open one gap
+  // range too many (check before storing the chunk anywhere).
+  bool range_limit_reached(Tsn tsn) const;
   // True if `tsn` was already received (at or below cum, or in a gap block).
   bool is_received(Tsn tsn) const;
 
