@@ -136,6 +136,9 @@ void SockState::push(SockItem item) {
 bool SockState::pull_one(Endpoint& ep, SockAssoc& a) {
   auto m = ep.receive(Clock::now(), a.id);
   if (!m) return false;
+  // Closed by its user: nobody will read; keep the window open so that the
+  // association can finish its shutdown.
+  if (!open) return true;
   SockItem item;
   item.assoc = a.id.value();
   item.bytes = m->data.size() + kItemOverhead;
@@ -149,6 +152,7 @@ bool SockState::pull_one(Endpoint& ep, SockAssoc& a) {
 }
 
 void SockState::pull_some(Endpoint& ep, SockAssoc& a) {
+  if (!open) return pull_all(ep, a);
   if (a.stalled) return;  // taken in turn by refill()
   while (rq_bytes < rq_limit) {
     if (!pull_one(ep, a)) return;
@@ -184,6 +188,7 @@ void SockState::refill(Endpoint& ep) {
 }
 
 void SockState::note(const Event& ev, const SockAssoc& a) {
+  if (!open) return;
   auto n = make_notification(ev, events, a.peer_port, a.outbound_streams, a.inbound_streams);
   if (!n) return;
   SockItem item;
@@ -570,7 +575,13 @@ void SockState::close(bool graceful) {
   rq_bytes = 0;
   rq_notes = 0;
   stalled.clear();
-  for (auto& [id, a] : assocs) a.stalled = false;
+  // Unread messages are dropped (and so are later ones): the windows stay open
+  // and the shutdowns can finish.
+  Endpoint* ep = endpoint();
+  for (auto& [id, a] : assocs) {
+    a.stalled = false;
+    if (ep && a.live()) pull_all(*ep, a);
+  }
   if (ctx && ctx->group == this) ctx->group = nullptr;
   shutdown_all(!graceful, "socket closed");
   changed();
