@@ -7,12 +7,14 @@
 // endpoints). Prints the server's memory (VmRSS/VmHWM) and the message rate; the
 // figures are never asserted.
 //
+// The same clients run against `sctpp echo --one-to-many` too (the C++ PacketSocket).
 // SCTPP_SCALE_CLIENTS / SCTPP_SCALE_MESSAGES change the size (default 1000 x 40).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <spawn.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,16 +60,20 @@ struct Server {
   uint16_t port = 0;
   uint16_t udp_port = 0;
 
-  bool start() {
+  // Starts `argv`, whose first line of output names its ports: "ready SCTP UDP"
+  // (scale_server) or "listening on ADDR:PORT (sctp over udp UDP) ..." (sctpp echo).
+  bool start(std::vector<std::string> args, bool quiet = false) {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return false;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
     posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-    char path[] = SCALE_SERVER;
-    char* argv[] = {path, nullptr};
-    int rc = posix_spawn(&pid, path, &fa, nullptr, argv, environ);
+    if (quiet) posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     ::close(in[0]);
     ::close(out[1]);
@@ -76,14 +82,21 @@ struct Server {
     from = fdopen(out[0], "r");
     unsigned p = 0, u = 0;
     char line[128];
-    if (!std::fgets(line, sizeof line, from) || std::sscanf(line, "ready %u %u", &p, &u) != 2)
-      return false;
+    if (!std::fgets(line, sizeof line, from)) return false;
+    if (std::sscanf(line, "ready %u %u", &p, &u) != 2) {
+      const char* colon = std::strstr(line, ":");
+      const char* udp = std::strstr(line, "udp ");
+      if (!colon || !udp || std::sscanf(colon + 1, "%u", &p) != 1 ||
+          std::sscanf(udp + 4, "%u", &u) != 1)
+        return false;
+    }
     port = static_cast<uint16_t>(p);
     udp_port = static_cast<uint16_t>(u);
     return true;
   }
-  // Stops it; returns its last line ("stats ...").
-  std::string stop() {
+  // Stops it (closing its input, or with `signal`); returns its last line.
+  std::string stop(int signal = 0) {
+    if (signal && pid > 0) kill(pid, signal);
     if (to >= 0) ::close(to);
     to = -1;
     char line[256] = {0};
@@ -126,45 +139,51 @@ ssize_t send_to(int sd, const std::string& data, sockaddr_in& to) {
                      SCTP_SENDV_NOINFO, 0);
 }
 
-TEST(OneToManyScale, ThousandAssociationsAndPeeloff) {
+struct Figures {
+  long total = 0;
+  double setup_s = 0, run_s = 0, rate = 0;
+  long rss0 = 0, rss1 = 0, hwm1 = 0;
+};
+
+// kClients non-blocking one-to-many sockets exchange messages with `server`, each
+// keeping kWindow in flight. With `peel`, one client sends a PEEL message mid-way
+// followed by a burst (scale_server peels that association off on it).
+Figures run_clients(Server& server, bool peel, const char* name) {
+  Figures fig;
   const int kClients = env_int("SCTPP_SCALE_CLIENTS", 1000);
   const int kMessages = env_int("SCTPP_SCALE_MESSAGES", 40);  // per client
   constexpr int kWindow = 4;                                    // outstanding per client
-  const int kPeelClient = kClients / 2;
+  const int kPeelClient = peel ? kClients / 2 : -1;
   const int kPeelAt = kMessages / 2;
   constexpr int kPeelBurst = 30;  // sent at once after PEEL: queued at the switch
 
-  Server server;
-  ASSERT_TRUE(server.start()) << "cannot start " << SCALE_SERVER;
-  const auto [rss0, hwm0] = server_memory(server.pid);
-
-  ASSERT_EQ(sctpp_init(0), 0) << strerror(errno);
-  ASSERT_EQ(sctpp_set_remote_udp_port(server.udp_port), 0);
+  fig.rss0 = server_memory(server.pid).first;
+  EXPECT_EQ(sctpp_init(0), 0) << strerror(errno);
+  EXPECT_EQ(sctpp_set_remote_udp_port(server.udp_port), 0);
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_port = htons(server.port);
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
   int ep = epoll_create1(EPOLL_CLOEXEC);
-  ASSERT_GE(ep, 0);
+  EXPECT_GE(ep, 0);
   std::vector<Client> clients(static_cast<size_t>(kClients));
   const auto t_setup = Clock::now();
   for (int i = 0; i < kClients; ++i) {
     Client& c = clients[static_cast<size_t>(i)];
     c.sd = sctpp_socket(AF_INET, SOCK_SEQPACKET | SOCK_NONBLOCK, 0);
-    ASSERT_GE(c.sd, 0) << strerror(errno);
+    EXPECT_GE(c.sd, 0) << strerror(errno);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u32 = static_cast<uint32_t>(i);
-    ASSERT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, sctpp_fd(c.sd), &ev), 0);
+    EXPECT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, sctpp_fd(c.sd), &ev), 0);
     // The first message sets the association up (it travels with the COOKIE ECHO).
-    ASSERT_EQ(send_to(c.sd, message(i, 0), to), 100) << strerror(errno);
+    EXPECT_EQ(send_to(c.sd, message(i, 0), to), 100) << strerror(errno);
     c.sent = 1;
   }
 
   // Until every client has all its echoes: keep kWindow messages in flight each.
   int done = 0;
-  long total = 0;
   bool peel_sent = false;
   Clock::time_point t_all_up{}, t_end{};
   int first_echoes = 0;
@@ -176,7 +195,7 @@ TEST(OneToManyScale, ThousandAssociationsAndPeeloff) {
     for (int k = 0; k < n; ++k) {
       const int i = static_cast<int>(evs[static_cast<size_t>(k)].data.u32);
       Client& c = clients[static_cast<size_t>(i)];
-      while (true) {
+      while (!c.failed) {
         iovec iov{buf.data(), buf.size()};
         int flags = 0;
         ssize_t r = sctpp_recvv(c.sd, &iov, 1, nullptr, nullptr, nullptr, nullptr, nullptr,
@@ -187,8 +206,8 @@ TEST(OneToManyScale, ThousandAssociationsAndPeeloff) {
         }
         if (flags & MSG_NOTIFICATION) continue;
         const std::string got(buf.data(), static_cast<size_t>(r));
-        const bool peel = i == kPeelClient && c.echoed == kPeelAt;
-        if (got != message(i, c.echoed, peel)) {
+        const bool peel_msg = i == kPeelClient && c.echoed == kPeelAt;
+        if (got != message(i, c.echoed, peel_msg)) {
           ADD_FAILURE() << "client " << i << ": expected echo " << c.echoed << ", got \""
                         << got.substr(0, 40) << "\"";
           c.failed = true;
@@ -196,7 +215,7 @@ TEST(OneToManyScale, ThousandAssociationsAndPeeloff) {
         }
         if (c.echoed == 0 && ++first_echoes == kClients) t_all_up = Clock::now();
         ++c.echoed;
-        ++total;
+        ++fig.total;
         if (c.echoed == kMessages) {
           ++done;
           if (done == kClients) t_end = Clock::now();
@@ -204,12 +223,12 @@ TEST(OneToManyScale, ThousandAssociationsAndPeeloff) {
         // Refill the window; the peel client sends PEEL and then a burst.
         while (c.sent < kMessages && c.sent - c.echoed < kWindow) {
           const bool is_peel = i == kPeelClient && c.sent == kPeelAt;
-          ASSERT_EQ(send_to(c.sd, message(i, c.sent, is_peel), to), 100) << strerror(errno);
+          if (send_to(c.sd, message(i, c.sent, is_peel), to) != 100) c.failed = true;
           ++c.sent;
           if (is_peel) {
             peel_sent = true;
             for (int b = 0; b < kPeelBurst && c.sent < kMessages; ++b) {
-              ASSERT_EQ(send_to(c.sd, message(i, c.sent), to), 100) << strerror(errno);
+              if (send_to(c.sd, message(i, c.sent), to) != 100) c.failed = true;
               ++c.sent;
             }
           }
@@ -219,43 +238,75 @@ TEST(OneToManyScale, ThousandAssociationsAndPeeloff) {
   }
   // Server memory with every association still up.
   const auto [rss1, hwm1] = server_memory(server.pid);
-  ASSERT_EQ(done, kClients) << "clients finished before the deadline";
-  EXPECT_TRUE(peel_sent);
+  fig.rss1 = rss1;
+  fig.hwm1 = hwm1;
+  EXPECT_EQ(done, kClients) << "clients finished before the deadline";
+  EXPECT_EQ(peel_sent, peel);
   for (const Client& c : clients) EXPECT_FALSE(c.failed);
 
-  const double setup_s = std::chrono::duration<double>(t_all_up - t_setup).count();
-  const double run_s = std::chrono::duration<double>(t_end - t_setup).count();
-  const double rate = static_cast<double>(total) / run_s;
+  if (done == kClients) {
+    fig.setup_s = std::chrono::duration<double>(t_all_up - t_setup).count();
+    fig.run_s = std::chrono::duration<double>(t_end - t_setup).count();
+    fig.rate = static_cast<double>(fig.total) / fig.run_s;
+  }
   std::printf(
-      "scale: %d associations on one server socket; all up and echoing in %.2f s; "
+      "scale [%s]: %d associations on one server socket; all up and echoing in %.2f s; "
       "%ld messages of 100 bytes echoed in %.2f s = %.0f messages/s (round trips)\n"
-      "scale: server memory: VmRSS %ld KiB before, %ld KiB with %d associations "
+      "scale [%s]: server memory: VmRSS %ld KiB before, %ld KiB with %d associations "
       "(VmHWM %ld KiB): %.1f KiB per association\n",
-      kClients, setup_s, total, run_s, rate, rss0, rss1, kClients, hwm1,
-      static_cast<double>(rss1 - rss0) / kClients);
-  (void)hwm0;
-  if (FILE* f = std::fopen("capi_scale_results.json", "w")) {
+      name, kClients, fig.setup_s, fig.total, fig.run_s, fig.rate, name, fig.rss0, fig.rss1,
+      kClients, fig.hwm1, static_cast<double>(fig.rss1 - fig.rss0) / kClients);
+  if (FILE* f = std::fopen((std::string("capi_scale_") + name + ".json").c_str(), "w")) {
     std::fprintf(f,
-                 "{\"associations\": %d, \"messages\": %ld, \"seconds\": %.3f, "
-                 "\"messages_per_s\": %.0f, \"setup_seconds\": %.3f, \"server_rss_kib_before\": "
-                 "%ld, \"server_rss_kib\": %ld, \"server_hwm_kib\": %ld}\n",
-                 kClients, total, run_s, rate, setup_s, rss0, rss1, hwm1);
+                 "{\"server\": \"%s\", \"associations\": %d, \"messages\": %ld, "
+                 "\"seconds\": %.3f, \"messages_per_s\": %.0f, \"setup_seconds\": %.3f, "
+                 "\"server_rss_kib_before\": %ld, \"server_rss_kib\": %ld, "
+                 "\"server_hwm_kib\": %ld}\n",
+                 name, kClients, fig.total, fig.run_s, fig.rate, fig.setup_s, fig.rss0, fig.rss1,
+                 fig.hwm1);
     std::fclose(f);
   }
-
-  // Graceful shutdown of every association, then the server's own count.
+  // Graceful shutdown of every association.
   for (Client& c : clients) sctpp_close(c.sd);
   ::close(ep);
   sctpp_finish();
+  return fig;
+}
+
+TEST(OneToManyScale, ThousandAssociationsAndPeeloff) {
+  Server server;
+  ASSERT_TRUE(server.start({SCALE_SERVER})) << "cannot start " << SCALE_SERVER;
+  Figures fig = run_clients(server, true, "c_server");
   const std::string stats = server.stop();
-  std::printf("scale: server %s", stats.c_str());
+  std::printf("scale [c_server]: server %s", stats.c_str());
   long echoed = -1, peeled = -1, up = -1;
   ASSERT_EQ(std::sscanf(stats.c_str(), "stats echoed=%ld peeled=%ld up=%ld", &echoed, &peeled, &up),
             3)
       << stats;
-  EXPECT_EQ(echoed, total);
+  EXPECT_EQ(echoed, fig.total);
   EXPECT_EQ(peeled, 1);
-  EXPECT_EQ(up, kClients);
+  EXPECT_EQ(up, env_int("SCTPP_SCALE_CLIENTS", 1000));
+}
+
+// The same against `sctpp echo --one-to-many` (the C++ PacketSocket).
+TEST(OneToManyScale, ThousandAssociationsOnTheEchoTool) {
+  // A free UDP port for the tool: bind port 0, note it, let it go.
+  int probe = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  ::close(probe);
+  const std::string udp = std::to_string(ntohs(a.sin_port));
+  Server server;
+  ASSERT_TRUE(server.start({SCTPP_TOOL, "echo", "--one-to-many", "--listen", "127.0.0.1:5790",
+                            "--udp-port", udp},
+                           /*quiet=*/true))
+      << "cannot start " << SCTPP_TOOL;
+  run_clients(server, false, "sctpp_echo");
+  server.stop(SIGTERM);
 }
 
 }  // namespace
