@@ -19,7 +19,8 @@
  * The stack. All sockets of a process share one sctpp stack, started by the first
  * call that needs it (or explicitly by sctpp_init): one I/O thread and one UDP
  * encapsulation socket (RFC 6951) on local UDP port $SCTPP_UDP_PORT, or 9899 when
- * that is unset. The peers' UDP encapsulation port is $SCTPP_REMOTE_UDP_PORT, or
+ * that is unset ($SCTPP_TRANSPORT=ip: raw IP, protocol 132, instead of UDP; needs
+ * CAP_NET_RAW). The peers' UDP encapsulation port is $SCTPP_REMOTE_UDP_PORT, or
  * 9899, unless set with sctpp_set_remote_udp_port() or, per socket, with the
  * SCTP_REMOTE_UDP_ENCAPS_PORT option (struct sctpp_udpencaps, as usrsctp).
  *

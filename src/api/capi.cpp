@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -61,7 +62,7 @@ struct CSock {
 struct Global {
   std::mutex table_mu;
   std::shared_ptr<StackState> stack;
-  uint16_t remote_udp_port = 0;  // 0: not chosen yet
+  std::atomic<uint16_t> remote_udp_port{0};  // 0: not chosen yet (read without table_mu)
   std::unordered_map<int, std::shared_ptr<CSock>> table;
 };
 
@@ -126,12 +127,19 @@ int fail(const Status& st) {
   return fail(errno_of(st));
 }
 
+StackOptions default_stack_options(uint16_t udp_port) {
+  StackOptions o;
+  o.udp_port = udp_port;
+  const char* t = std::getenv("SCTPP_TRANSPORT");
+  if (t && std::strcmp(t, "ip") == 0) o.transport = Transport::Ip;
+  return o;
+}
+
 // Starts the process-wide stack if needed (table_mu held).
 int ensure_stack_locked() {
   Global& G = g();
   if (G.stack) return 0;
-  StackOptions o;
-  o.udp_port = env_port("SCTPP_UDP_PORT", 9899);
+  StackOptions o = default_stack_options(env_port("SCTPP_UDP_PORT", 9899));
   auto st = detail::create_stack(o);
   if (!st.ok()) return fail(st.status());
   G.stack = std::move(*st);
@@ -897,8 +905,7 @@ int sctpp_init(uint16_t udp_port) {
   Global& G = g();
   std::lock_guard<std::mutex> lock(G.table_mu);
   if (G.stack) return fail(EALREADY);
-  StackOptions o;
-  o.udp_port = udp_port;
+  StackOptions o = default_stack_options(udp_port);
   auto st = detail::create_stack(o);
   if (!st.ok()) return fail(st.status());
   G.stack = std::move(*st);
@@ -1134,7 +1141,8 @@ int sctpp_accept(int sd, struct sockaddr* addr, socklen_t* addrlen) {
       if (child.status().code() == Errc::Closed) return fail(EBADF);
       return fail(child.status());
     }
-    if (int e = make_csock(c->stack, *child, c->domain, SOCK_STREAM, c->nonblock, &nc)) {
+    // Like accept(2): the new socket is blocking whatever the listener is.
+    if (int e = make_csock(c->stack, *child, c->domain, SOCK_STREAM, false, &nc)) {
       (*child)->close(false);
       return fail(e);
     }
@@ -1599,11 +1607,7 @@ int sctpp_setsockopt(int sd, int level, int optname, const void* optval, socklen
         return fail(EINVAL);  // a live association learns the port from its peer
       if (s.kind == SockKind::OneToOne && !s.assocs.empty()) return fail(EINVAL);
       uint16_t port = ntohs(u.sue_port);
-      if (port == 0) {
-        Global& G = g();
-        std::lock_guard<std::mutex> tl(G.table_mu);  // never taken under it elsewhere
-        port = G.remote_udp_port;
-      }
+      if (port == 0) port = g().remote_udp_port.load();
       s.remote_udp_port = port;
       return 0;
     }
