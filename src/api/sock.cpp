@@ -614,7 +614,7 @@ SockState::Readiness SockState::readiness() const {
       break;
     case SockKind::OneToMany:
       r.readable = !rq.empty() || !open;
-      r.writable = open && bound() && !send_blocked_any;
+      r.writable = open && !send_blocked_any;
       break;
     case SockKind::OneToOne: {
       r.readable = !rq.empty() || !open;

@@ -1097,6 +1097,25 @@ TEST(test_sendv, SendFailedEventCarriesData) {
   sctpp_close(c);
 }
 
+TEST(test_sendv, SenderDryAfterEverythingIsAcknowledged) {
+  uint16_t port = next_port();
+  int srv = one_to_many_server(port);
+  int c = sctpp_socket(AF_INET, SOCK_SEQPACKET, 0);
+  subscribe(c, SCTP_SENDER_DRY_EVENT);
+  EXPECT_TRUE(writable_now(c));  // an unbound one-to-many socket can send at once
+  sockaddr_in to = addr4("127.0.0.1", port);
+  ASSERT_EQ(send_msg(c, std::string(3000, 'd'), 0, 0, 0, &to), 3000);
+  Got g = recv_one(c);
+  ASSERT_TRUE(g.notification()) << g.err;
+  ASSERT_EQ(g.note_type(), SCTP_SENDER_DRY_EVENT);
+  auto dry = g.note<sctpp_sender_dry_event>();
+  EXPECT_GE(dry.sender_dry_assoc_id, 3u);
+  EXPECT_EQ(dry.sender_dry_length, sizeof(sctpp_sender_dry_event));
+  EXPECT_EQ(recv_data(srv).data.size(), 3000u);
+  sctpp_close(c);
+  sctpp_close(srv);
+}
+
 TEST(test_nonblocking, ConnectPollAndWouldBlock) {
   uint16_t port = next_port();
   int l = stream_listener(port);
@@ -1168,7 +1187,7 @@ TEST(test_nonblocking, WritabilityFollowsTheSendBuffer) {
   ASSERT_EQ(sctpp_connect(c2, sa(a), sizeof a), 0);
   int s2 = sctpp_accept(l, nullptr, nullptr);
   ASSERT_GE(s2, 0);
-  // The reader stops reading with a tiny window: the sender's buffer fills up.
+  // An 8 KiB send buffer (queued + unacknowledged) fills after two messages.
   ASSERT_EQ(sctpp_fcntl(c2, F_SETFL, O_NONBLOCK), 0);
   EXPECT_TRUE(writable_now(c2));
   std::string chunk(4096, 'z');
@@ -1182,7 +1201,8 @@ TEST(test_nonblocking, WritabilityFollowsTheSendBuffer) {
   }
   ASSERT_LT(sent, 100000);
   EXPECT_FALSE(writable_now(c2));
-  // Reading at the other end frees it: the descriptor becomes writable.
+  // Acknowledgements free it: the descriptor becomes writable (edge-triggered
+  // epoll sees it).
   int epfd = epoll_create1(EPOLL_CLOEXEC);
   epoll_event ev{};
   ev.events = EPOLLOUT | EPOLLET;
