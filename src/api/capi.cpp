@@ -763,6 +763,7 @@ ssize_t do_recv(CSock& c, Lock& lock, RecvOut& out, int in_flags) {
   if (out.infotype) *out.infotype = SCTP_RECVV_NOINFO;
   while (true) {
     s.reap();
+    s.top_up();
     if (!s.rq.empty()) {
       const SockItem& it = s.rq.front();
       std::vector<uint8_t> note;

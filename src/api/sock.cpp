@@ -187,6 +187,14 @@ void SockState::refill(Endpoint& ep) {
   }
 }
 
+void SockState::top_up() {
+  if (stalled.empty() || rq_bytes >= rq_limit) return;
+  if (Endpoint* ep = endpoint()) {
+    refill(*ep);
+    flush();
+  }
+}
+
 void SockState::note(const Event& ev, const SockAssoc& a) {
   if (!open) return;
   auto n = make_notification(ev, events, a.peer_port, a.outbound_streams, a.inbound_streams);
@@ -455,6 +463,7 @@ SockItem SockState::pop() {
 Result<SockItem> SockState::receive(Lock& lock, Deadline deadline) {
   while (true) {
     reap();
+    top_up();
     if (!rq.empty()) return pop();
     if (!open) return Status(Errc::Closed, "socket closed");
     if (kind == SockKind::Listening)
@@ -508,6 +517,7 @@ std::optional<SockAssoc> SockState::take(uint32_t id, std::deque<SockItem>* item
     a.stalled = false;
   }
   if (ctx) ctx->owners.erase(id);
+  top_up();  // room was made: other associations' messages may come in
   return a;
 }
 
@@ -529,7 +539,7 @@ std::shared_ptr<SockState> SockState::branch(uint32_t id) {
   child->stalled.push_back(id);
   child->assocs.emplace(id, std::move(*a));
   ctx->owners[id] = child;
-  if (Endpoint* ep = child->endpoint()) child->refill(*ep);
+  child->top_up();
   changed();
   return child;
 }

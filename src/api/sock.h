@@ -140,6 +140,8 @@ struct SockState : std::enable_shared_from_this<SockState> {
   Result<SockItem> receive(Lock& lock, Deadline deadline);
   // Takes the front item (rq must not be empty) and refills from stalled associations.
   SockItem pop();
+  // Takes messages from stalled associations while the queue has room.
+  void top_up();
   // Listening: the next accepted socket.
   Result<std::shared_ptr<SockState>> accept(Lock& lock, Deadline deadline);
 

@@ -400,6 +400,34 @@ TEST_F(PacketSocketTest, ReceiveQueueLimitStallsWithoutLoss) {
   EXPECT_EQ(next.size(), 3u);
 }
 
+TEST_F(PacketSocketTest, PeeloffWithOthersStalledLosesNothing) {
+  // The queue holds about one message: A's fill it, B's wait in B's association.
+  // Branching A off empties the queue; B's messages must still come.
+  PacketSocketOptions so;
+  so.receive_queue = 1;
+  so.events = {};
+  auto srv = PacketSocket::open(*server_stack_, std::vector<IpAddress>{kV4}, kPort + 3, so);
+  ASSERT_TRUE(srv.ok());
+  PacketSocket a = client({}), b = client({});
+  auto ida = a.send_to(SocketAddress{kV4, kPort + 3}, "a0");
+  ASSERT_TRUE(ida.ok());
+  ReceivedMessage first = next_message(*srv);
+  ASSERT_EQ(first.text(), "a0");
+  for (int i = 1; i < 50; ++i) ASSERT_TRUE(a.send_to(*ida, "a" + std::to_string(i)).ok());
+  auto idb = b.send_to(SocketAddress{kV4, kPort + 3}, "b0");
+  ASSERT_TRUE(idb.ok());
+  for (int i = 1; i < 50; ++i) ASSERT_TRUE(b.send_to(*idb, "b" + std::to_string(i)).ok());
+  std::this_thread::sleep_for(100ms);
+  auto conn = srv->peeloff(first.info.assoc_id);
+  ASSERT_TRUE(conn.ok());
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(next_message(*srv).text(), "b" + std::to_string(i));
+  for (int i = 1; i < 50; ++i) {
+    auto m = conn->receive(5s);
+    ASSERT_TRUE(m.ok()) << m.status().reason();
+    EXPECT_EQ(m->text(), "a" + std::to_string(i));
+  }
+}
+
 // ---- one-to-one Connection: notifications, set_primary, paths ----
 
 TEST(ConnectionNotifications, AddressEventsSetPrimaryAndPaths) {
