@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "wire/tlv.h"
+
 namespace sctpp::wire {
 namespace {
 
@@ -46,15 +48,17 @@ bool parse_init_fields(const ChunkView& c, InitFields& f) {
 }  // namespace
 
 size_t tlv_unpadded_size(std::span<const uint8_t> region) {
+  // Well-formed means what ParamList/CauseList accept: a region that ends in part of
+  // its last element's padding (e.g. a 5-byte parameter then 1 byte) is not, and is
+  // kept whole rather than silently trimmed.
+  if (!detail::tlv_region_valid(region)) return region.size();
   size_t off = 0, end = 0;
-  while (region.size() - off >= 4) {
+  while (off < region.size()) {
     size_t len = load16(region.data() + off + 2);
-    if (len < 4 || len > region.size() - off) return region.size();
     end = off + len;
     off += pad4(len);
-    if (off >= region.size()) return end;
   }
-  return off == region.size() ? end : region.size();
+  return end;
 }
 
 namespace {

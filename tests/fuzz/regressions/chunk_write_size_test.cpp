@@ -47,5 +47,23 @@ TEST(FuzzRegression, ChunkWriteStopsAtSizeWhenTheLastParameterIsPadded) {
   expect_writes_exactly_size(error, "ERROR");
 }
 
+// Regression (fuzz_packet input regressions/fuzz_packet/abort-partial-padding): a cause
+// region made of a 5-byte cause and 1 byte of its padding is malformed for CauseList,
+// but tlv_unpadded_size() treated it as well-formed and cut the stray byte, so an ABORT
+// re-serialized with that region came out different (and well-formed). A region the
+// walkers reject must be kept whole (tlv_unpadded_size's contract).
+TEST(FuzzRegression, TlvRegionEndingInPartialPaddingIsKeptWhole) {
+  const uint8_t region[] = {0x01, 0x08, 0x00, 0x05, 0x00, 0x06};
+  ASSERT_FALSE(CauseList::parse(region));
+  EXPECT_EQ(tlv_unpadded_size(region), sizeof region);
+  AbortChunk abort;
+  abort.causes = region;
+  EXPECT_EQ(abort.size(), 4 + sizeof region);
+  // Well-formed regions: the last element's padding is left out, whether present or not.
+  const uint8_t padded[] = {0x01, 0x08, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00};
+  EXPECT_EQ(tlv_unpadded_size(padded), 5u);
+  EXPECT_EQ(tlv_unpadded_size(std::span(padded).first(5)), 5u);
+}
+
 }  // namespace
 }  // namespace sctpp::wire
