@@ -467,6 +467,9 @@ class Client {
       StackOptions so;
       so.udp_port = a_.udp_port;
       so.tuning.path_mtu = a_.mtu;
+      // A throughput sender bundles small messages (Nagle, SCTP_NODELAY off), as a
+      // bulk TCP sender does; latency and connect runs send each message at once.
+      so.tuning.nodelay = a_.mode != Mode::Throughput;
       auto st = Stack::create(so);
       if (!st) return fail("cannot open UDP port " + std::to_string(a_.udp_port) + ": " +
                            describe(st.status()));

@@ -1230,6 +1230,9 @@ void Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
         std::min(max_data_payload(), w.remaining() - wire::DataChunk::kHeaderSize) & ~size_t{3};
     if (max_payload == 0) break;
     if (peer_rwnd_ == 0 && flight > 0) break;
+    // Nagle (SCTP_NODELAY off, RFC 6458 §8.1.5): with data in flight, only send when
+    // a full packet's worth is queued, so that small messages are bundled.
+    if (!cfg_.nodelay && flight > 0 && send_queue_->queued_bytes() < max_payload) break;
     // A message that would fit whole in a packet of its own is not split just to
     // top up this one: fragments cost reassembly, and a loss then hits two messages.
     size_t rest = send_queue_->next_message_remaining().value_or(0);
