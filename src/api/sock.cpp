@@ -8,6 +8,7 @@ namespace {
 
 constexpr size_t kItemOverhead = 64;  // bookkeeping counted per queued item
 constexpr size_t kMaxEnded = 1024;    // ended associations remembered (OneToMany)
+constexpr size_t kMaxRefused = 256;   // refused associations awaiting release
 
 Status no_assoc(uint32_t id) {
   return Status(Errc::NotConnected, "no association with id " + std::to_string(id));
@@ -290,6 +291,14 @@ void SockState::accept_new(Endpoint& ep, const Event& ev) {
     // only after this sink returns.
     ep.abort(Clock::now(), ev.assoc, why);
     refused.push_back(ev.assoc);
+    // Bounded even if the user never calls again: the oldest were refused in
+    // earlier flushes (their ABORTs are out) or, at worst, the peer's next packet
+    // gets an out-of-the-blue ABORT instead.
+    if (refused.size() > kMaxRefused) {
+      const size_t n = refused.size() - kMaxRefused / 2;
+      for (size_t i = 0; i < n; ++i) ep.release(refused[i]);
+      refused.erase(refused.begin(), refused.begin() + static_cast<ptrdiff_t>(n));
+    }
   };
   if (!open || !listening) return refuse("socket closed");
   SockAssoc a;

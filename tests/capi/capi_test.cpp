@@ -284,6 +284,32 @@ TEST(test_1_to_1, Errors) {
   sctpp_close(l);
 }
 
+TEST(test_1_to_1, BacklogFullAbortsTheExtraAssociation) {
+  uint16_t port = next_port();
+  int l = sctpp_socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a = addr4("127.0.0.1", port);
+  ASSERT_EQ(sctpp_bind(l, sa(a), sizeof a), 0);
+  ASSERT_EQ(sctpp_listen(l, 1), 0);
+  int c1 = stream_connect(port);
+  ASSERT_TRUE(readable(l));  // one waiting to be accepted
+  int c2 = sctpp_socket(AF_INET, SOCK_STREAM, 0);
+  int r = sctpp_connect(c2, sa(a), sizeof a);  // up, then aborted: the backlog is full
+  if (r == 0) {
+    ASSERT_TRUE(readable(c2));
+    char buf[8];
+    EXPECT_EQ(sctpp_recv(c2, buf, sizeof buf, 0), -1);
+  }
+  EXPECT_EQ(errno, ECONNRESET);
+  ASSERT_EQ(sctpp_fcntl(l, F_SETFL, O_NONBLOCK), 0);
+  int s1 = sctpp_accept(l, nullptr, nullptr);
+  EXPECT_GE(s1, 0);
+  EXPECT_EQ(sctpp_accept(l, nullptr, nullptr), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  ASSERT_EQ(sctpp_send(c1, "ok", 2, 0), 2);
+  EXPECT_EQ(recv_data(s1).data, "ok");
+  for (int sd : {c1, c2, s1, l}) sctpp_close(sd);
+}
+
 TEST(test_1_to_1, MessageTooLargeAndEmpty) {
   auto [c, s] = stream_pair();
   std::string big(5 * 1024 * 1024, 'x');
