@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -34,6 +35,21 @@ void check_failed(const char* expr, const char* file, int line, const std::strin
   std::fprintf(stderr, "%s\n", text.c_str());
   std::fflush(stderr);
   std::abort();
+}
+
+std::span<const uint8_t> pattern(uint32_t key, size_t n) {
+  static const std::vector<uint8_t> table = [] {
+    std::vector<uint8_t> t(2 * 65536);
+    uint32_t x = 0x12345678;
+    for (auto& b : t) {
+      x = x * 1664525u + 1013904223u;
+      b = static_cast<uint8_t>(x >> 24);
+    }
+    return t;
+  }();
+  size_t offset = (key * 2654435761u) >> 16;  // < 65536
+  if (n > 65536) n = 65536;
+  return std::span<const uint8_t>(table.data() + offset, n);
 }
 
 size_t live_heap_bytes() {

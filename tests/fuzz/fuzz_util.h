@@ -65,6 +65,11 @@ struct CheckFailure {
     if (!(cond)) ::sctpp::fuzz::check_failed(#cond, __FILE__, __LINE__, (msg)); \
   } while (0)
 
+// Deterministic filler bytes for message bodies: pattern(key, n) is n bytes that
+// depend on `key` (n <= 65536). Filling and checking with memcpy/memcmp keeps the
+// harnesses' own per-byte work (and its coverage tracing) out of the profile.
+std::span<const uint8_t> pattern(uint32_t key, size_t n);
+
 // Bytes currently allocated on the heap by the whole process (ASan's allocator
 // statistics under a sanitizer, glibc's mallinfo2 otherwise). Harnesses compare it
 // with a baseline taken at the start of each input.

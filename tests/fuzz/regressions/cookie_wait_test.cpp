@@ -73,5 +73,33 @@ TEST(FuzzRegression, DISABLED_AbortForBadInitAckCarriesThePeersTag) {
       << "ABORT tag " << std::hex << vtag << " T=" << abort->t_bit << ", peer's tag " << kPeerTag;
 }
 
+// fuzz_endpoint input regressions/fuzz_endpoint/heartbeat-ack-tag0-cookie-wait.
+// In COOKIE-WAIT the association has no peer tag yet (0). A HEARTBEAT carrying our tag
+// is answered with a HEARTBEAT ACK tagged 0, which no peer accepts (§8.5: only INIT
+// may carry tag 0). Nothing but INIT ACK, ABORT (and an INIT for a collision) means
+// anything in COOKIE-WAIT; such a HEARTBEAT should be discarded, and in any case no
+// packet other than INIT (or a reflected reply) should leave with tag 0.
+// Where: Association::handle_packet dispatches HEARTBEAT in every state
+// (handle_heartbeat queues the ACK with peer_tag_ == 0).
+TEST(FuzzRegression, DISABLED_NoHeartbeatAckWithTagZeroInCookieWait) {
+  CookieWait cw;
+  wire::HeartbeatChunk hb;
+  const uint8_t info[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  hb.info = info;
+  std::vector<uint8_t> pkt;
+  wire::PacketWriter w(pkt);
+  w.begin(5000, 40000, VerificationTag(cw.local_tag));
+  w.add(hb);
+  w.finish();
+  cw.ep->handle_packet(cw.now, SocketAddress{kB, 9899}, kA, pkt);
+  std::vector<uint8_t> out;
+  while (cw.ep->poll_transmit(cw.now, out)) {
+    auto pv = wire::PacketView::parse(out);
+    ASSERT_TRUE(pv);
+    EXPECT_NE(pv->header().vtag.value(), 0u)
+        << "packet with tag 0, first chunk type " << int(pv->begin()->type);
+  }
+}
+
 }  // namespace
 }  // namespace sctpp
