@@ -77,6 +77,7 @@ Result<Connection> Listener::accept(Deadline deadline) {
   Lock lock(stack_->rt->mutex());
   detail::EndpointCtx& ctx = *ctx_;
   while (true) {
+    stack_->release_refused(ctx);
     if (!ctx.listening) return Status(Errc::Closed, "listener closed");
     if (!ctx.accept_queue.empty()) {
       auto conn = ctx.accept_queue.front();
@@ -127,6 +128,7 @@ void Listener::close() {
                        Status(Errc::Aborted, "aborted locally: listener closed"));
     stack_->collect(conn);
   }
+  stack_->release_refused(ctx);
   ctx.accept_cv.notify_all();
   stack_->maybe_remove_endpoint(ctx_);
 }

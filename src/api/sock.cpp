@@ -8,7 +8,6 @@ namespace {
 
 constexpr size_t kItemOverhead = 64;  // bookkeeping counted per queued item
 constexpr size_t kMaxEnded = 1024;    // ended associations remembered (OneToMany)
-constexpr size_t kMaxRefused = 256;   // refused associations awaiting release
 
 Status no_assoc(uint32_t id) {
   return Status(Errc::NotConnected, "no association with id " + std::to_string(id));

@@ -110,6 +110,22 @@ void StackState::on_event(const std::shared_ptr<EndpointCtx>& ctx, Endpoint& ep,
     }
   }
   if (ev.kind == EventKind::Accepted && it == ctx->conns.end()) {
+    if (!ctx->listening || ctx->accept_queue.size() >= ctx->backlog) {
+      // Refused. The ABORT is only sent once this sink returns, so the association
+      // is released later (release_refused), not when its Aborted event comes.
+      ep.abort(Clock::now(), ev.assoc,
+               ctx->listening ? "listen backlog full" : "listener closed");
+      ctx->refused.push_back(ev.assoc);
+      if (ctx->refused.size() > kMaxRefused) {
+        // Bounded even if nobody calls accept(): the oldest were refused in
+        // earlier flushes (or, at worst, their peers get an out-of-the-blue ABORT).
+        const size_t n = ctx->refused.size() - kMaxRefused / 2;
+        for (size_t i = 0; i < n; ++i) ep.release(ctx->refused[i]);
+        ctx->refused.erase(ctx->refused.begin(), ctx->refused.begin() + static_cast<ptrdiff_t>(n));
+      }
+      maybe_remove_endpoint(ctx);  // a closed listener's: removed after this flush
+      return;
+    }
     auto conn = std::make_shared<ConnState>();
     conn->stack = this;
     conn->ctx = ctx;
@@ -118,14 +134,6 @@ void StackState::on_event(const std::shared_ptr<EndpointCtx>& ctx, Endpoint& ep,
     conn->events = ctx->accept_events;
     cache_info(*conn, ep);
     ctx->conns[key] = conn;
-    if (!ctx->listening || ctx->accept_queue.size() >= ctx->backlog) {
-      const char* why = ctx->listening ? "listen backlog full" : "listener closed";
-      conn->orphaned = true;
-      conn->phase = ConnState::Phase::Failed;
-      conn->failure = Status(Errc::Aborted, std::string("aborted locally: ") + why);
-      ep.abort(Clock::now(), conn->id, why);
-      return;  // collected when its Aborted event comes
-    }
     if (auto n = make_notification(ev, conn->events, conn->peer_port, conn->outbound_streams,
                                    conn->inbound_streams))
       conn->notes.push_back(std::move(*n));
@@ -193,6 +201,13 @@ void StackState::on_event(const std::shared_ptr<EndpointCtx>& ctx, Endpoint& ep,
     default:
       break;
   }
+}
+
+void StackState::release_refused(EndpointCtx& ctx) {
+  if (ctx.refused.empty()) return;
+  if (Endpoint* ep = endpoint(ctx))
+    for (AssocId id : ctx.refused) ep->release(id);
+  ctx.refused.clear();
 }
 
 void StackState::collect(std::shared_ptr<ConnState> conn) {

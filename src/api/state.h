@@ -76,6 +76,7 @@ struct EndpointCtx {
   std::deque<std::shared_ptr<ConnState>> accept_queue;
   std::condition_variable accept_cv;
   EventSubscription accept_events;  // Listener: subscription of accepted connections
+  std::vector<AssocId> refused;     // Listener: aborted in a sink, to release later
   // Sockets (sock.h): associations owned by a socket, and the socket that takes
   // the associations peers start. Events of an association in `conns` go to its
   // Connection, of one in `owners` to that socket.
@@ -107,6 +108,8 @@ struct StackState {
   // Aborts locally with `why` as the association's failure reason, then flushes.
   void abort_conn(const std::shared_ptr<ConnState>& conn, std::string_view reason, Status why);
   void cache_info(ConnState& conn, const Endpoint& ep);
+  // Releases the associations a listener refused (user calls only).
+  void release_refused(EndpointCtx& ctx);
   void mark_terminal(ConnState& conn);
 };
 
@@ -127,6 +130,9 @@ ConnectionInfo to_connection_info(const AssocInfo& ai);
 std::optional<Notification> make_notification(const Event& ev, const EventSubscription& sub,
                                               uint16_t peer_port, uint16_t outbound_streams,
                                               uint16_t inbound_streams);
+// Associations refused inside a sink kept for release at the next user call.
+constexpr size_t kMaxRefused = 256;
+
 // Most notifications kept for a reader that does not read them; later ones are
 // dropped (counted), as a kernel drops them when the receive buffer is full.
 constexpr size_t kMaxQueuedNotifications = 65536;

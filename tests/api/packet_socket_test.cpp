@@ -521,3 +521,40 @@ TEST(ConnectionNotifications, SendFlagsOnConnection) {
 
 }  // namespace
 }  // namespace sctpp
+
+namespace sctpp {
+namespace {
+
+// A Listener whose backlog is full aborts the extra association; the ABORT must
+// reach the peer (it is queued inside an event sink: released only afterwards).
+TEST(ListenerBacklog, ExtraAssociationIsAbortedAtOnce) {
+  Stack server = make_stack();
+  Stack client_stack = make_stack();
+  ListenOptions lo;
+  lo.backlog = 1;
+  auto l = Listener::bind(server, {}, 5202, lo);
+  ASSERT_TRUE(l.ok());
+  ConnectOptions co;
+  co.remote_udp_port = server.udp_port();
+  co.events.association = true;
+  auto c1 = Connection::connect(client_stack, SocketAddress{kV4, 5202}, co, 10s);
+  ASSERT_TRUE(c1.ok());
+  auto c2 = Connection::connect(client_stack, SocketAddress{kV4, 5202}, co, 10s);
+  if (c2.ok()) {
+    // Up, then aborted: it learns at once, not after retransmissions time out.
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = c2->receive(5s);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Errc::Aborted) << r.status().reason();
+    EXPECT_NE(r.status().reason().find("backlog"), std::string::npos) << r.status().reason();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  } else {
+    EXPECT_EQ(c2.status().code(), Errc::Aborted) << c2.status().reason();
+  }
+  auto s1 = l->accept(5s);
+  ASSERT_TRUE(s1.ok());
+  EXPECT_EQ(l->try_accept().status().code(), Errc::WouldBlock);
+}
+
+}  // namespace
+}  // namespace sctpp
