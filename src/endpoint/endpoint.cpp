@@ -180,7 +180,11 @@ void Endpoint::handle_packet(Instant now, const SocketAddress& from, const IpAdd
     return;
   }
   if (a) {
+    const size_t paths_before = a->paths().size();
     a->handle_packet(now, *pv, from, to);
+    // The INIT ACK may have told us more addresses of the peer: packets from them
+    // must find this association too.
+    if (a->paths().size() != paths_before) s.register_paths(*a);
     s.touch(a->id().value());
     return;
   }
