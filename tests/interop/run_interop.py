@@ -493,10 +493,11 @@ def scenario_a_peer_abort(ctx):
 # ---- B: usrsctp client -> sctpp echo
 
 
-def start_echo(ctx):
+def start_echo(ctx, *extra):
     u_echo = ctx.udp[0]
     port = sctp_port()
-    echo = ctx.sctpp("echo", "echo", "--listen", "127.0.0.1:%d" % port, "--udp-port", u_echo)
+    echo = ctx.sctpp("echo", "echo", "--listen", "127.0.0.1:%d" % port, "--udp-port", u_echo,
+                     *extra)
     ctx.expect_listening(echo)
     return echo, port, u_echo
 
@@ -519,6 +520,17 @@ def scenario_b_mixed(ctx):
     echo, port, u_echo = start_echo(ctx)
     cli = b_client(ctx, "mixed", port, u_echo, "--builtin", "mixed", "--then", "shutdown")
     ctx.expect_exit(cli, 0, what="usrsctp client")
+    ctx.notes.append(last_line("\n".join(cli.lines)))
+    stop_echo(ctx, echo)
+
+
+def scenario_b_one_to_many(ctx):
+    # One-to-many on both sides: a usrsctp SOCK_SEQPACKET client against
+    # `sctpp echo --one-to-many` (one PacketSocket for every association).
+    echo, port, u_echo = start_echo(ctx, "--one-to-many")
+    cli = b_client(ctx, "1tom", port, u_echo, "--builtin", "mixed", "--then", "shutdown",
+                   "--seqpacket")
+    ctx.expect_exit(cli, 0, what="usrsctp one-to-many client")
     ctx.notes.append(last_line("\n".join(cli.lines)))
     stop_echo(ctx, echo)
 
@@ -690,6 +702,7 @@ SCENARIOS = {
     "A-peer-abort": ("A", 1, scenario_a_peer_abort, True),
     "B-mixed": ("B", 1, scenario_b_mixed, True),
     "B-client-abort": ("B", 1, scenario_b_client_abort, True),
+    "B-one-to-many": ("B", 1, scenario_b_one_to_many, True),
     "B-server-shutdown": ("B", 1, scenario_b_server_shutdown, True),
     "A-sctpp-abort": ("A", 1, scenario_a_sctpp_abort, "sctpp_peer"),
     "A-sctpp-shutdown": ("A", 1, scenario_a_sctpp_shutdown, "sctpp_peer"),
