@@ -535,6 +535,25 @@ def scenario_b_one_to_many(ctx):
     stop_echo(ctx, echo)
 
 
+def scenario_a_one_to_many(ctx):
+    # One-to-many on both sides: sctpp's C API example client (SOCK_SEQPACKET,
+    # implicit setup, 4 streams, SCTP_EOF) against a usrsctp SOCK_SEQPACKET server.
+    if not ctx.args.c_client:
+        raise Failure("--c-client (examples/sctp_echo_client) is required for this scenario")
+    u_srv, = ctx.udp
+    port = sctp_port()
+    srv = ctx.peer("server", "server", "--port", port, "--udp-port", u_srv, "--seqpacket",
+                   "--expect-end", "shutdown", "--timeout", 30)
+    ctx.expect_listening(srv)
+    u_cli = ctx.take_port()
+    cli = ctx.spawn("c-client", ["env", "SCTPP_UDP_PORT=%s" % u_cli,
+                                 "SCTPP_REMOTE_UDP_PORT=%s" % u_srv, ctx.args.c_client,
+                                 "127.0.0.1", str(port)])
+    ctx.expect_exit(cli, 0, timeout=15, what="sctpp C one-to-many client")
+    ctx.notes.append(last_line("\n".join(cli.lines)) if cli.lines else "client ok")
+    ctx.expect_exit(srv, 0, timeout=10, what="usrsctp one-to-many server")
+
+
 def scenario_b_client_abort(ctx):
     echo, port, u_echo = start_echo(ctx)
     cli = b_client(ctx, "abort", port, u_echo, "--builtin", "mixed", "--then", "abort")
@@ -703,6 +722,7 @@ SCENARIOS = {
     "B-mixed": ("B", 1, scenario_b_mixed, True),
     "B-client-abort": ("B", 1, scenario_b_client_abort, True),
     "B-one-to-many": ("B", 1, scenario_b_one_to_many, True),
+    "A-one-to-many": ("A", 1, scenario_a_one_to_many, True),
     "B-server-shutdown": ("B", 1, scenario_b_server_shutdown, True),
     "A-sctpp-abort": ("A", 1, scenario_a_sctpp_abort, "sctpp_peer"),
     "A-sctpp-shutdown": ("A", 1, scenario_a_sctpp_shutdown, "sctpp_peer"),
@@ -883,6 +903,8 @@ def main():
     ap = argparse.ArgumentParser(description="sctpp <-> usrsctp interoperability driver")
     ap.add_argument("--sctpp", help="path to the sctpp tool")
     ap.add_argument("--peer", help="path to usrsctp_peer")
+    ap.add_argument("--c-client", default=None,
+                    help="examples/sctp_echo_client (sctpp's C API, one-to-many)")
     ap.add_argument("--sctpp-peer",
                     help="path to sctpp_peer (default: next to usrsctp_peer, when built)")
     ap.add_argument("--scenario", action="append", default=[], help="scenario to run (repeat)")
