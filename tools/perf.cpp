@@ -108,12 +108,18 @@ struct ServerCtx {
 };
 
 bool valid_hello(const ControlMsg& m, std::string* why) {
-  if (m.type != static_cast<uint32_t>(MsgType::Hello)) *why = "expected a Hello message";
-  else if (m.mode < 1 || m.mode > 3) *why = "unknown mode";
-  else if (m.size < 1 || m.size > 4 * 1024 * 1024) *why = "size out of range";
-  else if (m.streams < 1 || m.streams > 65535) *why = "streams out of range";
-  else if (m.mtu < 576 || m.mtu > 65535) *why = "mtu out of range";
-  else return true;
+  if (m.type != static_cast<uint32_t>(MsgType::Hello))
+    *why = "expected a Hello message";
+  else if (m.mode < 1 || m.mode > 3)
+    *why = "unknown mode";
+  else if (m.size < 1 || m.size > 4 * 1024 * 1024)
+    *why = "size out of range";
+  else if (m.streams < 1 || m.streams > 65535)
+    *why = "streams out of range";
+  else if (m.mtu < 576 || m.mtu > 65535)
+    *why = "mtu out of range";
+  else
+    return true;
   return false;
 }
 
@@ -169,6 +175,11 @@ void serve_sctp_test(const ServerCtx& ctx, Channel& ctl, const ControlMsg& hello
     });
     ControlMsg done;
     Rx rx = ctl.receive_control(&done);
+    // The client's last associations may still sit in the accept queue: give the
+    // acceptor a moment to take them before closing (closing aborts them).
+    const auto until = Clock::now() + std::chrono::seconds(2);
+    while (rx == Rx::Ok && accepted.load() < done.a && Clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     listener->close();
     acceptor.join();
     r.messages = accepted;
@@ -189,8 +200,8 @@ void serve_sctp_test(const ServerCtx& ctx, Channel& ctl, const ControlMsg& hello
       return;
     }
     if (mode == Mode::Throughput && done.a != r.messages && r.errors++ == 0) {
-      r.first_error = "received " + std::to_string(r.messages) + " of " +
-                      std::to_string(done.a) + " messages";
+      r.first_error =
+          "received " + std::to_string(r.messages) + " of " + std::to_string(done.a) + " messages";
     }
   }
   ControlMsg res;
@@ -203,8 +214,7 @@ void serve_sctp_test(const ServerCtx& ctx, Channel& ctl, const ControlMsg& hello
   log(who + ": " + mode_name(mode) + " size " + std::to_string(hello.size) + " streams " +
       std::to_string(hello.streams) + " mtu " + std::to_string(hello.mtu) + ": " +
       std::to_string(r.messages) + (mode == Mode::Connect ? " associations" : " messages") +
-      (r.errors ? ", " + std::to_string(r.errors) + " errors (first: " + r.first_error + ")"
-                : ""));
+      (r.errors ? ", " + std::to_string(r.errors) + " errors (first: " + r.first_error + ")" : ""));
 }
 
 // Waits for a connection on `fd` or for `stop_fd`; -1 on stop or timeout.
@@ -258,6 +268,9 @@ void serve_tcp_test(const ServerCtx& ctx, Channel& ctl, const ControlMsg& hello,
     });
     ControlMsg done;
     Rx rx = ctl.receive_control(&done);
+    const auto until = Clock::now() + std::chrono::seconds(2);
+    while (rx == Rx::Ok && accepted.load() < done.a && Clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     char c = 1;
     if (write(stop[1], &c, 1) != 1) log("cannot stop the acceptor");
     acceptor.join();
@@ -284,8 +297,8 @@ void serve_tcp_test(const ServerCtx& ctx, Channel& ctl, const ControlMsg& hello,
       return;
     }
     if (mode == Mode::Throughput && done.a != r.messages && r.errors++ == 0) {
-      r.first_error = "received " + std::to_string(r.messages) + " of " +
-                      std::to_string(done.a) + " messages";
+      r.first_error =
+          "received " + std::to_string(r.messages) + " of " + std::to_string(done.a) + " messages";
     }
   }
   close(lfd);
@@ -299,8 +312,7 @@ void serve_tcp_test(const ServerCtx& ctx, Channel& ctl, const ControlMsg& hello,
   log(who + ": tcp " + mode_name(mode) + " size " + std::to_string(hello.size) + " mtu " +
       std::to_string(hello.mtu) + ": " + std::to_string(r.messages) +
       (mode == Mode::Connect ? " connections" : " messages") +
-      (r.errors ? ", " + std::to_string(r.errors) + " errors (first: " + r.first_error + ")"
-                : ""));
+      (r.errors ? ", " + std::to_string(r.errors) + " errors (first: " + r.first_error + ")" : ""));
 }
 
 void serve_control(const ServerCtx& ctx, std::unique_ptr<Channel> ctl, const std::string& who) {
@@ -471,8 +483,9 @@ class Client {
       // bulk TCP sender does; latency and connect runs send each message at once.
       so.tuning.nodelay = a_.mode != Mode::Throughput;
       auto st = Stack::create(so);
-      if (!st) return fail("cannot open UDP port " + std::to_string(a_.udp_port) + ": " +
-                           describe(st.status()));
+      if (!st)
+        return fail("cannot open UDP port " + std::to_string(a_.udp_port) + ": " +
+                    describe(st.status()));
       stack_ = std::move(*st);
       ConnectOptions co;
       co.remote_udp_port = a_.remote_udp_port;
@@ -498,10 +511,11 @@ class Client {
     data_port_ = static_cast<uint16_t>(ready.a);
 
     if (!a_.json) {
-      std::printf("sctpp perf: %s over %s to %s, %u-byte messages, %u stream%s%s, path MTU %u, "
-                  "%.1f s\n",
-                  mode_name(mode), a_.tcp ? "tcp" : "sctp", target.c_str(), a_.size, a_.streams,
-                  a_.streams == 1 ? "" : "s", a_.unordered ? ", unordered" : "", a_.mtu, a_.time);
+      std::printf(
+          "sctpp perf: %s over %s to %s, %u-byte messages, %u stream%s%s, path MTU %u, "
+          "%.1f s\n",
+          mode_name(mode), a_.tcp ? "tcp" : "sctp", target.c_str(), a_.size, a_.streams,
+          a_.streams == 1 ? "" : "s", a_.unordered ? ", unordered" : "", a_.mtu, a_.time);
       std::fflush(stdout);
     }
     Outcome o;
@@ -581,8 +595,8 @@ class Client {
     Pattern pat(a_.size);
     std::vector<uint8_t> buf(pat.templ(), pat.templ() + a_.size);
     const auto t0 = Clock::now();
-    const auto end = t0 + std::chrono::duration_cast<Clock::duration>(
-                              std::chrono::duration<double>(a_.time));
+    const auto end =
+        t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a_.time));
     auto next_report = t0 + 1s;
     uint64_t seq = 0, last_seq = 0;
     double last_t = 0;
@@ -624,8 +638,8 @@ class Client {
     std::vector<double> rtts, window;
     rtts.reserve(1 << 20);
     const auto t0 = Clock::now();
-    const auto end = t0 + std::chrono::duration_cast<Clock::duration>(
-                              std::chrono::duration<double>(a_.time));
+    const auto end =
+        t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a_.time));
     auto next_report = t0 + 1s;
     double last_t = 0;
     uint64_t seq = 0;
@@ -668,8 +682,9 @@ class Client {
     o.bytes = seq * a_.size;
     std::sort(rtts.begin(), rtts.end());
     o.p50 = rtts[rtts.size() / 2];
-    o.p99 = rtts[std::min(rtts.size() - 1,
-                          static_cast<size_t>(std::ceil(static_cast<double>(rtts.size()) * 0.99)) - 1)];
+    o.p99 =
+        rtts[std::min(rtts.size() - 1,
+                      static_cast<size_t>(std::ceil(static_cast<double>(rtts.size()) * 0.99)) - 1)];
     uint64_t echo_errors = o.errors;
     if (!data->close_gracefully()) {
       *err = "shutdown failed: " + data->error();
@@ -684,8 +699,8 @@ class Client {
 
   bool connect_rate(Outcome& o, std::string* err) {
     const auto t0 = Clock::now();
-    const auto end = t0 + std::chrono::duration_cast<Clock::duration>(
-                              std::chrono::duration<double>(a_.time));
+    const auto end =
+        t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a_.time));
     auto next_report = t0 + 1s;
     double last_t = 0;
     uint64_t n = 0, last_n = 0;
@@ -754,21 +769,24 @@ class Client {
           num(o.mbps, 3).c_str(), num(o.mps, 1).c_str(), num(o.p50, 2).c_str(),
           num(o.p99, 2).c_str(), num(o.assoc_per_s, 1).c_str(), o.sent, o.errors);
     } else if (mode == Mode::Throughput) {
-      std::printf("- - - - - - - - - - - - - - - - - - - - - - - - -\n"
-                  "receiver: %" PRIu64 " messages, %.2f MB in %.2f s = %.2f MB/s, %.0f msg/s, "
-                  "%" PRIu64 " errors (sent %" PRIu64 ")\n",
-                  o.messages, static_cast<double>(o.bytes) / 1e6, o.seconds, *o.mbps, *o.mps,
-                  o.errors, o.sent);
+      std::printf(
+          "- - - - - - - - - - - - - - - - - - - - - - - - -\n"
+          "receiver: %" PRIu64
+          " messages, %.2f MB in %.2f s = %.2f MB/s, %.0f msg/s, "
+          "%" PRIu64 " errors (sent %" PRIu64 ")\n",
+          o.messages, static_cast<double>(o.bytes) / 1e6, o.seconds, *o.mbps, *o.mps, o.errors,
+          o.sent);
     } else if (mode == Mode::Latency) {
-      std::printf("- - - - - - - - - - - - - - - - - - - - - - - - -\n"
-                  "%" PRIu64 " round trips in %.2f s: p50 %.1f us, p99 %.1f us\n",
-                  o.messages, o.seconds, *o.p50, *o.p99);
+      std::printf(
+          "- - - - - - - - - - - - - - - - - - - - - - - - -\n"
+          "%" PRIu64 " round trips in %.2f s: p50 %.1f us, p99 %.1f us\n",
+          o.messages, o.seconds, *o.p50, *o.p99);
     } else {
-      std::printf("- - - - - - - - - - - - - - - - - - - - - - - - -\n"
-                  "%" PRIu64 " %s in %.2f s: %.0f per second\n",
-                  o.messages,
-                  a_.tcp ? "connections+closes" : "association setups+graceful shutdowns",
-                  o.seconds, *o.assoc_per_s);
+      std::printf(
+          "- - - - - - - - - - - - - - - - - - - - - - - - -\n"
+          "%" PRIu64 " %s in %.2f s: %.0f per second\n",
+          o.messages, a_.tcp ? "connections+closes" : "association setups+graceful shutdowns",
+          o.seconds, *o.assoc_per_s);
     }
     std::fflush(stdout);
   }
