@@ -152,10 +152,14 @@ void Association::handle_init_ack(Instant now, const wire::ChunkView& c,
   if (!ack) return;
   std::vector<uint8_t> causes;
   wire::CauseWriter cw(causes);
+  // An ABORT refusing this INIT ACK must carry the peer's new tag; with none (0) it
+  // reflects ours with the T bit (§8.5.1 B), or the peer would drop it.
+  if (ack->initiate_tag.value() != 0) peer_tag_ = ack->initiate_tag;
+  const bool reflect = ack->initiate_tag.value() == 0;
   // §3.3.3: a zero Initiate Tag, or zero streams, make the INIT ACK unusable.
   if (ack->initiate_tag.value() == 0 || ack->outbound_streams == 0 || ack->inbound_streams == 0) {
     cw.invalid_mandatory_param();
-    queue_abort(causes);
+    queue_abort(causes, reflect);
     terminate(EventKind::ConnectFailed,
               Status(Errc::Refused, "peer sent an invalid INIT ACK (zero tag or streams)"));
     return;
@@ -500,6 +504,14 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
 
   for (const auto& c : packet) {
     if (state_ == AssocState::Closed) break;
+    // In COOKIE-WAIT the peer has no association yet: only INIT ACK and ABORT (and
+    // an ERROR) can be meant for us; answering anything else would need a peer tag
+    // we do not have.
+    if (state_ == AssocState::CookieWait &&
+        c.type != static_cast<uint8_t>(wire::ChunkType::InitAck) &&
+        c.type != static_cast<uint8_t>(wire::ChunkType::Abort) &&
+        c.type != static_cast<uint8_t>(wire::ChunkType::Error))
+      continue;
     switch (static_cast<wire::ChunkType>(c.type)) {
       case wire::ChunkType::Data:
         if (handle_data(now, c)) {
