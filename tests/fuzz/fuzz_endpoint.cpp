@@ -51,9 +51,8 @@ namespace {
 
 using Bytes = std::span<const uint8_t>;
 
-// Invariants that known, reported bugs break are relaxed while this is true (each
-// place names its regression test); set to false to see them fail.
-constexpr bool kTolerateKnownIssues = true;
+// Invariants that known, reported bugs break may be relaxed while such a constant is
+// true (each place naming its regression test); none is at the moment.
 
 constexpr uint16_t kUdpPort = 9899;
 constexpr uint16_t kSctpPort[3] = {40000, 5000, 41000};
@@ -467,18 +466,13 @@ class EndpointHarness {
     bool init = pv->begin()->type == static_cast<uint8_t>(wire::ChunkType::Init);
     if (init) FUZZ_CHECK(pv->chunk_count() == 1, "INIT bundled with other chunks");
     // Tag 0 only on INIT, or reflected (T bit) in an out-of-the-blue answer (§8.4).
-    // Known issues, tolerated here so that fuzzing goes on: in COOKIE-WAIT (peer tag
-    // still 0) an ABORT answering a bad INIT ACK, and a HEARTBEAT ACK answering a
-    // HEARTBEAT, go out with tag 0 (regressions/cookie_wait_test.cpp:
-    // DISABLED_AbortForBadInitAckCarriesThePeersTag,
-    // DISABLED_NoHeartbeatAckWithTagZeroInCookieWait).
+    // (Found twice in COOKIE-WAIT: regressions/cookie_wait_test.cpp.)
     const wire::ChunkView first = *pv->begin();
-    bool abort = first.type == static_cast<uint8_t>(wire::ChunkType::Abort);
-    bool hb_ack = first.type == static_cast<uint8_t>(wire::ChunkType::HeartbeatAck);
-    bool reflected = (abort || first.type == static_cast<uint8_t>(wire::ChunkType::ShutdownComplete)) &&
+    bool reflected = (first.type == static_cast<uint8_t>(wire::ChunkType::Abort) ||
+                      first.type == static_cast<uint8_t>(wire::ChunkType::ShutdownComplete)) &&
                      (first.flags & 1);
     if (pv->header().vtag.value() == 0)
-      FUZZ_CHECK(init || reflected || ((abort || hb_ack) && kTolerateKnownIssues),
+      FUZZ_CHECK(init || reflected,
                  "tag 0 on a packet that is not an INIT or a reflected reply");
     if (pv->chunk_count() > 1)
       FUZZ_CHECK(bytes.size() <= assoc_.path_mtu - assoc_.transport_overhead,

@@ -14,7 +14,9 @@
 #endif
 
 #if defined(SCTPP_FUZZ_ASAN)
-#include <sanitizer/allocator_interface.h>
+// From <sanitizer/allocator_interface.h> (clang ships it, GCC does not; both runtimes
+// export the function).
+extern "C" size_t __sanitizer_get_current_allocated_bytes(void);
 #else
 #include <malloc.h>
 #endif
