@@ -9,6 +9,7 @@
 #include <map>
 #include <queue>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "assoc/association.h"
 #include "endpoint/state_cookie.h"
@@ -80,6 +81,19 @@ class EndpointImpl {
   using TimerEntry = std::pair<Instant, uint32_t>;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
   uint32_t next_id = 1;
+  // Local tags of associations made from a cookie, until that cookie expires: a
+  // replayed COOKIE ECHO for an association that has since closed must not create
+  // it (and deliver its bundled DATA) a second time. Bounded by kMaxUsedTags.
+  static constexpr size_t kMaxUsedTags = 65536;
+  std::deque<std::pair<int64_t, uint32_t>> used_tag_order;  // (expiry ns, tag)
+  std::unordered_set<uint32_t> used_tags;
+  void forget_expired_tags(int64_t now_ns) {
+    while (!used_tag_order.empty() &&
+           (used_tag_order.front().first <= now_ns || used_tag_order.size() > kMaxUsedTags)) {
+      used_tags.erase(used_tag_order.front().second);
+      used_tag_order.pop_front();
+    }
+  }
 
   // Call after anything that may have changed what an association wants to send or
   // when it wants to be woken.
@@ -379,6 +393,10 @@ void EndpointImpl::handle_cookie_echo(Instant now, const wire::PacketView& pv,
     reply(from, to, abort_packet(cfg.port, hdr.src_port, cookie.peer_tag, false, causes));
     return;
   }
+  forget_expired_tags(now.time_since_epoch().count());
+  if (used_tags.count(cookie.local_tag.value())) return;  // replay of a spent cookie
+  used_tags.insert(cookie.local_tag.value());
+  used_tag_order.emplace_back(cookie.created_ns + life_ns, cookie.local_tag.value());
   AssocId id(next_id++);
   auto a = Association::from_cookie(id, context(), now, cookie, to);
   Association& ref = *a;

@@ -25,7 +25,7 @@ const SocketAddress kPeer{*IpAddress::parse("192.0.2.1"), 9899};
 const IpAddress kLocal = *IpAddress::parse("192.0.2.2");
 constexpr uint32_t kPeerTag = 0x11223344;
 
-TEST(FuzzRegression, DISABLED_CookieReplayedAfterAbortDoesNotDeliverDataTwice) {
+TEST(FuzzRegression, CookieReplayedAfterAbortDoesNotDeliverDataTwice) {
   std::mt19937_64 rng(1);
   EndpointConfig c;
   c.port = 5000;
