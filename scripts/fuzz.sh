@@ -34,10 +34,13 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 run_one() {
-  local t=$1 log="$work/$1.log"
+  local t=$1 log="$work/$1.log" d dirs=()
   mkdir -p "$work/$t"
+  # Read-only inputs (libFuzzer refuses a directory that does not exist; git keeps no
+  # empty one).
+  for d in "tests/fuzz/corpus/$t" "tests/fuzz/regressions/$t"; do [[ -d $d ]] && dirs+=("$d"); done
   # -rss_limit_mb: the endpoint harness also checks its own heap bound per input.
-  "$build/tests/fuzz/$t" "$work/$t" "tests/fuzz/corpus/$t" "tests/fuzz/regressions/$t" \
+  "$build/tests/fuzz/$t" "$work/$t" "${dirs[@]}" \
     -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2560 -max_len=16384 \
     -print_final_stats=1 -artifact_prefix="$work/artifacts/$t-" >"$log" 2>&1
 }
