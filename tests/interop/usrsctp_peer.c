@@ -52,10 +52,10 @@ struct options {
   const char* script;
   const char* builtin;
   int debug;
-  uint16_t stream;  /* cat: stream of every message */
-  uint32_t ppid;    /* cat: PPID of every message */
-  int unordered;    /* cat: send unordered */
-  unsigned replies; /* cat: messages to receive before shutting down */
+  uint16_t stream;                 /* cat: stream of every message */
+  uint32_t ppid;                   /* cat: PPID of every message */
+  int unordered;                   /* cat: send unordered */
+  unsigned replies;                /* cat: messages to receive before shutting down */
   const char* expect_abort_reason; /* text the peer's ABORT must carry (cause 12 info) */
   int quiet;                       /* no line per echoed message */
   unsigned long count;             /* client throughput: --count M messages ... */
@@ -93,7 +93,8 @@ static void usage(void) {
       "                    [--then shutdown|abort|none] [--after N] [--loop] [--seqpacket]\n"
       "                    [--expect-end shutdown|abort|any] [--streams N] [--timeout S] "
       "[--debug]\n"
-      "       usrsctp_peer client --connect ADDR:P --udp-port U --remote-udp-port R [--bind A[,A...]]\n"
+      "       usrsctp_peer client --connect ADDR:P --udp-port U --remote-udp-port R [--bind "
+      "A[,A...]]\n"
       "                    [--streams N] [--script FILE|--builtin mixed|single|big|small]\n"
       "                    [--then shutdown|abort|none] [--hold S] "
       "[--expect-peer shutdown|abort]\n"
@@ -196,7 +197,7 @@ static int bind_local(struct socket* so, uint16_t port) {
   int n = 0;
   char list[sizeof opt.bind_addr];
   strcpy(list, opt.bind_addr);
-  for (char* save = NULL, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+  for (char *save = NULL, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
     if (n == 8 || make_addr(a, port, &addrs[n]) < 0) return -1;
     n++;
   }
@@ -328,8 +329,7 @@ static int handle_notification(const struct msgbuf* buf, sctp_assoc_t* assoc) {
         case SCTP_COMM_LOST:
           logf_("event: COMM_LOST assoc=%u error=%u (abort)", (unsigned)c->sac_assoc_id,
                 c->sac_error);
-          if (buf->len > sizeof *c)
-            log_abort_chunk(c->sac_info, buf->len - sizeof *c);
+          if (buf->len > sizeof *c) log_abort_chunk(c->sac_info, buf->len - sizeof *c);
           return END_ABORT;
         case SCTP_RESTART:
           logf_("event: RESTART assoc=%u", (unsigned)c->sac_assoc_id);
@@ -511,7 +511,8 @@ static int run_server(void) {
               end_name(end));
         status = 1;
       }
-      if (opt.expect_abort_reason != NULL && strstr(abort_causes, opt.expect_abort_reason) == NULL) {
+      if (opt.expect_abort_reason != NULL &&
+          strstr(abort_causes, opt.expect_abort_reason) == NULL) {
         logf_("error: expected an ABORT carrying '%s', got causes [%s]", opt.expect_abort_reason,
               abort_causes);
         status = 1;
@@ -693,22 +694,32 @@ static void* sender(void* arg) {
 
 static int match_echo(const struct msgbuf* buf, const struct sctp_rcvinfo* rcv) {
   int unordered = (rcv->rcv_flags & SCTP_UNORDERED) != 0;
+  /* Echoes on different streams (and unordered ones) may overtake each other, and the
+   * scenario holds messages with equal bytes on different streams: an echo is the first
+   * outstanding message with the same bytes *and* the same stream, PPID and flag. Only when
+   * none matches, a message with the same bytes names the mismatch. */
   static size_t hint; /* echoes mostly come back in order: try the next one first */
+  size_t same_bytes = nmsgs;
   for (size_t k = 0; k < nmsgs; k++) {
     size_t i = (hint + k) % nmsgs;
     struct message* m = &msgs[i];
     if (m->echoed || m->len != buf->len || memcmp(m->data, buf->data, buf->len) != 0) continue;
     if (m->sid != rcv->rcv_sid || htonl(m->ppid) != rcv->rcv_ppid || m->unordered != unordered) {
-      logf_(
-          "error: echo of message %zu came back on stream %u ppid %u %s, sent on stream %u "
-          "ppid %u %s",
-          i, rcv->rcv_sid, ntohl(rcv->rcv_ppid), unordered ? "unordered" : "ordered", m->sid,
-          m->ppid, m->unordered ? "unordered" : "ordered");
-      return -1;
+      if (same_bytes == nmsgs) same_bytes = i;
+      continue;
     }
     m->echoed = 1;
     hint = i + 1;
     return (int)i;
+  }
+  if (same_bytes != nmsgs) {
+    const struct message* m = &msgs[same_bytes];
+    logf_(
+        "error: echo of message %zu came back on stream %u ppid %u %s, sent on stream %u "
+        "ppid %u %s",
+        same_bytes, rcv->rcv_sid, ntohl(rcv->rcv_ppid), unordered ? "unordered" : "ordered", m->sid,
+        m->ppid, m->unordered ? "unordered" : "ordered");
+    return -1;
   }
   logf_("error: unexpected or corrupted echo: stream %u ppid %u %s len %zu", rcv->rcv_sid,
         ntohl(rcv->rcv_ppid), unordered ? "unordered" : "ordered", buf->len);
@@ -899,8 +910,7 @@ static int run_cat(void) {
   if (so == NULL) return 1;
   struct sockaddr_in peer;
   if (make_addr(opt.connect_addr, opt.connect_port, &peer) < 0) return 2;
-  if (bind_local(so, 0) < 0 ||
-      usrsctp_connect(so, (struct sockaddr*)&peer, sizeof peer) < 0) {
+  if (bind_local(so, 0) < 0 || usrsctp_connect(so, (struct sockaddr*)&peer, sizeof peer) < 0) {
     fprintf(stderr, "usrsctp_peer cat: error: connect %s:%u: %s\n", opt.connect_addr,
             opt.connect_port, strerror(errno));
     return 1;
