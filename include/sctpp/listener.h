@@ -32,6 +32,9 @@ struct ListenOptions {
   InitOptions init{};
   // Associations established but not yet accepted; more are aborted.
   size_t backlog = 128;
+  // Associations at once (accepted or waiting to be); an INIT or COOKIE ECHO beyond
+  // this is answered with ABORT (Out of Resource).
+  size_t max_associations = 10000;
   // Notifications recorded for next_notification() of accepted connections, from
   // the moment each association is up (COMM_UP included).
   EventSubscription events{};

@@ -40,6 +40,13 @@ struct Tuning {
   size_t receive_buffer = 4 * 1024 * 1024;    // advertised window, reassembly memory
   size_t send_buffer = 4 * 1024 * 1024;       // queued bytes before send() blocks
   bool nodelay = true;                        // send at once (SCTP_NODELAY)
+  // How long a state cookie handed out in an INIT ACK stays valid (Valid.Cookie.Life);
+  // a COOKIE ECHO older than this is answered with a Stale Cookie error.
+  std::chrono::milliseconds valid_cookie_life{60000};
+  // The secret that signs state cookies is replaced this often; a cookie verifies only
+  // under secrets still kept, so this also caps a cookie's lifetime, including what a
+  // peer's Cookie Preservative asks to add. At least valid_cookie_life.
+  std::chrono::milliseconds cookie_secret_rotation{120000};
 };
 
 // How a stack's SCTP packets travel.
@@ -67,8 +74,8 @@ struct StackOptions {
 class Stack {
  public:
   // Binds the UDP port (or opens the raw IP sockets) and starts the I/O thread.
-  // Fails with AddressInUse, PermissionDenied, InvalidArgument (address not local)
-  // or IoError.
+  // Fails with AddressInUse, PermissionDenied, InvalidArgument (address not local, or
+  // a Tuning value out of range: the reason names the field) or IoError.
   static Result<Stack> create(const StackOptions& options = {});
 
   // The bound UDP encapsulation port (the chosen one when 0 was asked for); 0 over

@@ -59,6 +59,7 @@ Result<Listener> Listener::bind(const Stack& stack, std::span<const IpAddress> a
   cfg.accept_incoming = true;
   cfg.init = options.init;
   cfg.assoc = st->assoc_config(v6);
+  cfg.max_associations = options.max_associations;
   auto ctx = st->add_endpoint(std::move(cfg));
   if (!ctx.ok()) return ctx.status();
   (*ctx)->is_listener = true;

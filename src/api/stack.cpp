@@ -62,12 +62,14 @@ AssocConfig StackState::assoc_config(bool ipv6) const {
   c.receive_buffer = t.receive_buffer;
   c.send_buffer = t.send_buffer;
   c.nodelay = t.nodelay;
+  c.valid_cookie_life = t.valid_cookie_life;
   return c;
 }
 
 Result<std::shared_ptr<EndpointCtx>> StackState::add_endpoint(EndpointConfig config) {
   auto ctx = std::make_shared<EndpointCtx>();
   ctx->local_addresses = config.local_addresses;
+  config.secret_rotation = options.tuning.cookie_secret_rotation;
   auto port = rt->add_endpoint(
       std::move(config), [this, ctx](Endpoint& ep, const Event& ev) { on_event(ctx, ep, ev); });
   if (!port.ok()) return port.status();
@@ -113,8 +115,7 @@ void StackState::on_event(const std::shared_ptr<EndpointCtx>& ctx, Endpoint& ep,
     if (!ctx->listening || ctx->accept_queue.size() >= ctx->backlog) {
       // Refused. The ABORT is only sent once this sink returns, so the association
       // is released later (release_refused), not when its Aborted event comes.
-      ep.abort(Clock::now(), ev.assoc,
-               ctx->listening ? "listen backlog full" : "listener closed");
+      ep.abort(Clock::now(), ev.assoc, ctx->listening ? "listen backlog full" : "listener closed");
       ctx->refused.push_back(ev.assoc);
       if (ctx->refused.size() > kMaxRefused) {
         // Bounded even if nobody calls accept(): the oldest were refused in
@@ -220,8 +221,7 @@ void StackState::collect(std::shared_ptr<ConnState> conn) {
 }
 
 void StackState::maybe_remove_endpoint(std::shared_ptr<EndpointCtx> ctx) {
-  if (ctx->owner_alive || !ctx->conns.empty() || !ctx->accept_queue.empty() ||
-      !ctx->owners.empty())
+  if (ctx->owner_alive || !ctx->conns.empty() || !ctx->accept_queue.empty() || !ctx->owners.empty())
     return;
   auto it = endpoints.find(ctx->port);
   if (it == endpoints.end() || it->second != ctx) return;
@@ -272,7 +272,30 @@ void StackState::orphan(std::shared_ptr<ConnState> conn) {
 
 namespace detail {
 
+// A Tuning value that the stack cannot honour, named so the user can fix it.
+Status check_tuning(const Tuning& t) {
+  auto bad = [](const std::string& why) { return Status(Errc::InvalidArgument, "tuning: " + why); };
+  using std::chrono::milliseconds;
+  if (t.rto_min <= milliseconds(0)) return bad("rto_min must be positive");
+  if (t.rto_initial < t.rto_min || t.rto_initial > t.rto_max)
+    return bad("rto_initial must lie between rto_min and rto_max");
+  if (t.assoc_max_retrans < 0 || t.path_max_retrans < 0)
+    return bad("assoc_max_retrans and path_max_retrans must not be negative");
+  if (t.heartbeat_interval <= milliseconds(0)) return bad("heartbeat_interval must be positive");
+  if (t.delayed_ack < milliseconds(0) || t.delayed_ack > milliseconds(500))
+    return bad("delayed_ack must be 0..500 ms (RFC 9260 §6.2)");
+  if (t.path_mtu < 576 || t.path_mtu > 65535) return bad("path_mtu must be 576..65535");
+  if (t.max_message_size == 0) return bad("max_message_size must be positive");
+  if (t.receive_buffer < 1500) return bad("receive_buffer must be at least 1500 bytes");
+  if (t.send_buffer == 0) return bad("send_buffer must be positive");
+  if (t.valid_cookie_life <= milliseconds(0)) return bad("valid_cookie_life must be positive");
+  if (t.cookie_secret_rotation < t.valid_cookie_life)
+    return bad("cookie_secret_rotation must be at least valid_cookie_life");
+  return {};
+}
+
 Result<std::shared_ptr<StackState>> create_stack(const StackOptions& options) {
+  if (Status s = check_tuning(options.tuning); !s.ok()) return s;
   auto state = std::make_shared<detail::StackState>();
   state->options = options;
   net::RuntimeOptions ro;

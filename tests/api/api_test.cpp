@@ -448,6 +448,55 @@ TEST(ApiStack, UdpPortInUse) {
   EXPECT_EQ(b.status().code(), Errc::AddressInUse);
 }
 
+TEST(ApiStack, TuningOutOfRangeIsRefusedByName) {
+  struct Case {
+    const char* field;
+    void (*set)(Tuning&);
+  };
+  const Case cases[] = {
+      {"path_mtu", [](Tuning& t) { t.path_mtu = 100; }},
+      {"rto_initial", [](Tuning& t) { t.rto_initial = 10ms; }},  // below rto_min
+      {"delayed_ack", [](Tuning& t) { t.delayed_ack = 600ms; }},
+      {"receive_buffer", [](Tuning& t) { t.receive_buffer = 100; }},
+      {"valid_cookie_life", [](Tuning& t) { t.valid_cookie_life = 0ms; }},
+      {"cookie_secret_rotation", [](Tuning& t) { t.cookie_secret_rotation = 1s; }},
+  };
+  for (const Case& c : cases) {
+    StackOptions o;
+    o.udp_port = 0;
+    c.set(o.tuning);
+    auto s = Stack::create(o);
+    ASSERT_FALSE(s.ok()) << c.field;
+    EXPECT_EQ(s.status().code(), Errc::InvalidArgument) << c.field;
+    EXPECT_NE(s.status().reason().find(c.field), std::string::npos) << s.status().reason();
+  }
+}
+
+TEST(ApiStack, ListenerAssociationLimitRefusesTheNextPeer) {
+  Stack server = make_stack({kV4});
+  Stack client = make_stack();
+  ListenOptions lo;
+  lo.max_associations = 2;
+  auto l = Listener::bind(server, std::vector<IpAddress>{kV4}, kPort, lo);
+  ASSERT_TRUE(l.ok()) << l.status().reason();
+  ConnectOptions o;
+  o.remote_udp_port = server.udp_port();
+  auto a = Connection::connect(client, SocketAddress{kV4, kPort}, o, 10s);
+  auto b = Connection::connect(client, SocketAddress{kV4, kPort}, o, 10s);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto c = Connection::connect(client, SocketAddress{kV4, kPort}, o, 10s);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Errc::Refused) << c.status().reason();
+  // Once one is closed and released on both sides, a new peer gets in.
+  auto sa = l->accept(10s);
+  ASSERT_TRUE(sa.ok());
+  ASSERT_TRUE(a->shutdown(10s).ok());
+  EXPECT_EQ(sa->receive(10s).status().code(), Errc::Closed);
+  *sa = Connection();
+  auto d = Connection::connect(client, SocketAddress{kV4, kPort}, o, 10s);
+  EXPECT_TRUE(d.ok()) << d.status().reason();
+}
+
 TEST(ApiStack, DroppedConnectionShutsDownInBackground) {
   Stack server = make_stack({kV4});
   auto l = Listener::bind(server, std::vector<IpAddress>{kV4}, kPort);

@@ -1,12 +1,13 @@
 // attack_echo: an echo server for the packet-level attack tests whose limits can be set
 // from the command line. It is `sctpp echo` minus threads: the same runtime and endpoint
-// (src/net, src/endpoint), with every limit of EndpointConfig / AssocConfig exposed,
-// including the ones the public API does not expose yet (state cookie lifetime, number
-// of associations). Test-only: it lets a test wait out a short cookie lifetime (Stale
-// Cookie, RFC 9260 §5.1.5 step 3) or hit the association limit without 10,000 peers.
+// (src/net, src/endpoint), with every limit of EndpointConfig / AssocConfig a flag
+// (the public API has them as Tuning and ListenOptions fields). Test-only: it lets a
+// test wait out a short cookie lifetime (Stale Cookie, RFC 9260 §5.1.5 step 3) or hit
+// the association limit without 10,000 peers.
 //
 //   attack_echo --listen 127.0.0.1:PORT --udp-port 0 [--cookie-life-ms N]
-//               [--secret-rotation-ms N] [--max-associations N] [--receive-buffer N] [--send-buffer N]
+//               [--secret-rotation-ms N] [--max-associations N] [--receive-buffer N] [--send-buffer
+//               N]
 //               [--max-message N] [--streams N]
 //
 // Prints "listening on ADDR:PORT (sctp over udp N)" when ready, logs "association N up:

@@ -171,17 +171,12 @@ class PreservedCookieAcrossRotations(AttackCase):
     def setUpClass(cls):
         cls.server_binary = ATTACK_ECHO_BIN
 
-    # BUG (reported): a Cookie Preservative makes the server grant up to one more
-    # lifetime (EndpointImpl::handle_init: lifetime_ms += min(asked, lifetime)), but a
-    # cookie only verifies under the current and the previous secret
-    # (CookieSigner::open, src/endpoint/state_cookie.cpp), and the secret rotates every
-    # EndpointConfig::secret_rotation (60 s, like the 60 s lifetime). A cookie granted
-    # 120 s is silently discarded once two rotations have passed, from ~60 s on: neither
-    # accepted (it is within its lifetime) nor answered with Stale Cookie. The rotation
-    # period has to cover the longest lifetime granted (or more old secrets be kept, or
-    # the preservative capped to what the rotation allows).
-    # Fixed: the granted lifetime is capped at the rotation period, so such a cookie is
-    # either accepted or, past the cap, answered with Stale Cookie: never dropped.
+    # Regression (was a bug): a Cookie Preservative grants up to one more lifetime, but a
+    # cookie verifies only under the secrets still kept (CookieSigner,
+    # src/endpoint/state_cookie.cpp). A preserved cookie used to be silently discarded
+    # once the secret had rotated twice: neither accepted nor answered with Stale
+    # Cookie. The granted lifetime is now capped at the rotation period, so such a
+    # cookie is either accepted or, past the cap, answered with Stale Cookie.
     def test_preserved_cookie_survives_secret_rotation(self):
         keepalive = self.peer()
         p = self.peer()

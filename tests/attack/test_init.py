@@ -121,14 +121,12 @@ class Restart(AttackCase):
         observe("restart (INIT + COOKIE ECHO from the peer of an established association): "
                 "COOKIE ACK, new tags echo, old tags silently dropped")
 
-    # BUG (reported): RFC 9260 §5.2.2: "Before responding, the endpoint MUST check to see
-    # if the unexpected INIT adds new addresses to the association. If new addresses are
-    # added to the association, the endpoint MUST respond with an ABORT, copying the
-    # 'Initiate Tag' of the unexpected INIT into the 'Verification Tag' of the outbound
-    # packet" (cause 11, Restart of an Association with New Addresses). sctpp answers
-    # with an INIT ACK: EndpointImpl::handle_init (src/endpoint/endpoint.cpp) never
-    # compares the INIT's address parameters with existing->paths() before
-    # prepare_init_ack().
+    # RFC 9260 §5.2.2: "Before responding, the endpoint MUST check to see if the
+    # unexpected INIT adds new addresses to the association. If new addresses are added
+    # to the association, the endpoint MUST respond with an ABORT, copying the 'Initiate
+    # Tag' of the unexpected INIT into the 'Verification Tag' of the outbound packet"
+    # (cause 11, Restart of an Association with New Addresses). Was a bug: sctpp
+    # answered with an INIT ACK.
     def test_unexpected_init_with_new_addresses(self):
         p = self.peer()
         a = Assoc.open(p)
@@ -137,7 +135,7 @@ class Restart(AttackCase):
             params=[S.SCTPChunkParamIPv4Addr(addr="127.0.0.1"), S.SCTPChunkParamIPv4Addr(addr="127.0.0.9")]))
         got = p.recv(0.5)
         observe("unexpected INIT adding address 127.0.0.9 to an established association: %s "
-                "(RFC 9260 §5.2.2: ABORT, cause 11) [KNOWN BUG]" % (got,))
+                "(RFC 9260 §5.2.2: ABORT, cause 11)" % (got,))
         self.assertEqual("alive", a.probe())
         self.assertFalse(any(INIT_ACK in x.types() for x in got), "answered with INIT ACK")
         aborts = [x for x in got if ABORT in x.types()]

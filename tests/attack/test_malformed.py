@@ -261,13 +261,9 @@ class UnknownChunks(AttackCase):
                 "16,000 0b10 chunks then HEARTBEAT: answered; %.0f ms" % (len(errors), sizes,
                                                                           (time.monotonic() - t0) * 1000))
 
-    # BUG (reported): the causes of that ERROR are cut at a byte count, not at a cause
-    # boundary: Association::handle_packet (src/assoc/association.cpp) does
-    # `unrecognized.resize(max_packet_size() / 2)` on the concatenated Unrecognized
-    # Chunk Type causes. With 8-byte unknown chunks (12-byte causes) the last cause is
-    # cut: its length says 12 and 4 bytes remain, so sctpp sends a malformed ERROR chunk
-    # (RFC 9260 §3.3.10: a cause is whole). Seen: ERROR length 740, 61 whole causes,
-    # then "0006000c" and nothing more.
+    # Regression (was a bug): the causes of that ERROR were cut at a byte count, not at a
+    # cause boundary, so 8-byte unknown chunks (12-byte causes) made a malformed ERROR
+    # chunk whose last cause was cut (RFC 9260 §3.3.10: a cause is whole).
     def test_error_for_many_unknown_chunks_is_well_formed(self):
         a = Assoc.open(self.peer())
         results = []
@@ -288,8 +284,7 @@ class UnknownChunks(AttackCase):
                     break
                 off += length + (-length % 4)
             results.append((len(body) + 4, whole, region[off:off + 4].hex()))
-        observe("ERROR for 300 unrecognized chunks of 4/8/12/9 bytes: causes well-formed: %s "
-                "[KNOWN BUG when a cause is cut]" % ", ".join("%d-byte chunks %s" % (n, "yes" if w else
+        observe("ERROR for 300 unrecognized chunks of 4/8/12/9 bytes: causes well-formed: %s" % ", ".join("%d-byte chunks %s" % (n, "yes" if w else
                                                                "NO (cut cause %s)" % t) for n, w, t in results))
         for n, whole, tail in results:
             self.assertTrue(whole, "ERROR for %d-byte unknown chunks ends in a cut cause (%s)" % (n, tail))
