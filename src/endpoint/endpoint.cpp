@@ -81,12 +81,18 @@ class EndpointImpl {
   using TimerEntry = std::pair<Instant, uint32_t>;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
   uint32_t next_id = 1;
-  // Local tags of associations made from a cookie, until that cookie expires: a
-  // replayed COOKIE ECHO for an association that has since closed must not create
-  // it (and deliver its bundled DATA) a second time. Bounded by kMaxUsedTags.
+  // The tag pairs (local, peer) of associations made from a cookie, until that cookie
+  // expires: a replayed COOKIE ECHO for an association that has since closed must not
+  // create it (and deliver its bundled DATA) a second time. The pair, not the local
+  // tag alone: two fresh handshakes draw the same random local tag every few seconds
+  // at thousands of setups per second, and the second must not be taken for a replay.
+  // Bounded by kMaxUsedTags.
   static constexpr size_t kMaxUsedTags = 65536;
-  std::deque<std::pair<int64_t, uint32_t>> used_tag_order;  // (expiry ns, tag)
-  std::unordered_set<uint32_t> used_tags;
+  std::deque<std::pair<int64_t, uint64_t>> used_tag_order;  // (expiry ns, tag pair)
+  std::unordered_set<uint64_t> used_tags;
+  static uint64_t tag_pair(const StateCookie& c) {
+    return uint64_t{c.local_tag.value()} << 32 | c.peer_tag.value();
+  }
   void forget_expired_tags(int64_t now_ns) {
     while (!used_tag_order.empty() &&
            (used_tag_order.front().first <= now_ns || used_tag_order.size() > kMaxUsedTags)) {
@@ -394,9 +400,8 @@ void EndpointImpl::handle_cookie_echo(Instant now, const wire::PacketView& pv,
     return;
   }
   forget_expired_tags(now.time_since_epoch().count());
-  if (used_tags.count(cookie.local_tag.value())) return;  // replay of a spent cookie
-  used_tags.insert(cookie.local_tag.value());
-  used_tag_order.emplace_back(cookie.created_ns + life_ns, cookie.local_tag.value());
+  if (!used_tags.insert(tag_pair(cookie)).second) return;  // replay of a spent cookie
+  used_tag_order.emplace_back(cookie.created_ns + life_ns, tag_pair(cookie));
   AssocId id(next_id++);
   auto a = Association::from_cookie(id, context(), now, cookie, to);
   Association& ref = *a;

@@ -241,6 +241,53 @@ TEST_F(EndpointTest, ReplayedCookieDoesNotCreateASecondAssociation) {
   EXPECT_EQ(ep_->associations().size(), 1u);
 }
 
+// Local tags are random 32-bit numbers, so two associations in a cookie's lifetime may
+// draw the same one (at thousands of setups per second, every few seconds). Only a
+// replay of the same cookie may be refused: a fresh handshake from another peer port
+// that happens to draw a spent local tag must still succeed.
+TEST_F(EndpointTest, ASpentLocalTagDrawnAgainDoesNotRefuseAnotherPeer) {
+  get_cookie();  // the endpoint draws its first cookie secret now, not in the handshakes
+  const auto before = rng_;
+  auto handshake = [&](uint16_t peer_port, uint32_t peer_tag) {
+    std::vector<uint8_t> buf;
+    wire::PacketWriter w(buf);
+    w.begin(peer_port, kPort, VerificationTag(0));
+    wire::InitChunk init = init_chunk();
+    init.initiate_tag = VerificationTag(peer_tag);
+    w.add(init);
+    w.finish();
+    deliver(buf);
+    auto r = replies();
+    EXPECT_EQ(r.size(), 1u);
+    if (r.empty()) return std::pair<uint32_t, bool>{0, false};
+    auto pv = wire::PacketView::parse(r[0]);
+    auto ack = wire::InitAckChunk::parse(*pv->begin());
+    std::vector<uint8_t> cookie;
+    for (const auto& p : params_of(ack->params))
+      if (p.type == static_cast<uint16_t>(wire::ParamType::StateCookie))
+        cookie.assign(p.value.begin(), p.value.end());
+    wire::CookieEchoChunk echo;
+    echo.cookie = cookie;
+    buf.clear();
+    wire::PacketWriter w2(buf);
+    w2.begin(peer_port, kPort, ack->initiate_tag);
+    w2.add(echo);
+    w2.finish();
+    deliver(buf);
+    auto r2 = replies();
+    const bool acked =
+        r2.size() == 1 && first_type(r2[0]) == static_cast<uint8_t>(wire::ChunkType::CookieAck);
+    return std::pair<uint32_t, bool>{ack->initiate_tag.value(), acked};
+  };
+  auto [tag1, ok1] = handshake(6000, 0x01010101);
+  ASSERT_TRUE(ok1);
+  rng_ = before;  // the same random numbers again: the same local tag
+  auto [tag2, ok2] = handshake(6001, 0x02020202);
+  ASSERT_EQ(tag1, tag2) << "the test needs the local tag to repeat";
+  EXPECT_TRUE(ok2) << "COOKIE ECHO of a fresh handshake was discarded";
+  EXPECT_EQ(ep_->associations().size(), 2u);
+}
+
 class EstablishedTest : public EndpointTest {
  protected:
   void SetUp() override {
