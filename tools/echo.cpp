@@ -20,6 +20,7 @@
 
 #include "commands.h"
 #include "sctpp/sctpp.h"
+#include "sctpp/sockaddr.h"
 
 namespace sctpp::tool {
 namespace {
@@ -270,22 +271,9 @@ int tcp_listen(const IpAddress& ip, uint16_t port, std::string* error) {
   }
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_storage ss{};
-  socklen_t len;
-  if (ip.is_v4()) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(port);
-    std::memcpy(&sin->sin_addr, ip.data(), 4);
-    len = sizeof(sockaddr_in);
-  } else {
-    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(port);
-    std::memcpy(&sin6->sin6_addr, ip.data(), 16);
-    len = sizeof(sockaddr_in6);
-  }
+  if (ip.is_v6()) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  sockaddr_storage ss;
+  const socklen_t len = to_sockaddr(SocketAddress{ip, port}, &ss);
   if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd, 1024) != 0) {
     *error = std::strerror(errno);
     close(fd);

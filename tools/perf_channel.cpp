@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sctpp/sockaddr.h"
+
 namespace sctpp::tool::perf {
 
 std::string describe(const Status& st) {
@@ -141,28 +143,14 @@ class TcpChannel final : public Channel {
   size_t begin_ = 0, end_ = 0;
 };
 
-socklen_t to_sockaddr(const IpAddress& ip, uint16_t port, sockaddr_storage* ss) {
-  std::memset(ss, 0, sizeof *ss);
-  if (ip.is_v4()) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(ss);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(port);
-    std::memcpy(&sin->sin_addr, ip.data(), 4);
-    return sizeof(sockaddr_in);
-  }
-  auto* sin6 = reinterpret_cast<sockaddr_in6*>(ss);
-  sin6->sin6_family = AF_INET6;
-  sin6->sin6_port = htons(port);
-  std::memcpy(&sin6->sin6_addr, ip.data(), 16);
-  return sizeof(sockaddr_in6);
-}
-
 }  // namespace
 
 std::unique_ptr<Channel> sctp_channel(Connection conn) {
   return std::make_unique<SctpChannel>(std::move(conn));
 }
-std::unique_ptr<Channel> tcp_channel(int fd) { return std::make_unique<TcpChannel>(fd); }
+std::unique_ptr<Channel> tcp_channel(int fd) {
+  return std::make_unique<TcpChannel>(fd);
+}
 
 int tcp_listen(const IpAddress& ip, uint16_t port, int mss, std::string* error) {
   int fd = socket(ip.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -176,7 +164,7 @@ int tcp_listen(const IpAddress& ip, uint16_t port, int mss, std::string* error) 
   if (ip.is_v6()) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   if (mss > 0) setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof mss);
   sockaddr_storage ss;
-  socklen_t len = to_sockaddr(ip, port, &ss);
+  socklen_t len = to_sockaddr(SocketAddress{ip, port}, &ss);
   if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd, 4096) != 0) {
     *error = std::strerror(errno);
     ::close(fd);
@@ -203,7 +191,7 @@ int tcp_connect(const SocketAddress& to, int mss, std::string* error) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (mss > 0) setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof mss);
   sockaddr_storage ss;
-  socklen_t len = to_sockaddr(to.ip, to.port, &ss);
+  socklen_t len = to_sockaddr(to, &ss);
   while (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
     if (errno == EINTR) continue;
     *error = std::strerror(errno);

@@ -1,8 +1,61 @@
-// IP addresses and (address, port) pairs for the public API: sctpp::IpAddress,
-// sctpp::SocketAddress and sctpp::parse_address_list ("ADDR[,ADDR...]:PORT").
-//
-// The definitions live with the core's utilities for now; this header is the
-// public name to include.
+// IP addresses and (address, port) pairs of the public API: sctpp::IpAddress,
+// sctpp::SocketAddress and sctpp::parse_address_list ("ADDR[,ADDR...]:PORT"). Plain
+// values with parsing and printing; no socket or I/O. Every layer of sctpp uses them.
 #pragma once
 
-#include "util/ip_address.h"
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sctpp {
+
+class IpAddress {
+ public:
+  enum class Family : uint8_t { V4, V6 };
+  IpAddress() = default;  // 0.0.0.0
+  static IpAddress v4(std::array<uint8_t, 4> b);
+  static IpAddress v6(std::array<uint8_t, 16> b);
+  // "127.0.0.1", "::1" or "[::1]"; nullopt when malformed.
+  static std::optional<IpAddress> parse(std::string_view text);
+  static IpAddress any(Family f);
+  static IpAddress loopback(Family f);
+
+  Family family() const { return family_; }
+  bool is_v4() const { return family_ == Family::V4; }
+  bool is_v6() const { return family_ == Family::V6; }
+  // 4 bytes for IPv4, 16 for IPv6, network order.
+  const uint8_t* data() const { return bytes_.data(); }
+  size_t size() const { return is_v4() ? 4 : 16; }
+  bool is_any() const;
+  bool is_loopback() const;
+  std::string to_string() const;  // no brackets
+
+  friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
+
+ private:
+  Family family_ = Family::V4;
+  std::array<uint8_t, 16> bytes_{};
+};
+
+// An IP address with a port: the UDP port for encapsulated SCTP, the SCTP port in
+// user-facing addresses.
+struct SocketAddress {
+  IpAddress ip;
+  uint16_t port = 0;
+  std::string to_string() const;  // "1.2.3.4:5" or "[::1]:5"
+  friend auto operator<=>(const SocketAddress&, const SocketAddress&) = default;
+};
+
+// "ADDR[,ADDR...]:PORT" as the command line takes it; IPv6 in brackets.
+struct AddressList {
+  std::vector<IpAddress> ips;
+  uint16_t port = 0;
+};
+// On failure returns nullopt and sets *error to a one-line reason when given.
+std::optional<AddressList> parse_address_list(std::string_view text, std::string* error = nullptr);
+
+}  // namespace sctpp

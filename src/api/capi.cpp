@@ -9,8 +9,6 @@
 // Locking: `table_mu` guards the descriptor table and the stack pointer; every
 // socket operation then runs under the stack's runtime mutex, which also guards the
 // CSock fields below. table_mu is never taken with the runtime mutex held.
-#include "sctpp/sctp.h"
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +25,8 @@
 #include <unordered_map>
 
 #include "api/sock.h"
+#include "sctpp/sctp.h"
+#include "sctpp/sockaddr.h"
 
 namespace {
 
@@ -54,8 +54,8 @@ struct CSock {
   bool linger_abort = false;
   sctpp_sndinfo default_snd{};
   bool failure_reported = false;  // the association's failure was returned once
-  size_t partial_off = 0;    // bytes of the front item already returned
-  bool fd_readable = false;  // what the descriptor shows now
+  size_t partial_off = 0;         // bytes of the front item already returned
+  bool fd_readable = false;       // what the descriptor shows now
   bool fd_writable = true;
 };
 
@@ -211,19 +211,7 @@ int parse_packed(const sockaddr* addrs, int count, int domain, std::vector<Addr>
 }
 
 socklen_t write_sockaddr(const IpAddress& ip, uint16_t port, sockaddr_storage* ss) {
-  std::memset(ss, 0, sizeof *ss);
-  if (ip.is_v4()) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(ss);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(port);
-    std::memcpy(&sin->sin_addr, ip.data(), 4);
-    return sizeof(sockaddr_in);
-  }
-  auto* sin6 = reinterpret_cast<sockaddr_in6*>(ss);
-  sin6->sin6_family = AF_INET6;
-  sin6->sin6_port = htons(port);
-  std::memcpy(&sin6->sin6_addr, ip.data(), 16);
-  return sizeof(sockaddr_in6);
+  return to_sockaddr(SocketAddress{ip, port}, ss);
 }
 
 void copy_out_addr(const IpAddress& ip, uint16_t port, sockaddr* addr, socklen_t* len) {
@@ -574,8 +562,7 @@ void fill_paddrinfo(const PathInfo& p, uint16_t peer_port, sctpp_assoc_t id, siz
   std::memset(out, 0, sizeof *out);
   write_sockaddr(p.address.ip, peer_port, &out->spinfo_address);
   out->spinfo_assoc_id = id;
-  out->spinfo_state =
-      !p.confirmed ? SCTP_UNCONFIRMED : (p.active ? SCTP_ACTIVE : SCTP_INACTIVE);
+  out->spinfo_state = !p.confirmed ? SCTP_UNCONFIRMED : (p.active ? SCTP_ACTIVE : SCTP_INACTIVE);
   out->spinfo_cwnd = static_cast<uint32_t>(std::min<size_t>(p.cwnd, UINT32_MAX));
   out->spinfo_srtt = ms(p.srtt);
   out->spinfo_rto = ms(p.rto);
@@ -1247,10 +1234,10 @@ int sctpp_getsockname(int sd, struct sockaddr* addr, socklen_t* addrlen) {
   if (!addr || !addrlen) return fail(EINVAL);
   Lock lock(c->stack->rt->mutex());
   SockState& s = *c->s;
-  IpAddress ip = s.config.local_addresses.empty()
-                     ? IpAddress::any(c->domain == AF_INET6 ? IpAddress::Family::V6
-                                                            : IpAddress::Family::V4)
-                     : s.config.local_addresses.front();
+  IpAddress ip =
+      s.config.local_addresses.empty()
+          ? IpAddress::any(c->domain == AF_INET6 ? IpAddress::Family::V6 : IpAddress::Family::V4)
+          : s.config.local_addresses.front();
   copy_out_addr(ip, s.bound() ? s.port() : 0, addr, addrlen);
   return 0;
 }
@@ -1308,8 +1295,7 @@ void sctpp_freeladdrs(struct sockaddr* addrs) {
 }
 
 ssize_t sctpp_sendv(int sd, const struct iovec* iov, int iovcnt, struct sockaddr* addrs,
-                    int addrcnt, void* info, socklen_t infolen, unsigned int infotype,
-                    int flags) {
+                    int addrcnt, void* info, socklen_t infolen, unsigned int infotype, int flags) {
   auto c = lookup(sd);
   if (!c) return fail(EBADF);
   if (iovcnt < 0 || (iovcnt > 0 && !iov)) return fail(EINVAL);
@@ -1362,8 +1348,8 @@ ssize_t sctpp_sendv(int sd, const struct iovec* iov, int iovcnt, struct sockaddr
 }
 
 ssize_t sctpp_recvv(int sd, const struct iovec* iov, int iovlen, struct sockaddr* from,
-                    socklen_t* fromlen, void* info, socklen_t* infolen,
-                    unsigned int* infotype, int* flags) {
+                    socklen_t* fromlen, void* info, socklen_t* infolen, unsigned int* infotype,
+                    int* flags) {
   auto c = lookup(sd);
   if (!c) return fail(EBADF);
   if (iovlen < 0 || (iovlen > 0 && !iov)) return fail(EINVAL);
@@ -1425,10 +1411,10 @@ ssize_t sctpp_send(int sd, const void* buf, size_t len, int flags) {
   auto c = lookup(sd);
   if (!c) return fail(EBADF);
   Lock lock(c->stack->rt->mutex());
-  if (c->s->kind != SockKind::OneToOne) return fail(c->s->kind == SockKind::Listening ? ENOTCONN
-                                                                                   : EOPNOTSUPP);
-  return do_send(*c, lock, {static_cast<const uint8_t*>(buf), buf ? len : 0}, {},
-                 c->default_snd, flags);
+  if (c->s->kind != SockKind::OneToOne)
+    return fail(c->s->kind == SockKind::Listening ? ENOTCONN : EOPNOTSUPP);
+  return do_send(*c, lock, {static_cast<const uint8_t*>(buf), buf ? len : 0}, {}, c->default_snd,
+                 flags);
 }
 
 ssize_t sctpp_recv(int sd, void* buf, size_t len, int flags) {
@@ -1662,10 +1648,9 @@ int sctpp_getsockopt(int sd, int level, int optname, void* optval, socklen_t* op
       return write_opt(ac.nodelay ? 1 : 0, optval, optlen);
     case SCTP_AUTOCLOSE:
       if (s.kind != SockKind::OneToMany) return fail(EOPNOTSUPP);
-      return write_opt(static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(
-                                            ac.autoclose)
-                                            .count()),
-                       optval, optlen);
+      return write_opt(
+          static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(ac.autoclose).count()),
+          optval, optlen);
     case SCTP_RTOINFO: {
       sctpp_rtoinfo r{};
       if (*optlen >= sizeof r) std::memcpy(&r, optval, sizeof r);
@@ -1700,9 +1685,9 @@ int sctpp_getsockopt(int sd, int level, int optname, void* optval, socklen_t* op
       p.spp_hbinterval = ms(ac.heartbeat_interval);
       p.spp_pathmaxrxt = static_cast<uint16_t>(ac.path_max_retrans);
       p.spp_pathmtu = static_cast<uint32_t>(ac.path_mtu);
-      p.spp_flags = (ac.heartbeat_interval >= std::chrono::hours(24) ? SPP_HB_DISABLE
-                                                                       : SPP_HB_ENABLE) |
-                    SPP_PMTUD_DISABLE;
+      p.spp_flags =
+          (ac.heartbeat_interval >= std::chrono::hours(24) ? SPP_HB_DISABLE : SPP_HB_ENABLE) |
+          SPP_PMTUD_DISABLE;
       return write_opt(p, optval, optlen);
     }
     case SCTP_MAXSEG: {
@@ -1839,8 +1824,7 @@ int sctpp_opt_info(int sd, sctpp_assoc_t id, int opt, void* arg, socklen_t* size
       if (*size >= sizeof(sctpp_assoc_t)) std::memcpy(arg, &id, sizeof id);
       break;
     case SCTP_PRIMARY_ADDR:
-      if (*size >= sizeof(sctpp_setprim))
-        static_cast<sctpp_setprim*>(arg)->ssp_assoc_id = id;
+      if (*size >= sizeof(sctpp_setprim)) static_cast<sctpp_setprim*>(arg)->ssp_assoc_id = id;
       break;
     case SCTP_GET_PEER_ADDR_INFO:
       if (*size >= sizeof(sctpp_paddrinfo))

@@ -15,6 +15,8 @@
 #include <cstring>
 #include <string>
 
+#include "sctpp/sockaddr.h"
+
 namespace sctpp::net {
 namespace {
 
@@ -31,21 +33,6 @@ Status errno_status(const std::string& what, int err) {
   return Status(code, what + ": " + std::strerror(err));
 }
 
-socklen_t to_sockaddr(const IpAddress& ip, sockaddr_storage* ss) {
-  std::memset(ss, 0, sizeof *ss);
-  if (ip.is_v4()) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(ss);
-    sin->sin_family = AF_INET;
-    std::memcpy(&sin->sin_addr, ip.data(), 4);
-    return sizeof(sockaddr_in);
-  }
-  // The port of a raw IPv6 socket address must be 0 or the protocol: 0.
-  auto* sin6 = reinterpret_cast<sockaddr_in6*>(ss);
-  sin6->sin6_family = AF_INET6;
-  std::memcpy(&sin6->sin6_addr, ip.data(), 16);
-  return sizeof(sockaddr_in6);
-}
-
 void set_buffer(int fd, int force_opt, int opt, int size) {
   if (setsockopt(fd, SOL_SOCKET, force_opt, &size, sizeof size) == 0) return;
   (void)setsockopt(fd, SOL_SOCKET, opt, &size, sizeof size);
@@ -54,15 +41,17 @@ void set_buffer(int fd, int force_opt, int opt, int size) {
 Result<int> open_socket(const IpAddress& ip, int buffer) {
   int family = ip.is_v4() ? AF_INET : AF_INET6;
   int fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, kProtoSctp);
-  if (fd < 0) return errno_status(std::string("raw ") + (ip.is_v4() ? "IPv4" : "IPv6") +
-                                      " SCTP socket", errno);
+  if (fd < 0)
+    return errno_status(std::string("raw ") + (ip.is_v4() ? "IPv4" : "IPv6") + " SCTP socket",
+                        errno);
   int one = 1;
   if (ip.is_v6()) (void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
   set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, buffer);
   set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, buffer);
   if (!ip.is_any()) {
     sockaddr_storage ss;
-    socklen_t len = to_sockaddr(ip, &ss);
+    // The port of a raw socket address is unused (0; IPv6 insists on 0 or the protocol).
+    socklen_t len = to_sockaddr(SocketAddress{ip, 0}, &ss);
     if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
       int err = errno;
       close(fd);
@@ -93,8 +82,7 @@ struct RawIpTransport::Buffers {
   std::array<std::array<uint8_t, kControlSize>, kSendBatch> tx_control{};
 };
 
-Result<std::unique_ptr<RawIpTransport>> RawIpTransport::open(
-    const RawIpTransportOptions& options) {
+Result<std::unique_ptr<RawIpTransport>> RawIpTransport::open(const RawIpTransportOptions& options) {
   std::unique_ptr<RawIpTransport> t(new RawIpTransport());
   t->bufs_ = std::make_unique<Buffers>(std::max<size_t>(1, options.receive_batch));
 
@@ -253,7 +241,7 @@ size_t RawIpTransport::send(std::span<const OutDatagram> datagrams) {
       std::memset(&m, 0, sizeof m);
       b.tx_iov[count] = iovec{const_cast<uint8_t*>(d.data.data()), d.data.size()};
       m.msg_hdr.msg_name = &b.tx_addrs[count];
-      m.msg_hdr.msg_namelen = to_sockaddr(d.to.ip, &b.tx_addrs[count]);
+      m.msg_hdr.msg_namelen = to_sockaddr(SocketAddress{d.to.ip, 0}, &b.tx_addrs[count]);
       m.msg_hdr.msg_iov = &b.tx_iov[count];
       m.msg_hdr.msg_iovlen = 1;
       if (sock.bound.is_any() && !d.from.is_any()) {
@@ -328,8 +316,8 @@ Result<SctpPortClaim> SctpPortClaim::acquire(uint16_t port) {
       return Status(Errc::AddressInUse, "SCTP port " + std::to_string(port) +
                                             " is in use by another sctpp stack on this host");
     }
-    return Status(Errc::IoError, "claim SCTP port " + std::to_string(port) + ": " +
-                                     std::strerror(err));
+    return Status(Errc::IoError,
+                  "claim SCTP port " + std::to_string(port) + ": " + std::strerror(err));
   }
   return SctpPortClaim(fd);
 }

@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "sctpp/sockaddr.h"
+
 namespace sctpp::net {
 namespace {
 
@@ -32,40 +34,6 @@ Status errno_status(const std::string& what, int err) {
   if (err == EADDRNOTAVAIL || err == EINVAL) code = Errc::InvalidArgument;
   if (err == EAGAIN || err == EWOULDBLOCK) code = Errc::WouldBlock;
   return Status(code, what + ": " + std::strerror(err));
-}
-
-socklen_t to_sockaddr(const SocketAddress& a, sockaddr_storage* ss) {
-  std::memset(ss, 0, sizeof *ss);
-  if (a.ip.is_v4()) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(ss);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(a.port);
-    std::memcpy(&sin->sin_addr, a.ip.data(), 4);
-    return sizeof(sockaddr_in);
-  }
-  auto* sin6 = reinterpret_cast<sockaddr_in6*>(ss);
-  sin6->sin6_family = AF_INET6;
-  sin6->sin6_port = htons(a.port);
-  std::memcpy(&sin6->sin6_addr, a.ip.data(), 16);
-  return sizeof(sockaddr_in6);
-}
-
-SocketAddress from_sockaddr(const sockaddr_storage& ss) {
-  SocketAddress out;
-  if (ss.ss_family == AF_INET) {
-    const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
-    std::array<uint8_t, 4> b;
-    std::memcpy(b.data(), &sin->sin_addr, 4);
-    out.ip = IpAddress::v4(b);
-    out.port = ntohs(sin->sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-    std::array<uint8_t, 16> b;
-    std::memcpy(b.data(), &sin6->sin6_addr, 16);
-    out.ip = IpAddress::v6(b);
-    out.port = ntohs(sin6->sin6_port);
-  }
-  return out;
 }
 
 void set_buffer(int fd, int force_opt, int opt, int size) {
@@ -104,7 +72,7 @@ uint16_t bound_port(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
-  return from_sockaddr(ss).port;
+  return from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len).value_or(SocketAddress{}).port;
 }
 
 }  // namespace
@@ -231,7 +199,9 @@ Result<size_t> UdpTransport::receive(int fd, const std::function<void(const Data
       continue;
     }
     Datagram d;
-    d.from = from_sockaddr(b.addrs[i]);
+    d.from =
+        from_sockaddr(reinterpret_cast<const sockaddr*>(&b.addrs[i]), b.msgs[i].msg_hdr.msg_namelen)
+            .value_or(SocketAddress{});
     d.to = sock->bound;
     for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
       if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
