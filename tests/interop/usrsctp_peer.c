@@ -60,6 +60,7 @@ struct options {
   int quiet;                       /* no line per echoed message */
   unsigned long count;             /* client throughput: --count M messages ... */
   unsigned long size;              /* ... of --size S bytes, stream 0, PPID 0, ordered */
+  unsigned hb_interval_ms;         /* heartbeat interval of every path (0: usrsctp's 30 s) */
 };
 
 static struct options opt;
@@ -96,7 +97,7 @@ static void usage(void) {
       "       usrsctp_peer client --connect ADDR:P --udp-port U --remote-udp-port R [--bind "
       "A[,A...]]\n"
       "                    [--streams N] [--script FILE|--builtin mixed|single|big|small]\n"
-      "                    [--then shutdown|abort|none] [--hold S] "
+      "                    [--then shutdown|abort|none] [--hold S] [--hb-interval MS] "
       "[--expect-peer shutdown|abort]\n"
       "                    [--seqpacket] [--timeout S] [--debug]\n"
       "                    [--count M --size S] (throughput: M messages of S bytes, stream 0)\n"
@@ -165,6 +166,17 @@ static int configure_socket(struct socket* so) {
   init.sinit_max_init_timeo = 1000;
   if (set_opt(so, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof init, "SCTP_INITMSG") < 0) return -1;
 
+  if (opt.hb_interval_ms != 0) {
+    /* A short interval makes every idle path heartbeat within a test's time. */
+    struct sctp_paddrparams pp;
+    memset(&pp, 0, sizeof pp);
+    pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
+    pp.spp_hbinterval = opt.hb_interval_ms;
+    pp.spp_flags = SPP_HB_ENABLE;
+    if (set_opt(so, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp, "SCTP_PEER_ADDR_PARAMS") <
+        0)
+      return -1;
+  }
   if (opt.remote_udp_port != 0) {
     struct sctp_udpencaps enc;
     memset(&enc, 0, sizeof enc);
@@ -1074,6 +1086,9 @@ int main(int argc, char** argv) {
     } else if (strcmp(a, "--expect-peer") == 0) {
       NEED_VALUE;
       opt.expect_peer = parse_end(v);
+    } else if (strcmp(a, "--hb-interval") == 0) {
+      NEED_VALUE;
+      opt.hb_interval_ms = (unsigned)parse_num(v, 1, 3600000, a);
     } else if (strcmp(a, "--hold") == 0) {
       NEED_VALUE;
       opt.hold = (double)parse_num(v, 1, 3600, a);

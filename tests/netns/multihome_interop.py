@@ -74,7 +74,11 @@ def main():
         client = subprocess.Popen(
             ex + [a.peer, "client", "--connect", "127.0.0.1:5000", "--bind", "127.0.0.1,127.0.0.2",
                   "--udp-port", "9900", "--remote-udp-port", "9899", "--builtin", "mixed",
-                  "--hold", "120", "--quiet", "--timeout", "150"],
+                  "--hold", "120", "--quiet", "--timeout", "150",
+                  # usrsctp heartbeats an idle path only when its timer, armed at
+                  # setup, finds the path idle for a whole interval: with 30 s the
+                  # primary may not be probed within the hold. sctpp keeps 30 s.
+                  "--hb-interval", "2000"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         procs.append(client)
         out = []
