@@ -33,25 +33,10 @@ void Listener::reset() {
 Result<Listener> Listener::bind(const Stack& stack, std::span<const IpAddress> addresses,
                                 uint16_t port, const ListenOptions& options) {
   auto st = stack.state_;
-  const auto bound = st->rt->bound_addresses();
-  std::vector<IpAddress> locals;
-  bool v6 = addresses.empty();
-  for (const IpAddress& ip : addresses) {
-    v6 = v6 || ip.is_v6();
-    if (ip.is_any()) continue;
-    bool ok = std::any_of(bound.begin(), bound.end(), [&](const IpAddress& b) {
-      return b == ip || (b.is_any() && b.family() == ip.family());
-    });
-    if (!ok) {
-      return Status(Errc::InvalidArgument,
-                    "address " + ip.to_string() + " is not one of the stack's local addresses");
-    }
-    locals.push_back(ip);
-  }
-  if (locals.empty()) {
-    for (const IpAddress& ip : st->options.local_addresses)
-      if (!ip.is_any()) locals.push_back(ip);
-  }
+  bool v6 = false;
+  auto local_r = st->endpoint_addresses(addresses, &v6);
+  if (!local_r.ok()) return local_r.status();
+  std::vector<IpAddress> locals = std::move(*local_r);
   Lock lock(st->rt->mutex());
   EndpointConfig cfg;
   cfg.port = port;

@@ -91,7 +91,7 @@ std::optional<Notification> make_notification(const Event& ev, const EventSubscr
     if (state == AssocChangeState::CommLost || state == AssocChangeState::CantStartAssoc) {
       c.status = ev.status;
       if (c.status.ok()) {
-        c.status = Status(ev.kind == EventKind::Lost ? Errc::ConnectionLost
+        c.status = Status(ev.kind == EventKind::Lost            ? Errc::ConnectionLost
                           : ev.kind == EventKind::ConnectFailed ? Errc::NoAnswer
                                                                 : Errc::Aborted);
       }

@@ -63,25 +63,10 @@ Result<PacketSocket> PacketSocket::open(const Stack& stack, std::span<const IpAd
   auto st = stack.state_;
   if (options.init.num_ostreams == 0 || options.init.max_instreams == 0)
     return Status(Errc::InvalidArgument, "stream counts must be at least 1");
-  const auto bound = st->rt->bound_addresses();
-  std::vector<IpAddress> locals;
-  bool v6 = addresses.empty();
-  for (const IpAddress& ip : addresses) {
-    v6 = v6 || ip.is_v6();
-    if (ip.is_any()) continue;
-    bool ok = std::any_of(bound.begin(), bound.end(), [&](const IpAddress& b) {
-      return b == ip || (b.is_any() && b.family() == ip.family());
-    });
-    if (!ok) {
-      return Status(Errc::InvalidArgument,
-                    "address " + ip.to_string() + " is not one of the stack's local addresses");
-    }
-    locals.push_back(ip);
-  }
-  if (locals.empty()) {
-    for (const IpAddress& ip : st->options.local_addresses)
-      if (!ip.is_any()) locals.push_back(ip);
-  }
+  bool v6 = false;
+  auto local_r = st->endpoint_addresses(addresses, &v6);
+  if (!local_r.ok()) return local_r.status();
+  std::vector<IpAddress> locals = std::move(*local_r);
   auto sock = std::make_shared<SockState>();
   sock->stack = st.get();
   sock->kind = detail::SockKind::OneToMany;
@@ -140,8 +125,8 @@ Status PacketSocket::send_to(uint32_t assoc_id, std::string_view data, const Sen
   return send_to(assoc_id, as_bytes(data), info, deadline);
 }
 
-Status PacketSocket::send_to(uint32_t assoc_id, std::span<const uint8_t> data,
-                             const SendInfo& info, Deadline deadline) {
+Status PacketSocket::send_to(uint32_t assoc_id, std::span<const uint8_t> data, const SendInfo& info,
+                             Deadline deadline) {
   if (!state_) return not_open();
   Lock lock(stack_->rt->mutex());
   return state_->send(lock, assoc_id, data, info, deadline);
@@ -174,19 +159,16 @@ Result<uint32_t> PacketSocket::send_to(const SocketAddress& peer, std::span<cons
   if (has_flag(info.flags, SendFlags::Abort) || data.empty())
     return Status(Errc::NotConnected, "no association with " + peer.to_string());
   if (peer.port == 0) return Status(Errc::InvalidArgument, "peer SCTP port 0 is not valid");
-  if (peer.ip.is_any())
-    return Status(Errc::InvalidArgument, "cannot send to the wildcard address");
+  if (peer.ip.is_any()) return Status(Errc::InvalidArgument, "cannot send to the wildcard address");
   if (info.stream >= s.config.init.num_ostreams) {
-    return Status(Errc::InvalidStream, "stream " + std::to_string(info.stream) +
-                                           " out of range (" +
+    return Status(Errc::InvalidStream, "stream " + std::to_string(info.stream) + " out of range (" +
                                            std::to_string(s.config.init.num_ostreams) +
                                            " streams requested)");
   }
   if (data.size() > s.config.assoc.max_message_size) {
-    return Status(Errc::MessageTooLarge, "message of " + std::to_string(data.size()) +
-                                             " bytes exceeds the limit of " +
-                                             std::to_string(s.config.assoc.max_message_size) +
-                                             " bytes");
+    return Status(Errc::MessageTooLarge,
+                  "message of " + std::to_string(data.size()) + " bytes exceeds the limit of " +
+                      std::to_string(s.config.assoc.max_message_size) + " bytes");
   }
   const SocketAddress remote{peer.ip, s.remote_udp_port};
   auto id = s.start_assoc(std::span<const SocketAddress>(&remote, 1), peer.port, s.config.init);
@@ -223,16 +205,16 @@ Result<Connection> PacketSocket::peeloff(uint32_t assoc_id) {
   SockAssoc* a = s.live(assoc_id);
   if (!a) return no_assoc(assoc_id);
   if (a->pending_eof)
-    return Status(Errc::ShuttingDown, "association " + std::to_string(assoc_id) +
-                                          " is shutting down before it is up");
+    return Status(Errc::ShuttingDown,
+                  "association " + std::to_string(assoc_id) + " is shutting down before it is up");
   std::deque<detail::SockItem> items;
   auto sa = s.take(assoc_id, &items);
   auto conn = std::make_shared<detail::ConnState>();
   conn->stack = stack_.get();
   conn->ctx = s.ctx;
   conn->id = sa->id;
-  conn->phase = sa->up ? detail::ConnState::Phase::Established
-                       : detail::ConnState::Phase::Connecting;
+  conn->phase =
+      sa->up ? detail::ConnState::Phase::Established : detail::ConnState::Phase::Connecting;
   conn->peer_shutdown = sa->peer_shutdown;
   conn->we_shutdown = sa->we_shutdown;
   conn->outbound_streams = sa->outbound_streams;
@@ -332,7 +314,7 @@ std::vector<SocketAddress> PacketSocket::local_addresses() const {
   if (!state_) return out;
   Lock lock(stack_->rt->mutex());
   const auto& ips = state_->config.local_addresses.empty() ? stack_->rt->bound_addresses()
-                                                            : state_->config.local_addresses;
+                                                           : state_->config.local_addresses;
   for (const auto& ip : ips) out.push_back(SocketAddress{ip, state_->port()});
   return out;
 }

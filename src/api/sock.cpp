@@ -376,12 +376,13 @@ Status SockState::abort_assoc(uint32_t id, std::string_view reason) {
   return Status();
 }
 
-Status SockState::send(Lock& lock, uint32_t id, std::span<const uint8_t> data,
-                       const SendInfo& info, Deadline deadline) {
+Status SockState::send(Lock& lock, uint32_t id, std::span<const uint8_t> data, const SendInfo& info,
+                       Deadline deadline) {
   const bool eof = has_flag(info.flags, SendFlags::Eof);
   if (has_flag(info.flags, SendFlags::Abort)) {
     reap();
-    return abort_assoc(id, std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+    return abort_assoc(id,
+                       std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
   }
   if (data.empty()) {
     reap();

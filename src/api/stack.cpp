@@ -66,6 +66,30 @@ AssocConfig StackState::assoc_config(bool ipv6) const {
   return c;
 }
 
+Result<std::vector<IpAddress>> StackState::endpoint_addresses(std::span<const IpAddress> addresses,
+                                                              bool* ipv6) const {
+  const auto bound = rt->bound_addresses();
+  std::vector<IpAddress> locals;
+  *ipv6 = addresses.empty();
+  for (const IpAddress& ip : addresses) {
+    *ipv6 = *ipv6 || ip.is_v6();
+    if (ip.is_any()) continue;
+    bool ok = std::any_of(bound.begin(), bound.end(), [&](const IpAddress& b) {
+      return b == ip || (b.is_any() && b.family() == ip.family());
+    });
+    if (!ok) {
+      return Status(Errc::InvalidArgument,
+                    "address " + ip.to_string() + " is not one of the stack's local addresses");
+    }
+    locals.push_back(ip);
+  }
+  if (locals.empty()) {
+    for (const IpAddress& ip : options.local_addresses)
+      if (!ip.is_any()) locals.push_back(ip);
+  }
+  return locals;
+}
+
 Result<std::shared_ptr<EndpointCtx>> StackState::add_endpoint(EndpointConfig config) {
   auto ctx = std::make_shared<EndpointCtx>();
   ctx->local_addresses = config.local_addresses;

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -94,6 +95,11 @@ struct StackState {
 
   // ---- with rt->mutex() held ----
   AssocConfig assoc_config(bool ipv6) const;
+  // The addresses an endpoint binds for a user's list: each must be one of the
+  // stack's (InvalidArgument names the first that is not); wildcards and an empty
+  // list mean the stack's own. *ipv6 tells whether IPv6 may be used.
+  Result<std::vector<IpAddress>> endpoint_addresses(std::span<const IpAddress> addresses,
+                                                    bool* ipv6) const;
   // Creates an endpoint and its context; the sink routes events to ConnStates.
   Result<std::shared_ptr<EndpointCtx>> add_endpoint(EndpointConfig config);
   Endpoint* endpoint(const EndpointCtx& ctx) {
