@@ -327,8 +327,16 @@ void Association::handle_stale_cookie(Instant now, uint32_t staleness_us) {
               Status(Errc::NoAnswer, "peer kept rejecting the cookie as stale"));
     return;
   }
-  uint32_t extra_ms = std::max<uint32_t>(1, staleness_us / 1000 * 2);
-  cookie_preservative_ms_ = extra_ms;
+  // RFC 9260 §5.2.6: the extension SHOULD be based on the RTT of the COOKIE ECHO /
+  // ERROR exchange and SHOULD add no more than 1 second beyond it (a long cookie
+  // life makes the peer easier to replay against). The next cookie is made fresh
+  // for the new INIT, so it only has to outlive one round trip; twice the reported
+  // staleness, capped at that second, is the margin.
+  const Duration rtt = now > cookie_echo_sent_ ? now - cookie_echo_sent_ : Duration(0);
+  const uint64_t rtt_ms =
+      static_cast<uint64_t>(std::chrono::ceil<milliseconds>(rtt).count());
+  const uint64_t margin_ms = std::clamp<uint64_t>(uint64_t{staleness_us} / 1000 * 2, 1, 1000);
+  cookie_preservative_ms_ = static_cast<uint32_t>(std::min<uint64_t>(rtt_ms + margin_ms, UINT32_MAX));
   state_ = AssocState::CookieWait;
   peer_tag_ = VerificationTag(0);
   cookie_.clear();
@@ -1303,7 +1311,10 @@ std::optional<Transmit> Association::poll_transmit(Instant now, std::vector<uint
     w.add_raw(c.bytes);
     has_sack |= is_sack;
     alone = c.alone;
-    has_cookie_echo |= c.bytes[0] == static_cast<uint8_t>(wire::ChunkType::CookieEcho);
+    if (c.bytes[0] == static_cast<uint8_t>(wire::ChunkType::CookieEcho)) {
+      has_cookie_echo = true;
+      cookie_echo_sent_ = now;
+    }
     control_.pop_front();
     if (alone) break;
   }

@@ -181,6 +181,7 @@ class Association {
   int init_attempts_ = 0;
   std::vector<uint8_t> cookie_;  // echoed in COOKIE-ECHOED
   std::optional<uint32_t> cookie_preservative_ms_;
+  Instant cookie_echo_sent_{};  // last COOKIE ECHO transmission (§5.2.6 RTT)
 
   std::vector<Path> paths_;
   size_t primary_ = 0;

@@ -860,10 +860,6 @@ class ClientCollisions(ClientCase):
         observe("§5.2.1 INIT in COOKIE-ECHOED: INIT ACK with the original tag and TSN; "
                 "COOKIE ACK completes it")
 
-    # Known bug: the Cookie Preservative asks for twice the reported staleness (60 s
-    # for a 30 s stale cookie), not the RTT plus at most 1 s (src/assoc/association.cpp,
-    # handle_stale_cookie).
-    @unittest.expectedFailure
     def test_stale_cookie_retry(self):
         # §5.2.6: on a Stale Cookie error the client may start over with a Cookie
         # Preservative; the extension SHOULD be based on the RTT of the COOKIE ECHO /
@@ -873,7 +869,7 @@ class ClientCollisions(ClientCase):
         _, f = self.get_init()
         self.fs.send(f["tag"], init_ack_chunk(self.my_tag, self.my_tsn, b"stale-cookie"))
         self.assertIsNotNone(self.fs.expect(COOKIE_ECHO, 1.0))
-        t0 = time.monotonic()
+        t0 = time.monotonic()  # the COOKIE ECHO / ERROR round trip starts about now
         stale = chunk(ERROR, 0, struct.pack("!HHI", 3, 8, 30_000_000))  # 30 s stale
         self.fs.send((f["tag"] ^ 0x3C3C3C3C) or 1, stale)
         self.assertIsNone(self.fs.expect(INIT, 0.3), "Stale Cookie ERROR with a wrong tag acted on")
@@ -884,7 +880,7 @@ class ClientCollisions(ClientCase):
         self.assertTrue(pres, "new INIT without Cookie Preservative")
         ms = struct.unpack("!I", pres[0][:4])[0]
         self.assertGreater(ms, 0)
-        self.assertLessEqual(ms, rtt_ms + 1000, "Cookie Preservative asks %d ms (§5.2.6: RTT + "
+        self.assertLessEqual(ms, rtt_ms + 1000 + 5, "Cookie Preservative asks %d ms (§5.2.6: RTT + "
                              "at most 1 s)" % ms)
         self.fs.send(g["tag"], init_ack_chunk(self.my_tag, self.my_tsn, b"fresh-cookie"))
         echo = self.fs.expect(COOKIE_ECHO, 1.0)

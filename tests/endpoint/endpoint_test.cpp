@@ -499,5 +499,99 @@ TEST(ConnectingEndpoint, OnlyAnAbortWithOurInitiateTagRefusesTheSetup) {
   EXPECT_EQ(e->status.code(), Errc::Refused);
 }
 
+
+// A client endpoint driven through INIT / INIT ACK to COOKIE-ECHOED by hand.
+class ClientHandshake : public ::testing::Test {
+ protected:
+  ClientHandshake() {
+    EndpointConfig c;
+    c.port = kPeerPort;
+    ep_ = std::make_unique<Endpoint>(c, [this](std::span<uint8_t> out) {
+      for (auto& b : out) b = static_cast<uint8_t>(rng_());
+    });
+  }
+  template <class C>
+  void deliver(uint32_t vtag, const C& chunk) {
+    std::vector<uint8_t> p;
+    wire::PacketWriter w(p);
+    w.begin(kPort, kPeerPort, VerificationTag(vtag));
+    w.add(chunk);
+    w.finish();
+    ep_->handle_packet(now_, server_, kPeer.ip, p);
+  }
+  std::vector<uint8_t> next_packet() {
+    std::vector<uint8_t> buf;
+    return ep_->poll_transmit(now_, buf) ? buf : std::vector<uint8_t>{};
+  }
+  // Connects and answers the INIT; returns the INIT (the COOKIE ECHO is sent).
+  wire::InitChunk to_cookie_echoed() {
+    id_ = *ep_->connect(now_, std::span(&server_, 1), kPort, InitOptions{});
+    init_bytes_ = next_packet();
+    auto init = *wire::InitChunk::parse(*wire::PacketView::parse(init_bytes_)->begin());
+    std::vector<uint8_t> params;
+    const uint8_t cookie[] = {'c', 'o', 'o', 'k', 'i', 'e'};
+    wire::ParamWriter(params).add(wire::ParamType::StateCookie, cookie);
+    wire::InitAckChunk ack;
+    ack.initiate_tag = VerificationTag(kServerTag);
+    ack.a_rwnd = 100000;
+    ack.outbound_streams = ack.inbound_streams = 10;
+    ack.initial_tsn = Tsn(1);
+    ack.params = params;
+    deliver(init.initiate_tag.value(), ack);
+    auto echo = next_packet();
+    EXPECT_EQ(first_type(echo), static_cast<uint8_t>(wire::ChunkType::CookieEcho));
+    return init;
+  }
+  static constexpr uint32_t kServerTag = 0x55667788;
+  std::mt19937_64 rng_{11};
+  Instant now_{seconds(5)};
+  SocketAddress server_{kLocal, 9899};
+  std::unique_ptr<Endpoint> ep_;
+  AssocId id_{0};
+  std::vector<uint8_t> init_bytes_;
+};
+
+// RFC 9260 §5.2.6: after a Stale Cookie error the new INIT's Cookie Preservative asks
+// for the RTT of the COOKIE ECHO / ERROR exchange plus at most 1 s, however stale
+// the peer says the cookie was (it used to ask for twice the staleness: 60 s here).
+TEST_F(ClientHandshake, StaleCookiePreservativeIsRttPlusAtMostOneSecond) {
+  auto init = to_cookie_echoed();
+  now_ += milliseconds(250);  // the round trip of COOKIE ECHO and ERROR
+  std::vector<uint8_t> causes;
+  wire::CauseWriter(causes).stale_cookie(30'000'000);  // 30 s stale
+  wire::ErrorChunk err;
+  err.causes = causes;
+  deliver(init.initiate_tag.value(), err);
+  auto again = next_packet();
+  auto init2 = wire::InitChunk::parse(*wire::PacketView::parse(again)->begin());
+  ASSERT_TRUE(init2);
+  std::optional<uint32_t> ms;
+  for (const auto& p : params_of(init2->params))
+    if (p.type == static_cast<uint16_t>(wire::ParamType::CookiePreservative))
+      ms = wire::parse_cookie_preservative(p);
+  ASSERT_TRUE(ms);
+  EXPECT_GE(*ms, 250u);
+  EXPECT_LE(*ms, 1250u);
+  EXPECT_EQ(ep_->info(id_)->state, AssocState::CookieWait);
+}
+
+// A barely stale cookie asks for the round trip plus twice the staleness.
+TEST_F(ClientHandshake, StaleCookiePreservativeForASmallStaleness) {
+  auto init = to_cookie_echoed();
+  now_ += milliseconds(40);
+  std::vector<uint8_t> causes;
+  wire::CauseWriter(causes).stale_cookie(100'000);  // 100 ms
+  wire::ErrorChunk err;
+  err.causes = causes;
+  deliver(init.initiate_tag.value(), err);
+  auto init2 = wire::InitChunk::parse(*wire::PacketView::parse(next_packet())->begin());
+  ASSERT_TRUE(init2);
+  std::optional<uint32_t> ms;
+  for (const auto& p : params_of(init2->params))
+    if (p.type == static_cast<uint16_t>(wire::ParamType::CookiePreservative))
+      ms = wire::parse_cookie_preservative(p);
+  EXPECT_EQ(ms, std::optional<uint32_t>(240u));
+}
+
 }  // namespace
 }  // namespace sctpp
