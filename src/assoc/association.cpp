@@ -482,6 +482,17 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
   const VerificationTag vtag = packet.header().vtag;
   const auto first = *packet.begin();
   const auto first_type = static_cast<wire::ChunkType>(first.type);
+  if (first_type == wire::ChunkType::ShutdownAck &&
+      (state_ == AssocState::CookieWait || state_ == AssocState::CookieEchoed)) {
+    // §8.5.1 E: treated as out of the blue (§8.4 (5)), whatever its tag: SHUTDOWN
+    // COMPLETE with the T bit, reflecting the tag received. The sender is typically
+    // still closing an older association with us, whose tag is not our new one, so
+    // answering only our own tag would leave it retransmitting until it gives up.
+    wire::ShutdownCompleteChunk sc;
+    sc.t_bit = true;
+    queue_control(Control{wire::chunk_bytes(sc), path_for(from), vtag, true});
+    return;
+  }
   // §8.5.1: the exceptions to "vtag must be our tag".
   if (first_type == wire::ChunkType::Abort || first_type == wire::ChunkType::ShutdownComplete) {
     bool t = first.flags & 1;
@@ -493,14 +504,6 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
     if (vtag != local_tag_) return;
   } else if (vtag != local_tag_) {
     return;  // §8.5: silently discard
-  }
-  if (first_type == wire::ChunkType::ShutdownAck &&
-      (state_ == AssocState::CookieWait || state_ == AssocState::CookieEchoed)) {
-    // §8.5.1 E: treated as out of the blue: SHUTDOWN COMPLETE with the T bit.
-    wire::ShutdownCompleteChunk sc;
-    sc.t_bit = true;
-    queue_control(Control{wire::chunk_bytes(sc), path_for(from), vtag, true});
-    return;
   }
 
   ++packets_received_;

@@ -716,6 +716,34 @@ class ClientHandshake(ClientCase):
         observe("§8.5.1 B ABORT in COOKIE-WAIT: wrong tag and T=1/tag 0 ignored; T=0 with own "
                 "tag -> cat exits %d: %s" % (rc, err.strip()))
 
+    def test_shutdown_ack_while_connecting(self):
+        # §8.5.1 E: a SHUTDOWN ACK in COOKIE-WAIT or COOKIE-ECHOED SHOULD be treated as
+        # out of the blue (§8.4 (5)): SHUTDOWN COMPLETE with the T bit and the tag of
+        # the SHUTDOWN ACK reflected (the peer is finishing an older association whose
+        # tag is not the new INIT's); the setup goes on.
+        self.fs.start_cat()
+        _, f = self.get_init()
+        results = []
+        for state, vtag in (("COOKIE-WAIT", 0x0DDBA11), ("COOKIE-WAIT", f["tag"])):
+            self.fs.send(vtag, chunk(SHUTDOWN_ACK, 0, b""))
+            sc = self.fs.expect(SHUTDOWN_COMPLETE, 0.5)
+            results.append("%s, vtag %s: %s" % (state, "own" if vtag == f["tag"] else "foreign", sc))
+            self.assertIsNotNone(sc, "SHUTDOWN ACK in %s (vtag %08x) not answered" % (state, vtag))
+            self.assertEqual([SHUTDOWN_COMPLETE], sc.types())
+            self.assertEqual(1, sc.chunks[0][1] & 1, "T bit not set")
+            self.assertEqual(vtag, sc.vtag, "tag not reflected")
+        self.fs.send(f["tag"], init_ack_chunk(self.my_tag, self.my_tsn))
+        self.assertIsNotNone(self.fs.expect(COOKIE_ECHO, 1.0))
+        self.fs.send(0x0DDBA11, chunk(SHUTDOWN_ACK, 0, b""))
+        sc = self.fs.expect(SHUTDOWN_COMPLETE, 0.5)
+        results.append("COOKIE-ECHOED, vtag foreign: %s" % sc)
+        self.assertIsNotNone(sc, "SHUTDOWN ACK in COOKIE-ECHOED not answered")
+        self.assertEqual((1, 0x0DDBA11), (sc.chunks[0][1] & 1, sc.vtag))
+        self.fs.send(f["tag"], chunk(COOKIE_ACK, 0, b""))
+        rc, out, err, _ = self.serve_to_the_end(f["tag"])
+        self.assertEqual(0, rc, err)
+        observe("§8.5.1 E SHUTDOWN ACK while connecting: " + "; ".join(results))
+
     def test_init_ack_with_wrong_tag_discarded(self):
         # §8.5: an INIT ACK whose verification tag is not the client's Initiate Tag is
         # discarded; the right one is then used.

@@ -593,5 +593,27 @@ TEST_F(ClientHandshake, StaleCookiePreservativeForASmallStaleness) {
   EXPECT_EQ(ms, std::optional<uint32_t>(240u));
 }
 
+
+// RFC 9260 §8.5.1 E: a SHUTDOWN ACK while connecting is out of the blue (§8.4 (5)):
+// SHUTDOWN COMPLETE with the T bit and the received tag reflected, whatever that tag
+// is (the peer is closing an older association; it cannot know our new tag). The
+// setup is not disturbed.
+TEST_F(ClientHandshake, ShutdownAckWhileConnectingIsOutOfTheBlue) {
+  id_ = *ep_->connect(now_, std::span(&server_, 1), kPort, InitOptions{});
+  auto init = *wire::InitChunk::parse(*wire::PacketView::parse(next_packet())->begin());
+  for (uint32_t vtag : {0x0DDBA11u, init.initiate_tag.value()}) {
+    deliver(vtag, wire::ShutdownAckChunk{});
+    auto reply = next_packet();
+    auto pv = wire::PacketView::parse(reply);
+    ASSERT_TRUE(pv) << std::hex << vtag;
+    EXPECT_EQ(pv->header().vtag.value(), vtag);
+    ASSERT_EQ(pv->chunk_count(), 1u);
+    auto sc = wire::ShutdownCompleteChunk::parse(*pv->begin());
+    ASSERT_TRUE(sc);
+    EXPECT_TRUE(sc->t_bit);
+    EXPECT_EQ(ep_->info(id_)->state, AssocState::CookieWait);
+  }
+}
+
 }  // namespace
 }  // namespace sctpp
