@@ -129,6 +129,15 @@ class DataReceiver(AttackCase):
         self.assertEqual((missing - 1) & 0xFFFFFFFF, cum)
         self.assertEqual([(2, 2)], gaps, "gap block not reported")
         self.assertLess(dt, 0.15, "gap SACK delayed %.0f ms (§6.7: immediately)" % (dt * 1000))
+        # §6.7: a SACK goes out for each further packet that does not fill the gap.
+        a.next_tsn += 1
+        a.send(data_chunk(a.next_tsn, 3, 0, b"still-a-gap", b=True, e=False))
+        t1 = time.monotonic()
+        sacks = sacks_in(a.peer.recv(1.0, until=lambda p: SACK in p.types()))
+        dt2 = time.monotonic() - t1
+        self.assertTrue(sacks)
+        self.assertEqual([(2, 3)], sacks[0][2])
+        self.assertLess(dt2, 0.15, "second gap SACK delayed %.0f ms" % (dt2 * 1000))
         # Filling the hole: the cumulative TSN moves over both.
         a.send(data_chunk(missing, 2, 0, b"fills-it", b=True, e=False))
         got = a.peer.recv(1.0, until=lambda p: SACK in p.types())
@@ -383,8 +392,8 @@ class Shutdown(AttackCase):
         early = a.peer.recv(0.5)
         self.assertFalse([p for p in early if SHUTDOWN_ACK in p.types()],
                          "SHUTDOWN ACK with DATA outstanding")
-        # It stops taking new data from its user (the echo): a new message is SACKed
-        # but not echoed.
+        # It stops taking new data from its user (the echo): a new message is not
+        # echoed.
         a.send(a.data(b"too-late", i=True))
         late = a.peer.recv(0.4)
         self.assertNotIn(b"too-late", data_payloads(late), "echoed after SHUTDOWN was received")
@@ -484,6 +493,28 @@ class Shutdown(AttackCase):
                 "%.0f ms; T2 repeat after %.2f s; SHUTDOWN ACK -> SHUTDOWN COMPLETE T=0; exit 0"
                 % (dt * 1000, t2))
 
+
+
+    def test_simultaneous_shutdown(self):
+        # §9.2: a SHUTDOWN received in SHUTDOWN-SENT is answered with SHUTDOWN ACK
+        # (SHUTDOWN-ACK-SENT); the SHUTDOWN ACK of the other side is then answered with
+        # SHUTDOWN COMPLETE and the association closes.
+        self.check_alive_at_end = False  # it exits, as asked
+        a = Assoc.open(self.peer())
+        self.assertTrue(echo_roundtrip(a))
+        self.server.proc.send_signal(signal.SIGTERM)
+        self.assertIsNotNone(a.peer.expect(SHUTDOWN, 2.0), "no SHUTDOWN after SIGTERM")
+        a.send(S.SCTPChunkShutdown(cumul_tsn_ack=(a.peer_initial_tsn) & 0xFFFFFFFF))
+        sa = a.peer.expect(SHUTDOWN_ACK, 1.0)
+        self.assertIsNotNone(sa, "SHUTDOWN in SHUTDOWN-SENT not answered with SHUTDOWN ACK")
+        a.send(S.SCTPChunkShutdownAck())
+        sc = a.peer.expect(SHUTDOWN_COMPLETE, 1.0)
+        self.assertIsNotNone(sc, "SHUTDOWN ACK in SHUTDOWN-ACK-SENT not answered")
+        self.assertEqual((0, a.my_tag), (sc.chunks[0][1] & 1, sc.vtag))
+        self.server.proc.wait(timeout=5)
+        self.assertEqual(0, self.server.proc.returncode)
+        observe("§9.2 simultaneous shutdown: SHUTDOWN in SHUTDOWN-SENT -> SHUTDOWN ACK; "
+                "SHUTDOWN ACK -> SHUTDOWN COMPLETE T=0; exit 0")
 
 
 def sack_for_tsn(tsn, a_rwnd=1 << 20):
@@ -799,6 +830,81 @@ class ClientHandshake(ClientCase):
         self.assertNotIn(b"skip-me!", causes[0][1])
         observe("§3.2.2 INIT ACK with unknown params 0x8123 (skip) and 0xC123 (skip+report): "
                 "%r, ERROR lists only 0xC123" % p)
+
+    def test_data_bundled_with_cookie_ack(self):
+        # §5.1 E: DATA may be bundled behind the COOKIE ACK; it is delivered. §6.2 /
+        # §3.3.1 I bit: a DATA chunk with the I bit SHOULD be acknowledged at once.
+        self.fs.start_cat(lines=(), replies=1)
+        _, f = self.get_init()
+        self.fs.send(f["tag"], init_ack_chunk(self.my_tag, self.my_tsn))
+        self.assertIsNotNone(self.fs.expect(COOKIE_ECHO, 1.0))
+        self.fs.send(f["tag"], chunk(COOKIE_ACK, 0, b""),
+                     data_bytes(self.my_tsn, 0, 0, b"riding-on-cookie-ack", i=True))
+        t0 = time.monotonic()
+        got = self.fs.recv(1.0, until=lambda p: SACK in p.types() or SHUTDOWN in p.types())
+        dt = time.monotonic() - t0
+        acks = [p for p in got if SACK in p.types() or SHUTDOWN in p.types()]
+        self.assertTrue(acks, "DATA bundled with COOKIE ACK not acknowledged")
+        self.assertLess(dt, 0.1, "I-bit DATA acknowledged after %.0f ms" % (dt * 1000))
+        rc, out, err, _ = self.serve_to_the_end(f["tag"])
+        self.assertEqual(0, rc, err)
+        self.assertEqual("riding-on-cookie-ack\n", out)
+        observe("§5.1 E DATA bundled with COOKIE ACK: delivered, acknowledged after %.0f ms "
+                "(I bit)" % (dt * 1000))
+
+    def test_init_ack_with_host_name_address(self):
+        # §3.3.2.1 / §3.3.10.5: a Host Name Address the client cannot resolve aborts the
+        # setup with Unresolvable Address carrying the parameter.
+        host = param(11, b"example.invalid\0")
+        f, aborts, rc, err = self.init_ack_refused(init_ack_chunk(self.my_tag, self.my_tsn, extra_params=host))
+        self.assertTrue(aborts, "no ABORT for a Host Name Address")
+        self.assertEqual(self.my_tag, aborts[0].vtag)
+        causes = causes_of(aborts[0].find(ABORT)[0][2])
+        self.assertEqual(5, causes[0][0])
+        self.assertIn(b"example.invalid", causes[0][1])
+        self.assertNotEqual(0, rc)
+        observe("§3.3.10.5 INIT ACK with a Host Name Address: ABORT Unresolvable Address, exit %s" % rc)
+
+    def test_unrecognized_param_stop_and_report(self):
+        # §3.2.1: an unrecognized INIT ACK parameter with upper bits 01 stops the
+        # processing of the parameters after it and is reported (ERROR with the
+        # COOKIE ECHO, §3.2.2); 00 stops silently. The State Cookie before them counts.
+        results = []
+        for ptype, reported in ((0x4123, True), (0x0123, False)):
+            self.fs.start_cat()
+            _, f = self.get_init()
+            self.fs.send(f["tag"], init_ack_chunk(self.my_tag, self.my_tsn,
+                                                  extra_params=param(ptype, b"stop-here")))
+            p = self.fs.expect(COOKIE_ECHO, 1.0)
+            self.assertIsNotNone(p, "no COOKIE ECHO after a stop parameter behind the cookie")
+            codes = [c for _, _, e in p.find(ERROR) for c, _ in causes_of(e)]
+            self.assertEqual([CAUSE_UNRECOGNIZED_PARAMS] if reported else [], codes,
+                             "param %04x: %r" % (ptype, p))
+            results.append("%04x -> %r" % (ptype, p))
+            self.fs.close()
+            self.fs = FakeServer()
+        observe("§3.2.1 stop parameters after the cookie: " + "; ".join(results))
+
+    def test_init_ack_from_another_udp_port(self):
+        # RFC 6951 §5.4: the peer's encapsulation port is the UDP source port of what
+        # it sends; an INIT ACK from another port moves the COOKIE ECHO there.
+        self.fs.start_cat()
+        _, f = self.get_init()
+        other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        other.bind((LOOPBACK, 0))
+        try:
+            data = with_crc(header(self.fs.sctp_port, self.fs.cat_port, f["tag"]) +
+                            init_ack_chunk(self.my_tag, self.my_tsn))
+            other.sendto(data, self.fs.cat_addr)
+            r, _, _ = select.select([other], [], [], 1.0)
+            self.assertTrue(r, "COOKIE ECHO not sent to the INIT ACK's UDP port")
+            echo = Packet(*other.recvfrom(70000))
+            self.assertEqual(COOKIE_ECHO, echo.types()[0])
+            port = other.getsockname()[1]
+        finally:
+            other.close()
+        observe("RFC 6951 §5.4 INIT ACK from UDP port %d (INIT went to %d): COOKIE ECHO "
+                "follows it" % (port, self.fs.udp_port))
 
     def init_ack_refused(self, ack_chunk):
         self.fs.start_cat()
