@@ -512,6 +512,7 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
   bool immediate = false;
   size_t ready_before = reassembly_ ? reassembly_->ready_count() : 0;
   packet_errors_.clear();
+  dropped_for_window_ = false;
 
   for (const auto& c : packet) {
     if (state_ == AssocState::Closed) break;
@@ -589,6 +590,9 @@ done:
   if (had_data && tracker_) {
     note_user_data(now);
     tracker_->on_packet_end(now, immediate);
+  }
+  if (dropped_for_window_ && tracker_) tracker_->request_sack();
+  if ((had_data || dropped_for_window_) && tracker_) {
     if (tracker_->sack_due() && state_ != AssocState::Closed) {
       // §6.2: a SACK for at least every second DATA packet. Taking the snapshot now,
       // rather than when the driver next polls, keeps that true when the driver
@@ -598,7 +602,7 @@ done:
       last_advertised_rwnd_ = rwnd;
       queue_control(Control{wire::chunk_bytes(sack), path, std::nullopt, false});
     }
-    if (state_ == AssocState::ShutdownSent) {
+    if (had_data && state_ == AssocState::ShutdownSent) {
       // §9.2: answer every DATA packet in SHUTDOWN-SENT with a SHUTDOWN.
       shutdown_chunk_due_ = true;
       t2_.start(now, paths_[data_path()].rto.rto());
@@ -643,7 +647,11 @@ bool Association::handle_data(Instant now, const wire::ChunkView& c) {
       tracker_->observe(d->tsn, kTrackerWindow);
       return true;
     case ReassemblyQueue::AddResult::NoSpace:
-      return false;  // not acknowledged; the peer retransmits once we have room
+      // Not acknowledged; the peer retransmits once we have room. RFC 9260 §6.2: a
+      // chunk dropped for lack of window MUST be answered at once with a SACK showing
+      // the current window and only what was accepted.
+      dropped_for_window_ = true;
+      return false;
     case ReassemblyQueue::AddResult::BadStream:
       return false;
     case ReassemblyQueue::AddResult::TooLarge:

@@ -21,7 +21,7 @@ import subprocess
 import time
 import unittest
 
-from attacklib import (ABORT, CAUSE_INVALID_MANDATORY, CAUSE_MISSING_PARAM, CAUSE_UNRECOGNIZED_PARAMS,
+from attacklib import (ATTACK_ECHO_BIN, ABORT, CAUSE_INVALID_MANDATORY, CAUSE_MISSING_PARAM, CAUSE_UNRECOGNIZED_PARAMS,
                        COOKIE_ACK, COOKIE_ECHO, DATA, ERROR, HEARTBEAT, HEARTBEAT_ACK, INIT, INIT_ACK,
                        LOOPBACK, SACK, SCTPP_BIN, SHUTDOWN, SHUTDOWN_ACK, SHUTDOWN_COMPLETE,
                        AttackCase, Assoc, Packet, Peer, S, causes_of, chunk, data_bytes, data_chunk,
@@ -175,6 +175,46 @@ class DataReceiver(AttackCase):
                 "reported as duplicate" % (dt * 1000))
 
 
+class ZeroWindow(AttackCase):
+    """§6.2 (RFC 4960 errata 4656): a DATA chunk dropped because the receive window is
+    full MUST be answered at once by a SACK that shows the current window and does
+    not include the dropped TSN."""
+
+    server_binary = ATTACK_ECHO_BIN
+    server_args = ("--receive-buffer", "8192")
+
+    def test_dropped_data_sacked_at_once(self):
+        a = Assoc.open(self.peer())
+        # The TSN `missing` is never sent, and each message after it is the second
+        # (SSN 1) of its own stream: all held, none readable.
+        missing = a.next_tsn
+        tsn = (missing + 1) & 0xFFFFFFFF
+        dropped = None
+        for k in range(20):
+            a.send(data_chunk(tsn, 1 + k, 1, b"z" * 1000))
+            t0 = time.monotonic()
+            sacks = sacks_in(a.peer.recv(1.0, until=lambda p: SACK in p.types()))
+            dt = time.monotonic() - t0
+            if not sacks:
+                dropped = (tsn, None, None)
+                break
+            cum, rwnd, gaps, _ = sacks[-1]
+            off = (tsn - cum) & 0xFFFFFFFF
+            if not any(s <= off <= e for s, e in gaps):
+                dropped = (tsn, dt, rwnd)
+                break
+            tsn = (tsn + 1) & 0xFFFFFFFF
+        self.assertIsNotNone(dropped, "the window never filled")
+        self.assertIsNotNone(dropped[1], "DATA dropped for lack of window was not answered "
+                             "with a SACK (§6.2: MUST immediately)")
+        self.assertLess(dropped[1], 0.15, "SACK for the dropped DATA delayed %.0f ms" % (dropped[1] * 1000))
+        self.assertLess(dropped[2], 1000, "the SACK advertises room the chunk did not get")
+        self.assertEqual("alive", a.probe())
+        observe("§6.2 receive window full (8 KiB of unreadable messages): DATA %d dropped, "
+                "SACK after %.0f ms without it, a_rwnd %d" % (dropped[0] - missing, dropped[1] * 1000,
+                                                              dropped[2]))
+
+
 class DataSender(AttackCase):
     """§6.5, §6.6, §6.9, §6.10: what the echo sends back."""
 
@@ -187,6 +227,51 @@ class DataSender(AttackCase):
             got += ps
         a.send(a.sack_for(got))
         return got
+
+    def test_initial_cwnd_limits_first_flight(self):
+        # §7.2.1 / §6.1 B: the initial cwnd is min(4*MTU, max(2*MTU, 4380)) = 4380
+        # bytes at MTU 1500; no new DATA goes out while cwnd or more is outstanding.
+        # Twelve 1000-byte messages: the unacknowledged echoes stop after the window.
+        a = Assoc.open(self.peer())
+        msgs = [bytes([65 + k]) * 1000 for k in range(12)]
+        for m in msgs:
+            a.send(a.data(m))
+        got = a.peer.recv(0.6)
+        first = [c[5] for c in datas_in(got)]
+        total = sum(len(x) for x in first)
+        self.assertGreaterEqual(total, 4380 - 1000, "first flight of %d bytes: window unused" % total)
+        self.assertLess(total - 1000, 4380, "first flight of %d bytes beyond the initial cwnd" % total)
+        check_bundling(self, got)
+        echoed = list(first)
+        end = time.monotonic() + 4
+        while len(echoed) < len(msgs) and time.monotonic() < end:
+            a.send(a.sack_for(got))
+            got = a.peer.recv(0.3, until=lambda p: DATA in p.types())
+            echoed += [c[5] for c in datas_in(got)]
+        a.send(a.sack_for(got))
+        self.assertEqual(msgs, echoed, "not every message echoed once, in order")
+        observe("§7.2.1 initial cwnd: first flight %d bytes (%d messages) of 12 unacknowledged "
+                "echoes; the rest after SACKs" % (total, len(first)))
+
+    def test_t3_rtx_backoff(self):
+        # §6.3.3 E1-E3: an unacknowledged DATA chunk is retransmitted when T3-rtx
+        # expires (RTO.Initial 1 s), and the RTO doubles for the next expiry.
+        a = Assoc.open(self.peer())
+        a.send(a.data(b"never-acked", i=True))
+        got = a.peer.recv(1.0, until=lambda p: DATA in p.types())
+        tsn = datas_in(got)[0][1]
+        t0 = time.monotonic()
+        r1 = a.peer.recv(2.0, until=lambda p: DATA in p.types())
+        t1 = time.monotonic()
+        r2 = a.peer.recv(3.5, until=lambda p: DATA in p.types())
+        t2 = time.monotonic()
+        self.assertEqual([tsn], [c[1] for c in datas_in(r1)])
+        self.assertEqual([tsn], [c[1] for c in datas_in(r2)])
+        d1, d2 = t1 - t0, t2 - t1
+        self.assertTrue(0.8 <= d1 <= 1.5, "first retransmission after %.2f s" % d1)
+        self.assertTrue(1.7 <= d2 <= 2.7, "second retransmission after %.2f s (no back-off?)" % d2)
+        a.send(sack_for_tsn(tsn))
+        observe("§6.3.3 T3-rtx: retransmitted after %.2f s, then %.2f s (RTO doubled)" % (d1, d2))
 
     def test_bundling_control_before_data(self):
         # §6.10: control chunks MUST be placed before DATA chunks. Three messages in

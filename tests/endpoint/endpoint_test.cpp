@@ -267,6 +267,54 @@ class EstablishedTest : public EndpointTest {
   AssocId id_{0};
 };
 
+// An established association whose receive buffer holds only 4 KiB.
+class SmallWindowTest : public EstablishedTest {
+ protected:
+  SmallWindowTest() {
+    EndpointConfig c;
+    c.port = kPort;
+    c.accept_incoming = true;
+    c.local_addresses = {kLocal};
+    c.assoc.receive_buffer = 4096;
+    ep_ = std::make_unique<Endpoint>(c, [this](std::span<uint8_t> out) {
+      for (auto& b : out) b = static_cast<uint8_t>(rng_());
+    });
+  }
+};
+
+// RFC 9260 §6.2: DATA dropped because the window is full MUST be answered at once by
+// a SACK showing the current window and not the dropped TSN (it used to go
+// unanswered until some later packet).
+TEST_F(SmallWindowTest, DataDroppedForLackOfWindowIsSackedAtOnce) {
+  const std::vector<uint8_t> kilo(1000, 0x5a);
+  // TSN 1000 never arrives, and the messages after it are each the second (SSN 1)
+  // of their stream: held, unreadable, and never the in-sequence TSN the reserve
+  // admits beyond the window.
+  auto first_fragment = [&](uint32_t tsn) {
+    wire::DataChunk d = data(tsn, kilo);
+    d.stream = StreamId(static_cast<uint16_t>(tsn - 1000));
+    d.ssn = Ssn(1);
+    d.immediate = false;
+    return d;
+  };
+  uint32_t tsn = 1001;
+  for (; tsn < 1001 + 4; ++tsn) {
+    deliver(packet(local_tag_, first_fragment(tsn)));
+    ASSERT_EQ(replies().size(), 1u) << "gap SACK for " << tsn;
+  }
+  deliver(packet(local_tag_, first_fragment(tsn)));
+  auto r = replies();
+  ASSERT_EQ(r.size(), 1u) << "no SACK for DATA dropped for lack of window";
+  auto sack = wire::SackChunk::parse(*wire::PacketView::parse(r[0])->begin());
+  ASSERT_TRUE(sack);
+  EXPECT_EQ(sack->cum_tsn_ack.value(), 999u);
+  ASSERT_EQ(sack->gap_blocks.size(), 1u);
+  EXPECT_EQ(sack->gap_blocks[0].start, 2);
+  EXPECT_EQ(sack->gap_blocks[0].end, 5) << "the dropped TSN 1005 must not be reported";
+  EXPECT_LT(sack->a_rwnd, 1000u);
+  EXPECT_EQ(ep_->info(id_)->state, AssocState::Established);
+}
+
 TEST_F(EstablishedTest, DataWithWrongVerificationTagIsDropped) {
   const uint8_t payload[] = {1, 2, 3};
   deliver(packet(local_tag_ ^ 1, data(1000, payload)));
