@@ -1079,6 +1079,66 @@ class ClientCollisions(ClientCase):
         observe("§5.2.1 INIT in COOKIE-ECHOED: INIT ACK with the original tag and TSN; "
                 "COOKIE ACK completes it")
 
+    def test_cookie_echo_crossing_in_cookie_echoed(self):
+        # §5.2.1 then §5.2.4 D: both sides opened at once; the client, in
+        # COOKIE-ECHOED, answers the peer's INIT with an INIT ACK, and the COOKIE ECHO
+        # of that cookie (both tags match) establishes the association with a COOKIE
+        # ACK - no COOKIE ACK from the peer needed.
+        self.fs.start_cat(lines=("crossed",), replies=1)
+        _, f = self.get_init()
+        self.fs.send(f["tag"], init_ack_chunk(self.my_tag, self.my_tsn))
+        self.assertIsNotNone(self.fs.expect(COOKIE_ECHO, 1.0))
+        self.fs.send(0, init_chunk_bytes(self.my_tag, self.my_tsn))
+        ack = self.fs.expect(INIT_ACK, 1.0)
+        self.assertIsNotNone(ack)
+        cookie = [v for t, v in parse_init(ack.find(INIT_ACK)[0][2])["params"] if t == 7][0]
+        self.fs.send(f["tag"], chunk(COOKIE_ECHO, 0, cookie))
+        got = self.fs.recv(1.0, until=lambda p: COOKIE_ACK in p.types())
+        self.assertTrue([p for p in got if COOKIE_ACK in p.types()], "crossing COOKIE ECHO not "
+                        "answered with COOKIE ACK (§5.2.4 D)")
+        rc, out, err, _ = self.serve_to_the_end(f["tag"])
+        self.assertEqual(0, rc, err)
+        self.assertEqual("crossed\n", out)
+        observe("§5.2.4 D crossing COOKIE ECHO in COOKIE-ECHOED: COOKIE ACK, established")
+
+    def test_init_with_new_address_in_cookie_echoed(self):
+        # §5.2.1: an INIT in COOKIE-ECHOED that adds an address is discarded, an ABORT
+        # SHOULD answer it (MAY carry Restart With New Addresses), and the forming
+        # association is left as it was.
+        self.fs.start_cat(lines=("kept",), replies=1)
+        _, f = self.get_init()
+        self.fs.send(f["tag"], init_ack_chunk(self.my_tag, self.my_tsn))
+        self.assertIsNotNone(self.fs.expect(COOKIE_ECHO, 1.0))
+        body = struct.pack("!IIHHI", 0x7E577E57, 1 << 20, 10, 10, 5) + param(5, bytes([127, 0, 0, 9]))
+        self.fs.send(0, chunk(INIT, 0, body))
+        got = self.fs.recv(0.5, until=lambda p: ABORT in p.types() or INIT_ACK in p.types())
+        self.assertFalse([p for p in got if INIT_ACK in p.types()], "INIT with a new address answered "
+                         "with INIT ACK")
+        aborts = [p for p in got if ABORT in p.types()]
+        self.assertTrue(aborts, "no ABORT")
+        self.assertEqual(0x7E577E57, aborts[0].vtag)
+        self.fs.send(f["tag"], chunk(COOKIE_ACK, 0, b""))
+        rc, out, err, _ = self.serve_to_the_end(f["tag"])
+        self.assertEqual(0, rc, err)
+        self.assertEqual("kept\n", out)
+        observe("§5.2.1 INIT adding 127.0.0.9 in COOKIE-ECHOED: %s; setup unaffected" % aborts[0])
+
+    def test_abort_in_cookie_echoed_with_t_bit(self):
+        # §8.5.1 B: once the peer's tag is known (COOKIE-ECHOED), an ABORT with the T
+        # bit and that tag is accepted.
+        self.fs.start_cat()
+        _, f = self.get_init()
+        self.fs.send(f["tag"], init_ack_chunk(self.my_tag, self.my_tsn))
+        self.assertIsNotNone(self.fs.expect(COOKIE_ECHO, 1.0))
+        self.fs.send(self.my_tag ^ 0x1111, chunk(ABORT, 1, b""))
+        time.sleep(0.2)
+        self.assertIsNone(self.fs.cat.poll(), "T=1 ABORT with a wrong tag accepted")
+        self.fs.send(self.my_tag, chunk(ABORT, 1, b""))
+        rc, out, err = self.fs.cat_exit(2.0)
+        self.assertIsNotNone(rc, "T=1 ABORT with the peer's tag ignored in COOKIE-ECHOED")
+        self.assertNotEqual(0, rc)
+        observe("§8.5.1 B ABORT T=1 in COOKIE-ECHOED: wrong tag ignored, peer's tag -> exit %d" % rc)
+
     def test_stale_cookie_retry(self):
         # §5.2.6: on a Stale Cookie error the client may start over with a Cookie
         # Preservative; the extension SHOULD be based on the RTT of the COOKIE ECHO /
@@ -1113,6 +1173,23 @@ class ClientCollisions(ClientCase):
 
 
 class ClientData(ClientCase):
+    def test_peer_shuts_down(self):
+        # §9.2 on the client: a SHUTDOWN with nothing outstanding is answered with
+        # SHUTDOWN ACK (the peer's tag); SHUTDOWN COMPLETE then ends the association
+        # and, all replies received, cat exits 0.
+        self.fs.start_cat(lines=(), replies=0, close_stdin=False)
+        f = self.establish()
+        time.sleep(0.1)
+        self.fs.send(f["tag"], chunk(SHUTDOWN, 0, struct.pack("!I", (self.my_tsn - 1) & 0xFFFFFFFF)))
+        sa = self.fs.expect(SHUTDOWN_ACK, 1.0)
+        self.assertIsNotNone(sa, "SHUTDOWN not answered")
+        self.assertEqual(self.my_tag, sa.vtag)
+        self.fs.send(f["tag"], chunk(SHUTDOWN_COMPLETE, 0, b""))
+        rc, out, err = self.fs.cat_exit(3.0)
+        self.assertEqual(0, rc, err)
+        observe("§9.2 peer-initiated shutdown at sctpp cat: SHUTDOWN ACK, SHUTDOWN COMPLETE, "
+                "exit 0")
+
     def test_data_sack_and_shutdown(self):
         # §6.1/§3.3.1: the first DATA carries the INIT's Initial TSN, SSNs from 0, B and
         # E set, stream and PPID as asked. §6.3.3: unacknowledged DATA is retransmitted
