@@ -253,6 +253,50 @@ class DataSender(AttackCase):
         observe("§7.2.1 initial cwnd: first flight %d bytes (%d messages) of 12 unacknowledged "
                 "echoes; the rest after SACKs" % (total, len(first)))
 
+    def test_stream_limit_of_peer_respected(self):
+        # §5.1.1: the server may use only as many outbound streams as the peer's MIS.
+        # The peer offers OS=6, MIS=3: a message on inbound stream 5 cannot be echoed
+        # on stream 5, and no DATA on stream >= 3 may come back. (sctpp echo then
+        # closes the association gracefully: it cannot keep its contract.)
+        a = Assoc.open(self.peer(), os_=6, mis=3)
+        a.send(a.data(b"on-stream-2", stream=2, i=True))
+        got = a.peer.recv(1.0, until=lambda p: DATA in p.types())
+        a.send(a.sack_for(got))
+        a.send(a.data(b"on-stream-5", stream=5, i=True))
+        got += a.peer.recv(1.0)
+        a.send(a.sack_for(got))
+        streams = [c[2] for c in datas_in(got)]
+        self.assertTrue(all(sid < 3 for sid in streams), "DATA on stream >= peer's MIS: %r" % streams)
+        self.assertEqual([b"on-stream-2"], data_payloads(got))
+        observe("§5.1.1 peer MIS 3: stream-2 message echoed; stream-5 one not echoed (no DATA on "
+                "stream >= 3); server then: %s" % [p for p in got if DATA not in p.types()])
+
+    def test_old_sack_ignored(self):
+        # §6.2.1 D i): a SACK whose Cumulative TSN Ack is below the current one is
+        # out of date and is discarded (here: its a_rwnd of 0 must not close the
+        # window).
+        a = Assoc.open(self.peer())
+        for k in range(3):
+            a.send(a.data(b"first-%d" % k, i=True))
+        got = a.peer.recv(0.5)
+        while len(datas_in(got)) < 3:
+            more = a.peer.recv(0.5, until=lambda p: DATA in p.types())
+            if not more:
+                break
+            got += more
+        tsns = [c[1] for c in datas_in(got)]
+        self.assertEqual(3, len(tsns))
+        a.send(sack_for_tsn(tsns[-1]))
+        a.send(sack_for_tsn(tsns[0], a_rwnd=0))
+        time.sleep(0.05)
+        msgs = [b"second-%d" % k for k in range(4)]
+        for m in msgs:
+            a.send(a.data(m, i=True))
+        got = a.peer.recv(0.5)
+        self.assertEqual(msgs, data_payloads(got), "window closed by an out-of-date SACK")
+        a.send(a.sack_for(got))
+        observe("§6.2.1 out-of-date SACK (lower cum ack, a_rwnd 0): ignored, echoes keep flowing")
+
     def test_t3_rtx_backoff(self):
         # §6.3.3 E1-E3: an unacknowledged DATA chunk is retransmitted when T3-rtx
         # expires (RTO.Initial 1 s), and the RTO doubles for the next expiry.
@@ -494,6 +538,36 @@ class Shutdown(AttackCase):
         self.assertEqual("abort", a.probe(), "association not closed by SHUTDOWN COMPLETE")
         observe("§9.2 SHUTDOWN with the echo unacknowledged: no SHUTDOWN ACK, no new echo, "
                 "DATA retransmitted; SACK -> SHUTDOWN ACK; SHUTDOWN COMPLETE closes")
+
+    def test_shutdown_with_queued_data(self):
+        # §9.2: data accepted from the user before the SHUTDOWN arrived is still sent
+        # (within cwnd) and must all be acknowledged before the SHUTDOWN ACK.
+        a = Assoc.open(self.peer())
+        msgs = [bytes([97 + k]) * 1000 for k in range(10)]
+        for m in msgs:
+            a.send(a.data(m))
+        got = a.peer.recv(0.5)
+        a.send(S.SCTPChunkShutdown(cumul_tsn_ack=(a.next_tsn - 1) & 0xFFFFFFFF))
+        echoed = [c[5] for c in datas_in(got)]
+        self.assertLess(len(echoed), len(msgs), "cwnd did not hold anything back")
+        shutdown_ack_early = False
+        end = time.monotonic() + 4
+        sa = None
+        while time.monotonic() < end:
+            more = a.peer.recv(0.3)
+            got += more
+            echoed += [c[5] for c in datas_in(more)]
+            if [p for p in more if SHUTDOWN_ACK in p.types()]:
+                sa = True
+                if len(echoed) < len(msgs) or datas_in(more):
+                    shutdown_ack_early = True
+                break
+            a.send(a.sack_for(got))
+        self.assertEqual(msgs, echoed, "queued echoes lost after SHUTDOWN")
+        self.assertTrue(sa, "no SHUTDOWN ACK after everything was acknowledged")
+        self.assertFalse(shutdown_ack_early, "SHUTDOWN ACK before all DATA was acknowledged")
+        observe("§9.2 SHUTDOWN with 10 echoes queued behind cwnd: all sent and acknowledged, "
+                "then SHUTDOWN ACK")
 
     def test_shutdown_cum_tsn_acknowledges(self):
         # §9.2 / §3.3.8: the SHUTDOWN's Cumulative TSN Ack acknowledges DATA like a SACK.
