@@ -297,6 +297,33 @@ class DataSender(AttackCase):
         a.send(a.sack_for(got))
         observe("§6.2.1 out-of-date SACK (lower cum ack, a_rwnd 0): ignored, echoes keep flowing")
 
+    def test_fast_retransmit_on_third_miss(self):
+        # §7.2.4: a TSN reported missing by three SACKs (each newly acknowledging a
+        # higher TSN) is fast-retransmitted at once, not after T3-rtx; two reports
+        # are not enough.
+        a = Assoc.open(self.peer())
+        for k in range(5):
+            a.send(a.data(b"fr-%d" % k, i=True))
+        got = []
+        end = time.monotonic() + 1.0
+        while len(datas_in(got)) < 5 and time.monotonic() < end:
+            got += a.peer.recv(end - time.monotonic(), until=lambda p: DATA in p.types())
+        tsns = [c[1] for c in datas_in(got)]
+        self.assertEqual(5, len(tsns))
+        lost = tsns[0]
+        cum = (lost - 1) & 0xFFFFFFFF
+        for k, upto in enumerate((2, 3, 4)):
+            a.send(S.SCTPChunkSACK(cumul_tsn_ack=cum, a_rwnd=1 << 20, flags=0,
+                                   gap_ack_list=["2:%d" % upto], dup_tsn_list=[]))
+            r = a.peer.recv(0.15, until=lambda p: DATA in p.types())
+            rtx = [c[1] for c in datas_in(r)]
+            if k < 2:
+                self.assertEqual([], rtx, "retransmitted after %d miss reports" % (k + 1))
+        self.assertEqual([lost], rtx, "not fast-retransmitted on the third miss report")
+        a.send(sack_for_tsn(tsns[-1]))
+        observe("§7.2.4 fast retransmit: nothing after 1 and 2 miss reports; TSN retransmitted "
+                "at once on the third")
+
     def test_t3_rtx_backoff(self):
         # §6.3.3 E1-E3: an unacknowledged DATA chunk is retransmitted when T3-rtx
         # expires (RTO.Initial 1 s), and the RTO doubles for the next expiry.
@@ -699,6 +726,25 @@ class Encapsulation(AttackCase):
         self.assertFalse([x for x in p.recv(0.2) if DATA in x.types()], "echo went to the old port")
         observe("RFC 6951 §5.4: peer's UDP port changed %d -> %d: HEARTBEAT ACK and echo follow "
                 "it" % (p.udp_port, q.udp_port))
+
+    def test_ootb_for_a_port_nobody_serves(self):
+        # §8.4 (3), (8): over UDP encapsulation the process owns the UDP port, so a
+        # packet for an SCTP port it does not serve is out of the blue: an INIT gets an
+        # ABORT with its Initiate Tag (T=0), anything else an ABORT reflecting the tag
+        # (T=1).
+        p = self.peer()
+        other = self.server.sctp_port + 1 if self.server.sctp_port < 65535 else self.server.sctp_port - 1
+        p.send(S.SCTP(sport=p.sctp_port, dport=other, tag=0) /
+               S.SCTPChunkInit(init_tag=0x1234, a_rwnd=65536, n_out_streams=1, n_in_streams=1, init_tsn=1))
+        ab = p.expect(ABORT, 0.5)
+        self.assertIsNotNone(ab, "INIT to an unserved port not answered")
+        self.assertEqual((0x1234, 0, other), (ab.vtag, ab.chunks[0][1] & 1, ab.sport))
+        p.send(S.SCTP(sport=p.sctp_port, dport=other, tag=0x777) / heartbeat_chunk())
+        ab = p.expect(ABORT, 0.5)
+        self.assertIsNotNone(ab, "HEARTBEAT to an unserved port not answered")
+        self.assertEqual((0x777, 1), (ab.vtag, ab.chunks[0][1] & 1))
+        observe("§8.4 packets for an SCTP port the server does not serve: INIT -> ABORT T=0 "
+                "with the Initiate Tag; HEARTBEAT -> ABORT T=1 reflecting the tag")
 
     def test_init_supported_address_types_other_family(self):
         # §5.1.2: an INIT over IPv4 whose Supported Address Types lists only IPv6: the
