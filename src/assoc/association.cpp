@@ -484,13 +484,9 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
   const auto first_type = static_cast<wire::ChunkType>(first.type);
   if (first_type == wire::ChunkType::ShutdownAck &&
       (state_ == AssocState::CookieWait || state_ == AssocState::CookieEchoed)) {
-    // §8.5.1 E: treated as out of the blue (§8.4 (5)), whatever its tag: SHUTDOWN
-    // COMPLETE with the T bit, reflecting the tag received. The sender is typically
-    // still closing an older association with us, whose tag is not our new one, so
-    // answering only our own tag would leave it retransmitting until it gives up.
-    wire::ShutdownCompleteChunk sc;
-    sc.t_bit = true;
-    queue_control(Control{wire::chunk_bytes(sc), path_for(from), vtag, true});
+    // §8.5.1 E: out of the blue; the endpoint answers it (Endpoint::handle_packet).
+    // Nothing here may change: its tag is unchecked, so it must not even move the
+    // peer's UDP port (RFC 6951 §5.4 learns it only after the tag check).
     return;
   }
   // §8.5.1: the exceptions to "vtag must be our tag".

@@ -746,6 +746,29 @@ class Encapsulation(AttackCase):
         observe("§8.4 packets for an SCTP port the server does not serve: INIT -> ABORT T=0 "
                 "with the Initiate Tag; HEARTBEAT -> ABORT T=1 reflecting the tag")
 
+    def test_remote_udp_port_not_moved_by_unverified_packets(self):
+        # RFC 6951 §5.4: the UDP source port is stored "after finding the SCTP
+        # association (which includes checking the verification tag)". Packets with a
+        # wrong tag from another UDP port must not redirect the association: the
+        # T3-rtx retransmission of an unacknowledged echo still reaches the old port.
+        p = self.peer()
+        a = Assoc.open(p)
+        a.send(a.data(b"stay-here", i=True))
+        first = p.recv(1.0, until=lambda x: DATA in x.types())
+        self.assertIn(b"stay-here", data_payloads(first))
+        q = self.peer(sctp_port=p.sctp_port)
+        bad = (a.peer_tag ^ 0x5A5A5A5A) or 1
+        q.send(a.packet(heartbeat_chunk(b"hijack!!"), vtag=bad))
+        q.send(a.packet(S.SCTPChunkAbort(TCB=1, reserved=0), vtag=bad))
+        q.send(a.packet(S.SCTPChunkShutdownAck(), vtag=bad))
+        rtx = p.recv(2.0, until=lambda x: DATA in x.types())
+        self.assertIn(b"stay-here", data_payloads(rtx), "retransmission did not reach the old port")
+        self.assertFalse([x for x in q.recv(0.1) if DATA in x.types() or HEARTBEAT_ACK in x.types()],
+                         "wrong-tag packets redirected the association")
+        a.send(a.sack_for(first + rtx))
+        observe("RFC 6951 §5.4: wrong-tag HEARTBEAT/ABORT/SHUTDOWN ACK from a new UDP port: port "
+                "not learned, T3 retransmission to the old one")
+
     def test_init_supported_address_types_other_family(self):
         # §5.1.2: an INIT over IPv4 whose Supported Address Types lists only IPv6: the
         # family it was sent over counts as supported too; no error is returned.
@@ -957,17 +980,32 @@ class ClientHandshake(ClientCase):
         # out of the blue (§8.4 (5)): SHUTDOWN COMPLETE with the T bit and the tag of
         # the SHUTDOWN ACK reflected (the peer is finishing an older association whose
         # tag is not the new INIT's); the setup goes on.
+        # The COOKIE-WAIT ones come from another UDP port: the answer goes there, but
+        # the unchecked packets must not move the peer's encapsulation port (RFC 6951
+        # §5.4 learns it only after the verification tag check): the INIT is
+        # retransmitted to the original port.
         self.fs.start_cat()
         _, f = self.get_init()
+        t_init = time.monotonic()
         results = []
-        for state, vtag in (("COOKIE-WAIT", 0x0DDBA11), ("COOKIE-WAIT", f["tag"])):
-            self.fs.send(vtag, chunk(SHUTDOWN_ACK, 0, b""))
-            sc = self.fs.expect(SHUTDOWN_COMPLETE, 0.5)
-            results.append("%s, vtag %s: %s" % (state, "own" if vtag == f["tag"] else "foreign", sc))
-            self.assertIsNotNone(sc, "SHUTDOWN ACK in %s (vtag %08x) not answered" % (state, vtag))
-            self.assertEqual([SHUTDOWN_COMPLETE], sc.types())
-            self.assertEqual(1, sc.chunks[0][1] & 1, "T bit not set")
-            self.assertEqual(vtag, sc.vtag, "tag not reflected")
+        other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        other.bind((LOOPBACK, 0))
+        try:
+            for vtag in (0x0DDBA11, f["tag"]):
+                other.sendto(with_crc(header(self.fs.sctp_port, self.fs.cat_port, vtag) +
+                                      chunk(SHUTDOWN_ACK, 0, b"")), self.fs.cat_addr)
+                r, _, _ = select.select([other], [], [], 0.5)
+                self.assertTrue(r, "SHUTDOWN ACK in COOKIE-WAIT (vtag %08x) not answered" % vtag)
+                sc = Packet(*other.recvfrom(70000))
+                results.append("COOKIE-WAIT, vtag %s: %s" % ("own" if vtag == f["tag"] else "foreign", sc))
+                self.assertEqual([SHUTDOWN_COMPLETE], sc.types())
+                self.assertEqual(1, sc.chunks[0][1] & 1, "T bit not set")
+                self.assertEqual(vtag, sc.vtag, "tag not reflected")
+        finally:
+            other.close()
+        again = self.fs.expect(INIT, 1.5)
+        self.assertIsNotNone(again, "INIT not retransmitted to the original UDP port")
+        results.append("INIT retransmitted to the original port after %.2f s" % (time.monotonic() - t_init))
         self.fs.send(f["tag"], init_ack_chunk(self.my_tag, self.my_tsn))
         self.assertIsNotNone(self.fs.expect(COOKIE_ECHO, 1.0))
         self.fs.send(0x0DDBA11, chunk(SHUTDOWN_ACK, 0, b""))

@@ -559,17 +559,19 @@ class ClientHandshake : public ::testing::Test {
     });
   }
   template <class C>
-  void deliver(uint32_t vtag, const C& chunk) {
+  void deliver(uint32_t vtag, const C& chunk, std::optional<SocketAddress> from = std::nullopt) {
     std::vector<uint8_t> p;
     wire::PacketWriter w(p);
     w.begin(kPort, kPeerPort, VerificationTag(vtag));
     w.add(chunk);
     w.finish();
-    ep_->handle_packet(now_, server_, kPeer.ip, p);
+    ep_->handle_packet(now_, from.value_or(server_), kPeer.ip, p);
   }
-  std::vector<uint8_t> next_packet() {
+  std::vector<uint8_t> next_packet(SocketAddress* to = nullptr) {
     std::vector<uint8_t> buf;
-    return ep_->poll_transmit(now_, buf) ? buf : std::vector<uint8_t>{};
+    auto t = ep_->poll_transmit(now_, buf);
+    if (t && to) *to = t->to;
+    return t ? buf : std::vector<uint8_t>{};
   }
   // Connects and answers the INIT; returns the INIT (the COOKIE ECHO is sent).
   wire::InitChunk to_cookie_echoed() {
@@ -649,9 +651,14 @@ TEST_F(ClientHandshake, StaleCookiePreservativeForASmallStaleness) {
 TEST_F(ClientHandshake, ShutdownAckWhileConnectingIsOutOfTheBlue) {
   id_ = *ep_->connect(now_, std::span(&server_, 1), kPort, InitOptions{});
   auto init = *wire::InitChunk::parse(*wire::PacketView::parse(next_packet())->begin());
+  // From another UDP port: the answer goes there, but the unchecked packet must not
+  // move the peer's encapsulation port (RFC 6951 §5.4: only after the tag check).
+  const SocketAddress elsewhere{server_.ip, 4444};
   for (uint32_t vtag : {0x0DDBA11u, init.initiate_tag.value()}) {
-    deliver(vtag, wire::ShutdownAckChunk{});
-    auto reply = next_packet();
+    deliver(vtag, wire::ShutdownAckChunk{}, elsewhere);
+    SocketAddress to;
+    auto reply = next_packet(&to);
+    EXPECT_EQ(to, elsewhere);
     auto pv = wire::PacketView::parse(reply);
     ASSERT_TRUE(pv) << std::hex << vtag;
     EXPECT_EQ(pv->header().vtag.value(), vtag);
@@ -661,6 +668,13 @@ TEST_F(ClientHandshake, ShutdownAckWhileConnectingIsOutOfTheBlue) {
     EXPECT_TRUE(sc->t_bit);
     EXPECT_EQ(ep_->info(id_)->state, AssocState::CookieWait);
   }
+  // T1-init: the INIT goes again to where it went first.
+  now_ += seconds(2);
+  ep_->handle_timeout(now_);
+  SocketAddress to;
+  auto again = next_packet(&to);
+  EXPECT_EQ(first_type(again), static_cast<uint8_t>(wire::ChunkType::Init));
+  EXPECT_EQ(to, server_);
 }
 
 }  // namespace
