@@ -333,10 +333,10 @@ void Association::handle_stale_cookie(Instant now, uint32_t staleness_us) {
   // for the new INIT, so it only has to outlive one round trip; twice the reported
   // staleness, capped at that second, is the margin.
   const Duration rtt = now > cookie_echo_sent_ ? now - cookie_echo_sent_ : Duration(0);
-  const uint64_t rtt_ms =
-      static_cast<uint64_t>(std::chrono::ceil<milliseconds>(rtt).count());
+  const uint64_t rtt_ms = static_cast<uint64_t>(std::chrono::ceil<milliseconds>(rtt).count());
   const uint64_t margin_ms = std::clamp<uint64_t>(uint64_t{staleness_us} / 1000 * 2, 1, 1000);
-  cookie_preservative_ms_ = static_cast<uint32_t>(std::min<uint64_t>(rtt_ms + margin_ms, UINT32_MAX));
+  cookie_preservative_ms_ =
+      static_cast<uint32_t>(std::min<uint64_t>(rtt_ms + margin_ms, UINT32_MAX));
   state_ = AssocState::CookieWait;
   peer_tag_ = VerificationTag(0);
   cookie_.clear();

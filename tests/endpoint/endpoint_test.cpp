@@ -547,7 +547,6 @@ TEST(ConnectingEndpoint, OnlyAnAbortWithOurInitiateTagRefusesTheSetup) {
   EXPECT_EQ(e->status.code(), Errc::Refused);
 }
 
-
 // A client endpoint driven through INIT / INIT ACK to COOKIE-ECHOED by hand.
 class ClientHandshake : public ::testing::Test {
  protected:
@@ -642,7 +641,6 @@ TEST_F(ClientHandshake, StaleCookiePreservativeForASmallStaleness) {
       ms = wire::parse_cookie_preservative(p);
   EXPECT_EQ(ms, std::optional<uint32_t>(240u));
 }
-
 
 // RFC 9260 §8.5.1 E: a SHUTDOWN ACK while connecting is out of the blue (§8.4 (5)):
 // SHUTDOWN COMPLETE with the T bit and the received tag reflected, whatever that tag
