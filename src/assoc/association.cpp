@@ -327,8 +327,16 @@ void Association::handle_stale_cookie(Instant now, uint32_t staleness_us) {
               Status(Errc::NoAnswer, "peer kept rejecting the cookie as stale"));
     return;
   }
-  uint32_t extra_ms = std::max<uint32_t>(1, staleness_us / 1000 * 2);
-  cookie_preservative_ms_ = extra_ms;
+  // RFC 9260 §5.2.6: the extension SHOULD be based on the RTT of the COOKIE ECHO /
+  // ERROR exchange and SHOULD add no more than 1 second beyond it (a long cookie
+  // life makes the peer easier to replay against). The next cookie is made fresh
+  // for the new INIT, so it only has to outlive one round trip; twice the reported
+  // staleness, capped at that second, is the margin.
+  const Duration rtt = now > cookie_echo_sent_ ? now - cookie_echo_sent_ : Duration(0);
+  const uint64_t rtt_ms = static_cast<uint64_t>(std::chrono::ceil<milliseconds>(rtt).count());
+  const uint64_t margin_ms = std::clamp<uint64_t>(uint64_t{staleness_us} / 1000 * 2, 1, 1000);
+  cookie_preservative_ms_ =
+      static_cast<uint32_t>(std::min<uint64_t>(rtt_ms + margin_ms, UINT32_MAX));
   state_ = AssocState::CookieWait;
   peer_tag_ = VerificationTag(0);
   cookie_.clear();
@@ -474,6 +482,13 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
   const VerificationTag vtag = packet.header().vtag;
   const auto first = *packet.begin();
   const auto first_type = static_cast<wire::ChunkType>(first.type);
+  if (first_type == wire::ChunkType::ShutdownAck &&
+      (state_ == AssocState::CookieWait || state_ == AssocState::CookieEchoed)) {
+    // §8.5.1 E: out of the blue; the endpoint answers it (Endpoint::handle_packet).
+    // Nothing here may change: its tag is unchecked, so it must not even move the
+    // peer's UDP port (RFC 6951 §5.4 learns it only after the tag check).
+    return;
+  }
   // §8.5.1: the exceptions to "vtag must be our tag".
   if (first_type == wire::ChunkType::Abort || first_type == wire::ChunkType::ShutdownComplete) {
     bool t = first.flags & 1;
@@ -486,14 +501,6 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
   } else if (vtag != local_tag_) {
     return;  // §8.5: silently discard
   }
-  if (first_type == wire::ChunkType::ShutdownAck &&
-      (state_ == AssocState::CookieWait || state_ == AssocState::CookieEchoed)) {
-    // §8.5.1 E: treated as out of the blue: SHUTDOWN COMPLETE with the T bit.
-    wire::ShutdownCompleteChunk sc;
-    sc.t_bit = true;
-    queue_control(Control{wire::chunk_bytes(sc), path_for(from), vtag, true});
-    return;
-  }
 
   ++packets_received_;
   const size_t path = path_for(from, to);
@@ -501,6 +508,7 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
   bool immediate = false;
   size_t ready_before = reassembly_ ? reassembly_->ready_count() : 0;
   packet_errors_.clear();
+  dropped_for_window_ = false;
 
   for (const auto& c : packet) {
     if (state_ == AssocState::Closed) break;
@@ -578,6 +586,9 @@ done:
   if (had_data && tracker_) {
     note_user_data(now);
     tracker_->on_packet_end(now, immediate);
+  }
+  if (dropped_for_window_ && tracker_) tracker_->request_sack();
+  if ((had_data || dropped_for_window_) && tracker_) {
     if (tracker_->sack_due() && state_ != AssocState::Closed) {
       // §6.2: a SACK for at least every second DATA packet. Taking the snapshot now,
       // rather than when the driver next polls, keeps that true when the driver
@@ -587,7 +598,7 @@ done:
       last_advertised_rwnd_ = rwnd;
       queue_control(Control{wire::chunk_bytes(sack), path, std::nullopt, false});
     }
-    if (state_ == AssocState::ShutdownSent) {
+    if (had_data && state_ == AssocState::ShutdownSent) {
       // §9.2: answer every DATA packet in SHUTDOWN-SENT with a SHUTDOWN.
       shutdown_chunk_due_ = true;
       t2_.start(now, paths_[data_path()].rto.rto());
@@ -632,7 +643,11 @@ bool Association::handle_data(Instant now, const wire::ChunkView& c) {
       tracker_->observe(d->tsn, kTrackerWindow);
       return true;
     case ReassemblyQueue::AddResult::NoSpace:
-      return false;  // not acknowledged; the peer retransmits once we have room
+      // Not acknowledged; the peer retransmits once we have room. RFC 9260 §6.2: a
+      // chunk dropped for lack of window MUST be answered at once with a SACK showing
+      // the current window and only what was accepted.
+      dropped_for_window_ = true;
+      return false;
     case ReassemblyQueue::AddResult::BadStream:
       return false;
     case ReassemblyQueue::AddResult::TooLarge:
@@ -1303,7 +1318,10 @@ std::optional<Transmit> Association::poll_transmit(Instant now, std::vector<uint
     w.add_raw(c.bytes);
     has_sack |= is_sack;
     alone = c.alone;
-    has_cookie_echo |= c.bytes[0] == static_cast<uint8_t>(wire::ChunkType::CookieEcho);
+    if (c.bytes[0] == static_cast<uint8_t>(wire::ChunkType::CookieEcho)) {
+      has_cookie_echo = true;
+      cookie_echo_sent_ = now;
+    }
     control_.pop_front();
     if (alone) break;
   }

@@ -181,6 +181,7 @@ class Association {
   int init_attempts_ = 0;
   std::vector<uint8_t> cookie_;  // echoed in COOKIE-ECHOED
   std::optional<uint32_t> cookie_preservative_ms_;
+  Instant cookie_echo_sent_{};  // last COOKIE ECHO transmission (§5.2.6 RTT)
 
   std::vector<Path> paths_;
   size_t primary_ = 0;
@@ -199,6 +200,7 @@ class Association {
   size_t last_data_path_ = 0;      // where the last DATA came from: SACKs go there
   uint32_t last_advertised_rwnd_ = 0;
   std::vector<uint8_t> packet_errors_;  // error causes to report for this packet
+  bool dropped_for_window_ = false;     // this packet had DATA refused for lack of room
 
   Timer t1_;            // T1-init / T1-cookie
   Timer t2_;            // T2-shutdown

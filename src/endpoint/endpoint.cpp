@@ -199,6 +199,15 @@ void Endpoint::handle_packet(Instant now, const SocketAddress& from, const IpAdd
     s.handle_cookie_echo(now, *pv, first, from, to, a);
     return;
   }
+  if (a && type == wire::ChunkType::ShutdownAck &&
+      (a->state() == AssocState::CookieWait || a->state() == AssocState::CookieEchoed)) {
+    // §8.5.1 E: a SHUTDOWN ACK while connecting is treated as out of the blue, whatever
+    // its tag (the peer is typically closing an older association with us, whose tag
+    // is not our new one): §8.4 (5), SHUTDOWN COMPLETE with the T bit reflecting the
+    // tag, to the packet's source. The association is left untouched.
+    if (auto r = out_of_the_blue_reply(bytes)) s.reply(from, to, std::move(*r));
+    return;
+  }
   if (a) {
     const size_t paths_before = a->paths().size();
     a->handle_packet(now, *pv, from, to);

@@ -314,6 +314,54 @@ class EstablishedTest : public EndpointTest {
   AssocId id_{0};
 };
 
+// An established association whose receive buffer holds only 4 KiB.
+class SmallWindowTest : public EstablishedTest {
+ protected:
+  SmallWindowTest() {
+    EndpointConfig c;
+    c.port = kPort;
+    c.accept_incoming = true;
+    c.local_addresses = {kLocal};
+    c.assoc.receive_buffer = 4096;
+    ep_ = std::make_unique<Endpoint>(c, [this](std::span<uint8_t> out) {
+      for (auto& b : out) b = static_cast<uint8_t>(rng_());
+    });
+  }
+};
+
+// RFC 9260 §6.2: DATA dropped because the window is full MUST be answered at once by
+// a SACK showing the current window and not the dropped TSN (it used to go
+// unanswered until some later packet).
+TEST_F(SmallWindowTest, DataDroppedForLackOfWindowIsSackedAtOnce) {
+  const std::vector<uint8_t> kilo(1000, 0x5a);
+  // TSN 1000 never arrives, and the messages after it are each the second (SSN 1)
+  // of their stream: held, unreadable, and never the in-sequence TSN the reserve
+  // admits beyond the window.
+  auto first_fragment = [&](uint32_t tsn) {
+    wire::DataChunk d = data(tsn, kilo);
+    d.stream = StreamId(static_cast<uint16_t>(tsn - 1000));
+    d.ssn = Ssn(1);
+    d.immediate = false;
+    return d;
+  };
+  uint32_t tsn = 1001;
+  for (; tsn < 1001 + 4; ++tsn) {
+    deliver(packet(local_tag_, first_fragment(tsn)));
+    ASSERT_EQ(replies().size(), 1u) << "gap SACK for " << tsn;
+  }
+  deliver(packet(local_tag_, first_fragment(tsn)));
+  auto r = replies();
+  ASSERT_EQ(r.size(), 1u) << "no SACK for DATA dropped for lack of window";
+  auto sack = wire::SackChunk::parse(*wire::PacketView::parse(r[0])->begin());
+  ASSERT_TRUE(sack);
+  EXPECT_EQ(sack->cum_tsn_ack.value(), 999u);
+  ASSERT_EQ(sack->gap_blocks.size(), 1u);
+  EXPECT_EQ(sack->gap_blocks[0].start, 2);
+  EXPECT_EQ(sack->gap_blocks[0].end, 5) << "the dropped TSN 1005 must not be reported";
+  EXPECT_LT(sack->a_rwnd, 1000u);
+  EXPECT_EQ(ep_->info(id_)->state, AssocState::Established);
+}
+
 TEST_F(EstablishedTest, DataWithWrongVerificationTagIsDropped) {
   const uint8_t payload[] = {1, 2, 3};
   deliver(packet(local_tag_ ^ 1, data(1000, payload)));
@@ -544,6 +592,134 @@ TEST(ConnectingEndpoint, OnlyAnAbortWithOurInitiateTagRefusesTheSetup) {
   ASSERT_TRUE(e);
   EXPECT_EQ(e->kind, EventKind::ConnectFailed);
   EXPECT_EQ(e->status.code(), Errc::Refused);
+}
+
+// A client endpoint driven through INIT / INIT ACK to COOKIE-ECHOED by hand.
+class ClientHandshake : public ::testing::Test {
+ protected:
+  ClientHandshake() {
+    EndpointConfig c;
+    c.port = kPeerPort;
+    ep_ = std::make_unique<Endpoint>(c, [this](std::span<uint8_t> out) {
+      for (auto& b : out) b = static_cast<uint8_t>(rng_());
+    });
+  }
+  template <class C>
+  void deliver(uint32_t vtag, const C& chunk, std::optional<SocketAddress> from = std::nullopt) {
+    std::vector<uint8_t> p;
+    wire::PacketWriter w(p);
+    w.begin(kPort, kPeerPort, VerificationTag(vtag));
+    w.add(chunk);
+    w.finish();
+    ep_->handle_packet(now_, from.value_or(server_), kPeer.ip, p);
+  }
+  std::vector<uint8_t> next_packet(SocketAddress* to = nullptr) {
+    std::vector<uint8_t> buf;
+    auto t = ep_->poll_transmit(now_, buf);
+    if (t && to) *to = t->to;
+    return t ? buf : std::vector<uint8_t>{};
+  }
+  // Connects and answers the INIT; returns the INIT (the COOKIE ECHO is sent).
+  wire::InitChunk to_cookie_echoed() {
+    id_ = *ep_->connect(now_, std::span(&server_, 1), kPort, InitOptions{});
+    init_bytes_ = next_packet();
+    auto init = *wire::InitChunk::parse(*wire::PacketView::parse(init_bytes_)->begin());
+    std::vector<uint8_t> params;
+    const uint8_t cookie[] = {'c', 'o', 'o', 'k', 'i', 'e'};
+    wire::ParamWriter(params).add(wire::ParamType::StateCookie, cookie);
+    wire::InitAckChunk ack;
+    ack.initiate_tag = VerificationTag(kServerTag);
+    ack.a_rwnd = 100000;
+    ack.outbound_streams = ack.inbound_streams = 10;
+    ack.initial_tsn = Tsn(1);
+    ack.params = params;
+    deliver(init.initiate_tag.value(), ack);
+    auto echo = next_packet();
+    EXPECT_EQ(first_type(echo), static_cast<uint8_t>(wire::ChunkType::CookieEcho));
+    return init;
+  }
+  static constexpr uint32_t kServerTag = 0x55667788;
+  std::mt19937_64 rng_{11};
+  Instant now_{seconds(5)};
+  SocketAddress server_{kLocal, 9899};
+  std::unique_ptr<Endpoint> ep_;
+  AssocId id_{0};
+  std::vector<uint8_t> init_bytes_;
+};
+
+// RFC 9260 §5.2.6: after a Stale Cookie error the new INIT's Cookie Preservative asks
+// for the RTT of the COOKIE ECHO / ERROR exchange plus at most 1 s, however stale
+// the peer says the cookie was (it used to ask for twice the staleness: 60 s here).
+TEST_F(ClientHandshake, StaleCookiePreservativeIsRttPlusAtMostOneSecond) {
+  auto init = to_cookie_echoed();
+  now_ += milliseconds(250);  // the round trip of COOKIE ECHO and ERROR
+  std::vector<uint8_t> causes;
+  wire::CauseWriter(causes).stale_cookie(30'000'000);  // 30 s stale
+  wire::ErrorChunk err;
+  err.causes = causes;
+  deliver(init.initiate_tag.value(), err);
+  auto again = next_packet();
+  auto init2 = wire::InitChunk::parse(*wire::PacketView::parse(again)->begin());
+  ASSERT_TRUE(init2);
+  std::optional<uint32_t> ms;
+  for (const auto& p : params_of(init2->params))
+    if (p.type == static_cast<uint16_t>(wire::ParamType::CookiePreservative))
+      ms = wire::parse_cookie_preservative(p);
+  ASSERT_TRUE(ms);
+  EXPECT_GE(*ms, 250u);
+  EXPECT_LE(*ms, 1250u);
+  EXPECT_EQ(ep_->info(id_)->state, AssocState::CookieWait);
+}
+
+// A barely stale cookie asks for the round trip plus twice the staleness.
+TEST_F(ClientHandshake, StaleCookiePreservativeForASmallStaleness) {
+  auto init = to_cookie_echoed();
+  now_ += milliseconds(40);
+  std::vector<uint8_t> causes;
+  wire::CauseWriter(causes).stale_cookie(100'000);  // 100 ms
+  wire::ErrorChunk err;
+  err.causes = causes;
+  deliver(init.initiate_tag.value(), err);
+  auto init2 = wire::InitChunk::parse(*wire::PacketView::parse(next_packet())->begin());
+  ASSERT_TRUE(init2);
+  std::optional<uint32_t> ms;
+  for (const auto& p : params_of(init2->params))
+    if (p.type == static_cast<uint16_t>(wire::ParamType::CookiePreservative))
+      ms = wire::parse_cookie_preservative(p);
+  EXPECT_EQ(ms, std::optional<uint32_t>(240u));
+}
+
+// RFC 9260 §8.5.1 E: a SHUTDOWN ACK while connecting is out of the blue (§8.4 (5)):
+// SHUTDOWN COMPLETE with the T bit and the received tag reflected, whatever that tag
+// is (the peer is closing an older association; it cannot know our new tag). The
+// setup is not disturbed.
+TEST_F(ClientHandshake, ShutdownAckWhileConnectingIsOutOfTheBlue) {
+  id_ = *ep_->connect(now_, std::span(&server_, 1), kPort, InitOptions{});
+  auto init = *wire::InitChunk::parse(*wire::PacketView::parse(next_packet())->begin());
+  // From another UDP port: the answer goes there, but the unchecked packet must not
+  // move the peer's encapsulation port (RFC 6951 §5.4: only after the tag check).
+  const SocketAddress elsewhere{server_.ip, 4444};
+  for (uint32_t vtag : {0x0DDBA11u, init.initiate_tag.value()}) {
+    deliver(vtag, wire::ShutdownAckChunk{}, elsewhere);
+    SocketAddress to;
+    auto reply = next_packet(&to);
+    EXPECT_EQ(to, elsewhere);
+    auto pv = wire::PacketView::parse(reply);
+    ASSERT_TRUE(pv) << std::hex << vtag;
+    EXPECT_EQ(pv->header().vtag.value(), vtag);
+    ASSERT_EQ(pv->chunk_count(), 1u);
+    auto sc = wire::ShutdownCompleteChunk::parse(*pv->begin());
+    ASSERT_TRUE(sc);
+    EXPECT_TRUE(sc->t_bit);
+    EXPECT_EQ(ep_->info(id_)->state, AssocState::CookieWait);
+  }
+  // T1-init: the INIT goes again to where it went first.
+  now_ += seconds(2);
+  ep_->handle_timeout(now_);
+  SocketAddress to;
+  auto again = next_packet(&to);
+  EXPECT_EQ(first_type(again), static_cast<uint8_t>(wire::ChunkType::Init));
+  EXPECT_EQ(to, server_);
 }
 
 }  // namespace
