@@ -106,7 +106,7 @@ many_tput = {}
 for n in (1, 100, 10000):
     s = med(f"many tput 1024B {n}", "sctpp", "mbytes_per_s")
     many_tput[n] = s
-    rows.append({"cell": f"tput 1024B, {n} associations active", "sctpp": s,
+    rows.append({"cell": f"1 KiB throughput, {n} associations active", "sctpp": s,
                  "sctpp_over_one": ratio(s, many_tput[1])})
     print(f"{f'  MB/s, 1 KiB, {n:,} active':30} {f(s):>9} {'-':>9} {'-':>10}"
           f"   {rf(ratio(s, many_tput[1]))} of 1 association")
