@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <utility>
@@ -41,88 +42,96 @@ class LazyDeque {
 
   LazyDeque() = default;
   ~LazyDeque() { clear(); }
-  LazyDeque(LazyDeque&& o) noexcept { take(o); }
+  LazyDeque(LazyDeque&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
   LazyDeque& operator=(LazyDeque&& o) noexcept {
     if (this != &o) {
       clear();
-      take(o);
+      h_ = std::exchange(o.h_, nullptr);
     }
     return *this;
   }
   LazyDeque(const LazyDeque&) = delete;
   LazyDeque& operator=(const LazyDeque&) = delete;
 
-  bool empty() const { return size_ == 0; }
-  size_t size() const { return size_; }
-  T& operator[](size_t i) { return buf_[slot(i)]; }
-  const T& operator[](size_t i) const { return buf_[slot(i)]; }
-  T& front() { return buf_[head_]; }
-  const T& front() const { return buf_[head_]; }
-  T& back() { return (*this)[size_ - 1]; }
-  const T& back() const { return (*this)[size_ - 1]; }
+  bool empty() const { return h_ == nullptr; }
+  size_t size() const { return h_ ? h_->size : 0; }
+  T& operator[](size_t i) { return elems()[slot(i)]; }
+  const T& operator[](size_t i) const { return elems()[slot(i)]; }
+  T& front() { return elems()[h_->head]; }
+  const T& front() const { return elems()[h_->head]; }
+  T& back() { return (*this)[h_->size - 1]; }
+  const T& back() const { return (*this)[h_->size - 1]; }
 
   void push_back(T v) { emplace_back(std::move(v)); }
   template <class... A>
   T& emplace_back(A&&... a) {
-    if (size_ == cap_) grow();
-    T* p = ::new (static_cast<void*>(buf_ + slot(size_))) T(std::forward<A>(a)...);
-    ++size_;
+    if (size() == capacity()) grow();
+    T* p = ::new (static_cast<void*>(elems() + slot(h_->size))) T(std::forward<A>(a)...);
+    ++h_->size;
     return *p;
   }
   void pop_front() {
-    std::destroy_at(buf_ + head_);
-    head_ = (head_ + 1) & (cap_ - 1);
-    if (--size_ == 0) release();  // give the memory back when drained
+    std::destroy_at(elems() + h_->head);
+    h_->head = (h_->head + 1) & (h_->cap - 1);
+    if (--h_->size == 0) release();  // give the memory back when drained
   }
   void pop_back() {
     std::destroy_at(&back());
-    if (--size_ == 0) release();
+    if (--h_->size == 0) release();
   }
   void clear() {
-    for (size_t i = 0; i < size_; ++i) std::destroy_at(buf_ + slot(i));
-    size_ = 0;
+    if (!h_) return;
+    for (size_t i = 0; i < h_->size; ++i) std::destroy_at(elems() + slot(i));
     release();
   }
 
   iterator begin() { return iterator(this, 0); }
-  iterator end() { return iterator(this, size_); }
+  iterator end() { return iterator(this, size()); }
   const_iterator begin() const { return const_iterator(this, 0); }
-  const_iterator end() const { return const_iterator(this, size_); }
+  const_iterator end() const { return const_iterator(this, size()); }
 
  private:
-  static constexpr size_t kFirstCapacity = 4;  // a power of two, as every capacity
+  // The only member is a pointer (an association holds five of these): capacity,
+  // front index and size live in the allocation, in front of the elements.
+  struct Header {
+    uint32_t cap;   // a power of two
+    uint32_t head;  // index of the front element
+    uint32_t size;  // never 0: an empty queue has no allocation
+  };
+  static constexpr size_t kFirstCapacity = 4;
+  static constexpr size_t kOffset = (sizeof(Header) + alignof(T) - 1) / alignof(T) * alignof(T);
+  static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 
-  size_t slot(size_t i) const { return (head_ + i) & (cap_ - 1); }
+  size_t capacity() const { return h_ ? h_->cap : 0; }
+  T* elems() const { return reinterpret_cast<T*>(reinterpret_cast<char*>(h_) + kOffset); }
+  size_t slot(size_t i) const { return (h_->head + i) & (h_->cap - 1); }
+  static Header* allocate(size_t cap) {
+    auto* h = static_cast<Header*>(::operator new(kOffset + cap * sizeof(T)));
+    h->cap = static_cast<uint32_t>(cap);
+    h->head = 0;
+    h->size = 0;
+    return h;
+  }
   void grow() {
-    const size_t cap = cap_ ? cap_ * 2 : kFirstCapacity;
-    T* buf = std::allocator<T>().allocate(cap);
-    for (size_t i = 0; i < size_; ++i) {
-      T* old = buf_ + slot(i);
-      ::new (static_cast<void*>(buf + i)) T(std::move(*old));
+    const size_t cap = h_ ? size_t{h_->cap} * 2 : kFirstCapacity;
+    Header* h = allocate(cap);
+    T* to = reinterpret_cast<T*>(reinterpret_cast<char*>(h) + kOffset);
+    const size_t n = size();
+    for (size_t i = 0; i < n; ++i) {
+      T* old = elems() + slot(i);
+      ::new (static_cast<void*>(to + i)) T(std::move(*old));
       std::destroy_at(old);
     }
-    if (buf_) std::allocator<T>().deallocate(buf_, cap_);
-    buf_ = buf;
-    cap_ = cap;
-    head_ = 0;
+    h->size = static_cast<uint32_t>(n);
+    if (h_) ::operator delete(h_);
+    h_ = h;
   }
   void release() {
-    if (buf_) std::allocator<T>().deallocate(buf_, cap_);
-    buf_ = nullptr;
-    cap_ = 0;
-    head_ = 0;
-  }
-  void take(LazyDeque& o) {
-    buf_ = std::exchange(o.buf_, nullptr);
-    cap_ = std::exchange(o.cap_, 0);
-    head_ = std::exchange(o.head_, 0);
-    size_ = std::exchange(o.size_, 0);
+    ::operator delete(h_);
+    h_ = nullptr;
   }
 
-  T* buf_ = nullptr;
-  size_t cap_ = 0;   // 0 or a power of two
-  size_t head_ = 0;  // index of the front element in buf_
-  size_t size_ = 0;
+  Header* h_ = nullptr;
 };
 
 }  // namespace sctpp

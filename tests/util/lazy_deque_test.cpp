@@ -45,6 +45,7 @@ TEST(LazyDeque, MatchesStdDequeThroughWrapAroundAndGrowth) {
 TEST(LazyDeque, DestroysEveryElementAndMoves) {
   auto token = std::make_shared<int>(1);
   {
+    static_assert(sizeof(LazyDeque<std::shared_ptr<int>>) == sizeof(void*));
     LazyDeque<std::shared_ptr<int>> a;
     for (int i = 0; i < 9; ++i) a.push_back(token);  // grows 4 -> 8 -> 16
     a.pop_front();
