@@ -26,7 +26,8 @@
 //    gets at least 4 messages of the budget, all send all the time; beyond that
 //    they take turns: 4 messages (4 packets: the receiver acknowledges every
 //    second packet at once), then the association waits for SENDER_DRY and the
-//    next one in line sends. Every association still sends many times per second.
+//    next one in line sends. At 80 MB/s that is ~20,000 turns a second: each of
+//    10,000 associations sends twice a second or so, all through the run.
 //
 // Output: one JSON line (mode, assocs, size, seconds, messages, bytes, mbytes_per_s,
 // errors, setup_seconds, rss_before_kib, rss_after_kib, bytes_per_assoc).
@@ -36,7 +37,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
