@@ -48,6 +48,7 @@ def target(name, value, limit, higher_is_better=True):
     else:
         ok = value >= limit if higher_is_better else value <= limit
     targets.append({"target": name, "value": value, "limit": limit,
+                    "op": ">=" if higher_is_better else "<=",
                     "result": "n/a" if ok is None else ("pass" if ok else "miss")})
 
 print(f"\nsctpp bench — {machine}")
@@ -91,18 +92,32 @@ rows.append({"cell": "setups+shutdowns per s", "sctpp": c["sctpp"], "usrsctp": c
 print(f"{'setups+shutdowns /s':30} {f(c['sctpp'], 0):>9} {f(c['usrsctp'], 0):>9} {f(c['tcp'], 0):>9} "
       f"{rf(ratio(c['sctpp'], c['usrsctp'])):>10} {rf(ratio(c['sctpp'], c['tcp'])):>7}")
 target("setups+shutdowns/s >= 3x usrsctp", ratio(c["sctpp"], c["usrsctp"]), 3.0)
-na = "n/a (needs one-to-many, issue 3)"
-print(f"{'memory per idle association':30} {na}")
-print(f"{'throughput, 1/100/10,000 assocs':30} {na}")
-targets.append({"target": "<= 2 KiB per idle association at 10,000", "value": None,
-                "limit": 2048, "result": na})
-targets.append({"target": "10,000 active associations >= 0.8x one", "value": None,
-                "limit": 0.8, "result": na})
+
+# Many associations on one one-to-many server socket (bench/many_assoc.cpp).
+print(f"\n{'one one-to-many server socket':30} {'sctpp':>9} {'usrsctp':>9} {'s/usrsctp':>10}")
+mem = {}
+for n in (1000, 10000):
+    s, u = (med(f"many idle {n}", i, "bytes_per_assoc") for i in ("sctpp", "usrsctp"))
+    mem[n] = s
+    rows.append({"cell": f"bytes per idle association at {n}", "sctpp": s, "usrsctp": u,
+                 "sctpp_over_usrsctp": ratio(s, u)})
+    print(f"{f'  bytes per idle assoc, {n:,}':30} {f(s, 0):>9} {f(u, 0):>9} {rf(ratio(s, u)):>10}")
+many_tput = {}
+for n in (1, 100, 10000):
+    s = med(f"many tput 1024B {n}", "sctpp", "mbytes_per_s")
+    many_tput[n] = s
+    rows.append({"cell": f"1 KiB throughput, {n} associations active", "sctpp": s,
+                 "sctpp_over_one": ratio(s, many_tput[1])})
+    print(f"{f'  MB/s, 1 KiB, {n:,} active':30} {f(s):>9} {'-':>9} {'-':>10}"
+          f"   {rf(ratio(s, many_tput[1]))} of 1 association")
+target("<= 2 KiB per idle association at 10,000 (bytes)", mem[10000], 2048, False)
+target("10,000 active associations >= 0.8x one", ratio(many_tput[10000], many_tput[1]), 0.8)
 
 print("\ntargets (issue 5)")
 for t in targets:
     v = "-" if t["value"] is None else f"{t['value']:.2f}"
-    print(f"  {t['result']:5} {t['target']}  (ratio {v}, needs {'<=' if 'p50' in t['target'] or 'p99' in t['target'] or 'KiB per' in t['target'] else '>='} {t['limit']})")
+    what = "value" if "bytes" in t["target"] else "ratio"
+    print(f"  {t['result']:5} {t['target']}  ({what} {v}, needs {t['op']} {t['limit']})")
 npass = sum(t["result"] == "pass" for t in targets)
 nmiss = sum(t["result"] == "miss" for t in targets)
 print(f"  {npass} pass, {nmiss} miss, {len(targets) - npass - nmiss} n/a")
@@ -120,7 +135,7 @@ except ImportError:
     print("(no python3-matplotlib: chart skipped)")
     sys.exit(0)
 tp = [r for r in rows if r["cell"].startswith("tput")]
-fig, axes = plt.subplots(1, 3, figsize=(17, 5.5), gridspec_kw={"width_ratios": [5, 1.2, 1.2]})
+fig, axes = plt.subplots(1, 5, figsize=(22, 5.5), gridspec_kw={"width_ratios": [5, 1.2, 1.2, 1.4, 1.4]})
 ax = axes[0]
 w = 0.27
 xs = range(len(tp))
@@ -140,6 +155,21 @@ for ax, cell_rows, title in ((axes[1], [r for r in rows if r["cell"].startswith(
     ax.set_xticks(list(range(len(cell_rows))))
     ax.set_xticklabels([r["cell"].split()[-2] if "latency" in r["cell"] else "" for r in cell_rows])
     ax.set_title(title)
+ax = axes[3]
+for k, (impl, col) in enumerate((("sctpp", "tab:blue"), ("usrsctp", "tab:orange"))):
+    ys = [med(f"many idle {n}", impl, "bytes_per_assoc") or 0 for n in (1000, 10000)]
+    ax.bar([x + (k - 0.5) * w for x in range(2)], ys, w, color=col)
+ax.axhline(2048, color="tab:red", ls="--", lw=1)
+ax.set_xticks([0, 1])
+ax.set_xticklabels(["1,000", "10,000"])
+ax.set_title("bytes per idle association")
+ax = axes[4]
+ax.bar(range(3), [many_tput[n] or 0 for n in (1, 100, 10000)], 0.5, color="tab:blue")
+if many_tput[1]:
+    ax.axhline(0.8 * many_tput[1], color="tab:red", ls="--", lw=1)
+ax.set_xticks(range(3))
+ax.set_xticklabels(["1", "100", "10,000"])
+ax.set_title("MB/s, 1 KiB, N associations")
 fig.suptitle(f"sctpp bench — {machine}", fontsize=9)
 fig.tight_layout()
 fig.savefig(f"{outdir}/chart.png", dpi=110)

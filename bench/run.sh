@@ -38,13 +38,16 @@ echo "building (Release) in $BUILD ..." >&2
 # -Wno-restrict: GCC 12 reports a false -Wrestrict in std::string at -O3.
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSCTPP_BUILD_TESTS=OFF \
   -DCMAKE_CXX_FLAGS="-Wno-restrict" >/dev/null
-cmake --build "$BUILD" --target sctpp -j "$(nproc)" >/dev/null
+cmake --build "$BUILD" --target sctpp many_assoc -j "$(nproc)" >/dev/null
 mkdir -p "$BUILD/bench"
 gcc -O2 -Wall -o "$BUILD/bench/usrsctp_perf" bench/usrsctp_perf.c -lusrsctp -lpthread -lm
 gcc -O2 -Wall -o "$BUILD/bench/udp_blast" bench/udp_blast.c -lpthread
+gcc -O2 -Wall -o "$BUILD/bench/usrsctp_many" bench/usrsctp_many.c -lusrsctp -lpthread
 SCTPP=$BUILD/tools/sctpp
 USRSCTP=$BUILD/bench/usrsctp_perf
 UDP=$BUILD/bench/udp_blast
+MANY=$BUILD/bench/many_assoc
+USRMANY=$BUILD/bench/usrsctp_many
 
 # ---- servers ----
 BASE=$((20000 + RANDOM % 20000))
@@ -64,6 +67,7 @@ start_server() {  # name, then the command; sets LAST_LINE to its `listening` li
   exec 9<&-
 }
 : >"$OUT/sctpp-server.log"; : >"$OUT/tcp-server.log"; : >"$OUT/usrsctp-server.log"
+: >"$OUT/many-server.log"; : >"$OUT/many-client.log"
 # sctpp runs with UDP GSO (SCTPP_UDP_GSO=1, the default here; set it to 0 to compare):
 # the kernel segments trains of full packets, as the UDP GSO blaster does.
 start_server sctpp-server env SCTPP_UDP_GSO="${SCTPP_UDP_GSO:-1}" "$SCTPP" perf --server --listen 127.0.0.1:$SCTP_PORT --udp-port 0
@@ -89,6 +93,26 @@ run_usrsctp() {
   kill "$sp" 2>/dev/null || true
   wait "$sp" 2>/dev/null || true
 }
+# Many associations on ONE one-to-many server socket (bench/many_assoc.cpp,
+# bench/usrsctp_many.c): a fresh server per cell, so memory is measured from a clean
+# start and no association of an earlier cell is left. The server reports its own
+# VmRSS and the payload bytes it checked; the client prints one JSON line.
+MANY_PORT=$((BASE + 4)) USRMANY_UDP=$((BASE + 5))
+run_many() {  # client flags
+  start_server many-server env SCTPP_UDP_GSO="${SCTPP_UDP_GSO:-1}" "$MANY" --server --listen 127.0.0.1:$MANY_PORT --udp-port 0
+  local sp=${pids[-1]} udp
+  udp=$(sed -n 's/.*udp \([0-9]*\).*/\1/p' <<<"$LAST_LINE")
+  SCTPP_UDP_GSO="${SCTPP_UDP_GSO:-1}" timeout $((T + 90)) "$MANY" --connect 127.0.0.1:$MANY_PORT --remote-udp-port "$udp" --time "$T" "$@" \
+    2>>"$OUT/many-client.log" | tail -1 || true
+  kill "$sp" 2>/dev/null || true
+}
+run_usrsctp_many() {  # client flags
+  start_server many-server "$USRMANY" --server --listen 127.0.0.1:$MANY_PORT --udp-port $USRMANY_UDP
+  local sp=${pids[-1]}
+  timeout 120 "$USRMANY" --connect 127.0.0.1:$MANY_PORT --remote-udp-port $USRMANY_UDP "$@" \
+    2>>"$OUT/many-client.log" | tail -1 || true
+  kill "$sp" 2>/dev/null || true
+}
 
 # cell name | perf flags (TCP gets the same minus --streams/--unordered: one byte stream)
 cells=()
@@ -102,7 +126,7 @@ cells+=("connect|--mode connect --mtu 1500")
 
 tcp_flags() { sed -e 's/--streams [0-9]*//' -e 's/--unordered//' <<<"$1"; }
 
-ncells=$(( ${#cells[@]} * 3 + 2 ))
+ncells=$(( ${#cells[@]} * 3 + 2 + 7 ))
 echo "bench: $RUNS run(s), ${T} s per cell, $ncells cells per run (sctpp $SCTP_PORT/udp $SCTP_UDP)" >&2
 for ((run = 1; run <= RUNS; run++)); do
   for c in "${cells[@]}"; do
@@ -118,6 +142,15 @@ for ((run = 1; run <= RUNS; run++)); do
   echo "  run $run: udp" >&2
   record "udp 1472B" udp-sendto "$run" "$("$UDP" --mode sendto --size 1472 --time "$T" --json)"
   record "udp 1472B" udp-gso "$run" "$("$UDP" --mode gso --size 1472 --time "$T" --json)"
+  for n in 1000 10000; do
+    echo "  run $run: idle memory, $n associations" >&2
+    record "many idle $n" sctpp "$run" "$(run_many --mode idle --assocs $n)"
+    record "many idle $n" usrsctp "$run" "$(run_usrsctp_many --assocs $n)"
+  done
+  for n in 1 100 10000; do
+    echo "  run $run: throughput, $n associations" >&2
+    record "many tput 1024B $n" sctpp "$run" "$(run_many --mode throughput --size 1024 --assocs $n)"
+  done
 done
 
 machine="$(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(uname -sr), loopback"

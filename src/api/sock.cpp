@@ -106,9 +106,12 @@ std::optional<uint32_t> SockState::find_peer(const SocketAddress& peer) const {
 }
 
 size_t SockState::live_count() const {
-  size_t n = 0;
-  for (const auto& [id, a] : assocs) n += a.live() ? 1 : 0;
-  return n;
+  return live_;
+}
+
+void SockState::add_assoc(uint32_t id, SockAssoc a) {
+  if (a.live()) ++live_;
+  assocs.emplace(id, std::move(a));
 }
 
 void SockState::cache(Endpoint& ep, SockAssoc& a) {
@@ -213,6 +216,7 @@ void SockState::forget_ended(uint32_t id, Status why) {
 }
 
 void SockState::end(Endpoint& ep, SockAssoc& a, const Event& ev) {
+  if (!a.terminal) --live_;
   a.terminal = true;
   a.send_blocked = false;
   a.pending_eof = false;
@@ -304,7 +308,7 @@ void SockState::accept_new(Endpoint& ep, const Event& ev) {
   a.id = ev.assoc;
   if (kind == SockKind::OneToMany) {
     if (live_count() >= config.max_associations) return refuse("too many associations");
-    assocs.emplace(id, std::move(a));
+    add_assoc(id, std::move(a));
     ctx->owners[id] = shared_from_this();
     handle(ep, ev);
     return;
@@ -319,7 +323,7 @@ void SockState::accept_new(Endpoint& ep, const Event& ev) {
   child->events = events;
   child->remote_udp_port = remote_udp_port;
   child->rq_limit = rq_limit;
-  child->assocs.emplace(id, std::move(a));
+  child->add_assoc(id, std::move(a));
   ctx->owners[id] = child;
   child->handle(ep, ev);
   accept_queue.push_back(child);
@@ -341,7 +345,7 @@ Result<uint32_t> SockState::start_assoc(std::span<const SocketAddress> remote, u
   a.peer_addresses.assign(remote.begin(), remote.end());
   a.primary = remote.front();
   a.outbound_streams = init.num_ostreams;
-  assocs.emplace(id->value(), std::move(a));
+  add_assoc(id->value(), std::move(a));
   ctx->owners[id->value()] = shared_from_this();
   return id->value();
 }
@@ -510,6 +514,7 @@ std::optional<SockAssoc> SockState::take(uint32_t id, std::deque<SockItem>* item
   auto node = assocs.extract(id);
   if (node.empty()) return std::nullopt;
   SockAssoc a = std::move(node.mapped());
+  if (a.live()) --live_;
   std::deque<SockItem> keep;
   for (auto& it : rq) {
     if (it.assoc == id) {
@@ -546,7 +551,7 @@ std::shared_ptr<SockState> SockState::branch(uint32_t id) {
   // Messages still in the association come after the moved ones.
   a->stalled = true;
   child->stalled.push_back(id);
-  child->assocs.emplace(id, std::move(*a));
+  child->add_assoc(id, std::move(*a));
   ctx->owners[id] = child;
   child->top_up();
   changed();

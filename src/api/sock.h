@@ -81,12 +81,13 @@ struct SockState : std::enable_shared_from_this<SockState> {
   bool open = true;                  // the user's handle is open
   bool owns_endpoint = false;        // created ctx (not branched off another socket)
   bool finalized = false;
-  bool listening = false;            // accept associations peers start
+  bool listening = false;  // accept associations peers start
   EventSubscription events;
   uint16_t remote_udp_port = 9899;
   size_t rq_limit = 1024 * 1024;
   size_t backlog = 128;  // Listening: established, not yet accepted
 
+  // Add entries with add_assoc() and end them with end(), which keep live_count().
   std::map<uint32_t, SockAssoc> assocs;
   std::map<uint32_t, Status> ended;  // recently ended associations (OneToMany): how
   std::deque<SockItem> rq;
@@ -156,7 +157,11 @@ struct SockState : std::enable_shared_from_this<SockState> {
   void shutdown_all(bool abort, std::string_view reason);
   // The user's handle is gone (graceful: let live associations shut down).
   void close(bool graceful);
+  // Associations not yet ended: O(1), since every new association checks it
+  // against max_associations (counting them was O(n) per setup, O(n^2) to set up
+  // 10,000).
   size_t live_count() const;
+  void add_assoc(uint32_t id, SockAssoc a);
 
   struct Readiness {
     bool readable = false;
@@ -176,6 +181,8 @@ struct SockState : std::enable_shared_from_this<SockState> {
   void end(Endpoint& ep, SockAssoc& a, const Event& ev);
   void finalize_if_done();
   void forget_ended(uint32_t id, Status why);
+
+  size_t live_ = 0;  // entries of `assocs` that are live()
 };
 
 }  // namespace sctpp::detail
