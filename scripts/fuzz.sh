@@ -6,6 +6,7 @@
 #   FUZZ_SECONDS=3600 scripts/fuzz.sh        # an hour per target
 #   FUZZ_TARGETS=fuzz_endpoint FUZZ_SECONDS=36000 scripts/fuzz.sh
 #   FUZZ_PARALLEL=1 scripts/fuzz.sh          # all targets at once (one core each)
+#   FUZZ_RUNS=10000000 FUZZ_SECONDS=0 scripts/fuzz.sh   # 10 M executions per target, no time limit
 #
 # The committed seeds (tests/fuzz/corpus/<target>) and regression inputs
 # (tests/fuzz/regressions/<target>) are read, never modified; what the fuzzer learns
@@ -16,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
+runs=${FUZZ_RUNS:--1}   # -1: no limit on executions (libFuzzer's default)
 targets=${FUZZ_TARGETS:-"fuzz_packet fuzz_endpoint fuzz_receive"}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 work=${FUZZ_WORK:-$build/fuzz-work}
@@ -41,18 +43,20 @@ run_one() {
   for d in "tests/fuzz/corpus/$t" "tests/fuzz/regressions/$t"; do [[ -d $d ]] && dirs+=("$d"); done
   # -rss_limit_mb: the endpoint harness also checks its own heap bound per input.
   "$build/tests/fuzz/$t" "$work/$t" "${dirs[@]}" \
-    -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2560 -max_len=16384 \
+    -max_total_time="$seconds" -runs="$runs" -timeout=25 -rss_limit_mb=2560 -max_len=16384 \
     -print_final_stats=1 -artifact_prefix="$work/artifacts/$t-" >"$log" 2>&1
 }
 
 report() {
   local t=$1 rc=$2 log="$work/$1.log"
-  local execs rate
+  local execs rate secs cov
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
+  cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
   if [[ $rc -eq 0 ]]; then
-    printf '%-14s %12s execs  %8s exec/s  corpus %s  OK\n' "$t" "${execs:-?}" "${rate:-?}" \
-      "$(find "$work/$t" -type f | wc -l)"
+    printf '%-14s %12s execs  %8s exec/s  %6s s  %s  corpus %s  OK\n' "$t" "${execs:-?}" \
+      "${rate:-?}" "${secs:-?}" "${cov:-?}" "$(find "$work/$t" -type f | wc -l)"
   else
     printf '%-14s %12s execs  %8s exec/s  FAILED (exit %d), log: %s\n' "$t" "${execs:-?}" \
       "${rate:-?}" "$rc" "$log"
@@ -81,7 +85,7 @@ else
     rcs[$t]=$rc
   done
 fi
-echo "fuzzing, ${seconds} s per target:"
+echo "fuzzing, ${seconds} s (0: no limit) and ${runs} executions (-1: no limit) per target:"
 for t in $targets; do
   report "$t" "${rcs[$t]}"
   [[ ${rcs[$t]} -eq 0 ]] || failed=1

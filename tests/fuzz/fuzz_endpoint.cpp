@@ -62,6 +62,15 @@ constexpr size_t kMaxInFlight = 256;
 constexpr size_t kSizes[8] = {1500, 4096, 16384, 65536, 262144, 8000, 2048, 32768};
 constexpr size_t kMessageSizes[8] = {1000, 4096, 16384, 65536, 262144, 1500, 100, 30000};
 constexpr size_t kMtus[4] = {1500, 1280, 600, 9000};
+// Work per input: packets delivered plus timer expiries handled. Without a bound the
+// fuzzer breeds inputs that run the network for thousands of packets (each doubling
+// of an edge's hit count is a new libFuzzer feature), so exec/s falls as the corpus
+// grows. In 400 inputs of a corpus grown over 570k executions: mean 440 deliveries,
+// p90 1066, p99 4138, max 10774. 1500 keeps ~90 % of them whole and still carries a
+// 256 KB message at MTU 600 (~480 DATA + SACKs); the final settling gets its own
+// allowance so that the end-of-input checks still run on a quiet network.
+constexpr int kWorkBudget = 1500;
+constexpr int kSettleBudget = 500;
 
 const IpAddress& host_ip(int h) {
   static const IpAddress ips[3] = {*IpAddress::parse("10.0.0.1"), *IpAddress::parse("10.0.0.2"),
@@ -172,12 +181,13 @@ class EndpointHarness {
 
   void run() {
     start();
-    for (int steps = 0; !in_.empty() && steps < 4096; ++steps) {
+    for (int steps = 0; !in_.empty() && steps < 4096 && work_ < work_limit_; ++steps) {
       step();
       flush();
       check_limits();
     }
     // Let everything settle while the users read, and check once more.
+    work_limit_ = work_ + kSettleBudget;
     for (int round = 0; round < 3; ++round) {
       run_network(seconds(60));
       receive_all(0);
@@ -256,7 +266,7 @@ class EndpointHarness {
         if (auto p = take(in_.u8())) deliver(*p);
         break;
       case kEpDeliverAll:
-        for (int i = 0; i < 64 && !net_.empty(); ++i) {
+        for (int i = 0; i < 64 && !net_.empty() && work_ < work_limit_; ++i) {
           InFlight p = std::move(net_.front());
           net_.pop_front();
           deliver(p);
@@ -374,6 +384,7 @@ class EndpointHarness {
 
   void deliver(const InFlight& p) {
     if (p.to < 0 || p.to > 1) return;  // C and unknown addresses are not hosts
+    ++work_;
     if (verbosity() >= 2)
       std::fprintf(stderr, "  deliver %c->%c %s\n", "ABC"[p.from], "ABC"[p.to], describe(p.bytes).c_str());
     ep_[p.to]->handle_packet(now_, SocketAddress{host_ip(p.from), p.udp_port}, host_ip(p.to),
@@ -422,6 +433,7 @@ class EndpointHarness {
         auto t = ep_[h]->next_timeout();
         if (!t || *t > now_) break;
         FUZZ_CHECK(n < 1000, "handle_timeout leaves a deadline in the past");
+        ++work_;
         ep_[h]->handle_timeout(now_);
         flush();
       }
@@ -437,7 +449,7 @@ class EndpointHarness {
   // virtual time or until nothing is pending.
   void run_network(Duration limit) {
     Instant end = now_ + limit;
-    for (int steps = 0; steps < 2000; ++steps) {
+    for (int steps = 0; steps < 2000 && work_ < work_limit_; ++steps) {
       flush();
       if (!net_.empty()) {
         InFlight p = std::move(net_.front());
@@ -904,6 +916,8 @@ class EndpointHarness {
   std::map<std::pair<int, int>, int> events_seen_;
   size_t baseline_heap_ = 0;
   size_t heap_bound_ = 0;
+  int work_ = 0;  // see kWorkBudget
+  int work_limit_ = kWorkBudget;
 };
 
 }  // namespace

@@ -207,7 +207,10 @@ int main(int argc, char** argv) {
     }
   }
   if (a.cli) return run_cli(a);
+  // Like the real argv, terminated by a null pointer: GoogleTest shifts argv[argc] too
+  // when it removes the flags it consumed (ASan caught the read past the end).
   int n = static_cast<int>(rest.size());
+  rest.push_back(nullptr);
   ::testing::InitGoogleTest(&n, rest.data());
   return RUN_ALL_TESTS();
 }
