@@ -727,6 +727,10 @@ class Shutdown(AttackCase):
         again = a.peer.expect(SHUTDOWN, 2.5)
         self.assertIsNotNone(again, "SHUTDOWN not retransmitted (T2-shutdown)")
         t2 = time.monotonic() - t1
+        # §8.5: a SHUTDOWN ACK with a wrong tag is discarded (no SHUTDOWN COMPLETE).
+        a.send(S.SCTPChunkShutdownAck(), vtag=(a.peer_tag ^ 0x5A5A5A5A) or 1)
+        self.assertFalse([p for p in a.peer.recv(0.2) if SHUTDOWN_COMPLETE in p.types()],
+                         "SHUTDOWN ACK with a wrong tag answered")
         a.send(S.SCTPChunkShutdownAck())
         sc = a.peer.expect(SHUTDOWN_COMPLETE, 1.0)
         self.assertIsNotNone(sc, "no SHUTDOWN COMPLETE")
@@ -736,7 +740,8 @@ class Shutdown(AttackCase):
         self.server.proc.wait(timeout=5)
         self.assertEqual(0, self.server.proc.returncode)
         observe("§9.2 SIGTERM: SHUTDOWN cum=last TSN; DATA in SHUTDOWN-SENT -> SHUTDOWN after "
-                "%.0f ms; T2 repeat after %.2f s; SHUTDOWN ACK -> SHUTDOWN COMPLETE T=0; exit 0"
+                "%.0f ms; T2 repeat after %.2f s; wrong-tag SHUTDOWN ACK ignored; SHUTDOWN ACK -> "
+                "SHUTDOWN COMPLETE T=0; exit 0"
                 % (dt * 1000, t2))
 
 
