@@ -68,7 +68,9 @@ const char* assoc_state_name(AssocState s) {
 }
 
 Association::Association(AssocId id, AssocContext ctx)
-    : id_(id), ctx_(std::move(ctx)), cfg_(ctx_.config->assoc) {}
+    : id_(id), ctx_(std::move(ctx)), cfg_(ctx_.config->assoc) {
+  burst_on_event();
+}
 
 size_t Association::max_packet_size() const {
   return cfg_.path_mtu > cfg_.transport_overhead ? cfg_.path_mtu - cfg_.transport_overhead : 512;
@@ -479,6 +481,7 @@ IpAddress Association::local_for(const IpAddress& peer) const {
 void Association::handle_packet(Instant now, const wire::PacketView& packet,
                                 const SocketAddress& from, const IpAddress& to) {
   if (state_ == AssocState::Closed || packet.chunk_count() == 0) return;
+  burst_on_packet();
   const VerificationTag vtag = packet.header().vtag;
   const auto first = *packet.begin();
   const auto first_type = static_cast<wire::ChunkType>(first.type);
@@ -848,6 +851,7 @@ std::optional<Instant> Association::next_timeout() const {
 
 void Association::handle_timeout(Instant now) {
   if (state_ == AssocState::Closed) return;
+  burst_on_event();
   if (t1_.fire(now)) on_t1_expired(now);
   if (state_ == AssocState::Closed) return;
   if (t2_.fire(now)) on_t2_expired(now);
@@ -1030,6 +1034,7 @@ Status Association::send(Instant now, const SendInfo& info, std::span<const uint
   }
   send_queue_->push(StreamId(info.stream), Ppid(info.ppid), info.unordered, info.context,
                     std::vector<uint8_t>(data.begin(), data.end()));
+  burst_on_event();
   dry_ = false;
   note_user_data(now);
   return Status();
@@ -1204,7 +1209,7 @@ size_t Association::data_path() const {
 // ---------------------------------------------------------------------------
 // Transmission
 
-void Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd, size_t path) {
+bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd, size_t path) {
   Path& p = paths_[path];
   auto room = [&](size_t payload) {
     return pad4(wire::DataChunk::kHeaderSize + payload) <= w.remaining();
@@ -1242,10 +1247,15 @@ void Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     if (!r) break;
     put(r->tsn, r->data);
   }
-  if (ignore_cwnd) return;
+  if (ignore_cwnd) return false;
   if (state_ != AssocState::Established && state_ != AssocState::ShutdownPending &&
       state_ != AssocState::ShutdownReceived && state_ != AssocState::CookieEchoed)
-    return;
+    return false;
+  // §6.1 D: Max.Burst packets of new DATA per transmission opportunity, so that a
+  // large cwnd opened by an idle period or a big cumulative ack is not emptied into
+  // the network at line rate.
+  if (burst_exhausted()) return false;
+  bool sent_new = false;
   while (!send_queue_->empty()) {
     size_t flight = rtx_->outstanding_bytes();
     // §6.1 B: no new data with cwnd or more outstanding.
@@ -1269,7 +1279,10 @@ void Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     if (!d) break;
     Tsn tsn = rtx_->add(*d, now, path);
     put(tsn, *d);
+    sent_new = true;
   }
+  if (sent_new) --burst_left_;
+  return sent_new;
 }
 
 std::optional<Transmit> Association::poll_transmit(Instant now, std::vector<uint8_t>& buffer) {
@@ -1290,11 +1303,14 @@ std::optional<Transmit> Association::poll_transmit(Instant now, std::vector<uint
   bool data_due =
       data_ok &&
       ((rtx_->has_retransmissions() && (fast_rtx_pending_ || rtx_->outstanding_bytes() < cwnd)) ||
-       (!send_queue_->empty() && rtx_->outstanding_bytes() < cwnd &&
+       (!send_queue_->empty() && !burst_exhausted() && rtx_->outstanding_bytes() < cwnd &&
         (peer_rwnd_ > 0 || rtx_->outstanding_bytes() == 0) &&
         (state_ == AssocState::Established || state_ == AssocState::ShutdownPending ||
          state_ == AssocState::ShutdownReceived)));
-  if (control_.empty() && !sack_due && !data_due) return std::nullopt;
+  if (control_.empty() && !sack_due && !data_due) {
+    burst_left_ = 0;  // this transmission opportunity is over (§6.1 D)
+    return std::nullopt;
+  }
 
   size_t path = sack_due ? sack_path : dpath;
   VerificationTag vtag = peer_tag_;
@@ -1347,7 +1363,10 @@ std::optional<Transmit> Association::poll_transmit(Instant now, std::vector<uint
     // §5.1: DATA may ride behind the COOKIE ECHO.
     write_data(w, now, false, path);
   }
-  if (w.empty()) return std::nullopt;
+  if (w.empty()) {
+    burst_left_ = 0;
+    return std::nullopt;
+  }
   w.finish();
   ++packets_sent_;
   return Transmit{paths_[path].address, paths_[path].local};

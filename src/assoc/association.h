@@ -8,6 +8,7 @@
 // hands each packet over with its verification tag still to be checked here.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -162,7 +163,8 @@ class Association {
   void queue_chunk(const C& c, std::optional<size_t> path = std::nullopt) {
     queue_control(Control{wire::chunk_bytes(c), path, std::nullopt, false});
   }
-  void write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd, size_t path);
+  // Returns true when new (never sent) DATA went into the packet.
+  bool write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd, size_t path);
   size_t path_for(const SocketAddress& from, const IpAddress& to = IpAddress());
   // The local address to send to `peer` from: the configured local address sharing
   // the longest prefix with it (any when no addresses are configured).
@@ -201,6 +203,17 @@ class Association {
   uint32_t last_advertised_rwnd_ = 0;
   std::vector<uint8_t> packet_errors_;  // error causes to report for this packet
   bool dropped_for_window_ = false;     // this packet had DATA refused for lack of room
+  // §6.1 D Max.Burst: packets of new DATA still allowed in the current transmission
+  // opportunity. Each received packet adds Max.Burst (a driver that feeds a batch of
+  // SACKs before polling still gets Max.Burst per SACK, as one polled per packet
+  // would), a timer or a send() makes it at least Max.Burst, and the opportunity
+  // ends when poll_transmit has nothing more to send.
+  int burst_left_ = 0;
+  void burst_on_packet() {
+    if (cfg_.max_burst > 0) burst_left_ = std::min(burst_left_ + cfg_.max_burst, 1 << 20);
+  }
+  void burst_on_event() { burst_left_ = std::max(burst_left_, cfg_.max_burst); }
+  bool burst_exhausted() const { return cfg_.max_burst > 0 && burst_left_ <= 0; }
 
   Timer t1_;            // T1-init / T1-cookie
   Timer t2_;            // T2-shutdown

@@ -38,6 +38,9 @@ struct AssocConfig {
   size_t send_buffer = 4 * 1024 * 1024;
   // Send without waiting to fill packets (SCTP_NODELAY); bundling still happens.
   bool nodelay = true;
+  // RFC 9260 §6.1 D, §16 Max.Burst: packets of new DATA sent in one go (on one
+  // received packet, timer expiry or send call); 0 = no limit.
+  int max_burst = 4;
   // Errors on a path before it counts as potentially failed and data moves to an
   // alternate path (RFC 7829 PFMR; 0 = at the first timeout).
   int pf_max_retrans = 0;

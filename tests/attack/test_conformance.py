@@ -326,6 +326,46 @@ class DataSender(AttackCase):
         observe("§7.2.4 fast retransmit: nothing after 1 and 2 miss reports; TSN retransmitted "
                 "at once on the third")
 
+    def test_max_burst(self):
+        # §6.1 D, §16: Max.Burst (4) limits the packets of new DATA sent at one time,
+        # however large the cwnd. The cwnd is first opened by rounds of echoes each
+        # SACKed packet by packet; then one 30 KB message is echoed: no more than 4
+        # packets may leave before a SACK, and the rest follow the SACKs.
+        a = Assoc.open(self.peer(), a_rwnd=1 << 22)
+        for rnd in range(5):
+            n = 4 << rnd
+            for _ in range(n):
+                a.send(a.data(b"x" * 1400))
+            got = []
+            end = time.monotonic() + 1.0
+            while len(datas_in(got)) < n and time.monotonic() < end:
+                ps = a.peer.recv(0.05)
+                for q in ps:
+                    if DATA in q.types():
+                        a.send(a.sack_for([q], a_rwnd=1 << 22))
+                got += ps
+            self.assertEqual(n, len(datas_in(got)), "round %d not echoed" % rnd)
+        time.sleep(0.05)
+        a.peer.drain()
+        msg = bytes(range(256)) * 120
+        frags = [msg[i:i + 1400] for i in range(0, len(msg), 1400)]
+        for k, f in enumerate(frags):
+            a.send(a.data(f, b=k == 0, e=k == len(frags) - 1))
+        burst = [q for q in a.peer.recv(0.3) if DATA in q.types()]
+        echoed = datas_in(burst)
+        self.assertTrue(burst, "no echo")
+        self.assertLessEqual(len(burst), 4, "%d DATA packets in one burst (Max.Burst 4)" % len(burst))
+        end = time.monotonic() + 3
+        got = burst
+        while not (echoed and echoed[-1][0] & 1) and time.monotonic() < end:
+            a.send(a.sack_for(got, a_rwnd=1 << 22))
+            got = a.peer.recv(0.2, until=lambda q: DATA in q.types())
+            echoed += datas_in(got)
+        a.send(a.sack_for(got, a_rwnd=1 << 22))
+        self.assertEqual(msg, b"".join(c[5] for c in echoed))
+        observe("§6.1 D Max.Burst: 30 KB echo with an open cwnd: %d packets before the first "
+                "SACK, the rest on the ack clock" % len(burst))
+
     def test_t3_rtx_backoff(self):
         # §6.3.3 E1-E3: an unacknowledged DATA chunk is retransmitted when T3-rtx
         # expires (RTO.Initial 1 s), and the RTO doubles for the next expiry.
@@ -687,6 +727,10 @@ class Shutdown(AttackCase):
         again = a.peer.expect(SHUTDOWN, 2.5)
         self.assertIsNotNone(again, "SHUTDOWN not retransmitted (T2-shutdown)")
         t2 = time.monotonic() - t1
+        # §8.5: a SHUTDOWN ACK with a wrong tag is discarded (no SHUTDOWN COMPLETE).
+        a.send(S.SCTPChunkShutdownAck(), vtag=(a.peer_tag ^ 0x5A5A5A5A) or 1)
+        self.assertFalse([p for p in a.peer.recv(0.2) if SHUTDOWN_COMPLETE in p.types()],
+                         "SHUTDOWN ACK with a wrong tag answered")
         a.send(S.SCTPChunkShutdownAck())
         sc = a.peer.expect(SHUTDOWN_COMPLETE, 1.0)
         self.assertIsNotNone(sc, "no SHUTDOWN COMPLETE")
@@ -696,7 +740,8 @@ class Shutdown(AttackCase):
         self.server.proc.wait(timeout=5)
         self.assertEqual(0, self.server.proc.returncode)
         observe("§9.2 SIGTERM: SHUTDOWN cum=last TSN; DATA in SHUTDOWN-SENT -> SHUTDOWN after "
-                "%.0f ms; T2 repeat after %.2f s; SHUTDOWN ACK -> SHUTDOWN COMPLETE T=0; exit 0"
+                "%.0f ms; T2 repeat after %.2f s; wrong-tag SHUTDOWN ACK ignored; SHUTDOWN ACK -> "
+                "SHUTDOWN COMPLETE T=0; exit 0"
                 % (dt * 1000, t2))
 
 

@@ -362,6 +362,54 @@ TEST_F(SmallWindowTest, DataDroppedForLackOfWindowIsSackedAtOnce) {
   EXPECT_EQ(ep_->info(id_)->state, AssocState::Established);
 }
 
+// An established association allowed one packet of new DATA per event.
+class BurstOfOneTest : public EstablishedTest {
+ protected:
+  BurstOfOneTest() {
+    EndpointConfig c;
+    c.port = kPort;
+    c.accept_incoming = true;
+    c.local_addresses = {kLocal};
+    c.assoc.max_burst = 1;
+    ep_ = std::make_unique<Endpoint>(c, [this](std::span<uint8_t> out) {
+      for (auto& b : out) b = static_cast<uint8_t>(rng_());
+    });
+  }
+  size_t data_chunks(const std::vector<std::vector<uint8_t>>& packets) {
+    size_t n = 0;
+    for (const auto& p : packets)
+      for (const auto& c : chunks_of(p)) n += c.type == static_cast<uint8_t>(wire::ChunkType::Data);
+    return n;
+  }
+};
+
+// RFC 9260 §6.1 D: Max.Burst limits the packets of new DATA sent in one go even when
+// the cwnd (4380 bytes initially: three packets here) would allow more; each event
+// (here a SACK) opens another burst. It used to send the whole cwnd at once.
+TEST_F(BurstOfOneTest, MaxBurstLimitsPacketsPerEvent) {
+  const std::vector<uint8_t> message(4000, 0x42);
+  ASSERT_TRUE(ep_->send(now_, id_, SendInfo{}, message).ok());
+  auto first = replies();
+  ASSERT_EQ(data_chunks(first), 1u) << "one packet of new DATA per event";
+  EXPECT_EQ(data_chunks(replies()), 0u);
+  auto d = wire::DataChunk::parse(chunks_of(first[0]).at(0));
+  ASSERT_TRUE(d);
+  wire::SackChunk sack;
+  sack.cum_tsn_ack = d->tsn;
+  sack.a_rwnd = 1 << 20;
+  deliver(packet(local_tag_, sack));
+  EXPECT_EQ(data_chunks(replies()), 1u);
+}
+
+TEST_F(EstablishedTest, DefaultMaxBurstStillFillsTheInitialWindow) {
+  const std::vector<uint8_t> message(4000, 0x42);
+  ASSERT_TRUE(ep_->send(now_, id_, SendInfo{}, message).ok());
+  size_t n = 0;
+  for (const auto& p : replies())
+    for (const auto& c : chunks_of(p)) n += c.type == static_cast<uint8_t>(wire::ChunkType::Data);
+  EXPECT_EQ(n, 3u);
+}
+
 TEST_F(EstablishedTest, DataWithWrongVerificationTagIsDropped) {
   const uint8_t payload[] = {1, 2, 3};
   deliver(packet(local_tag_ ^ 1, data(1000, payload)));
