@@ -38,11 +38,15 @@ std::vector<wire::ChunkView> chunks_of(std::span<const uint8_t> packet) {
 // A hand-driven peer: builds packets with the wire codecs and reads the replies.
 class EndpointTest : public ::testing::Test {
  protected:
-  EndpointTest() {
+  EndpointTest() { make_endpoint(); }
+
+  // A listening endpoint on kLocal:kPort, its config first changed by `adjust`.
+  void make_endpoint(void (*adjust)(EndpointConfig&) = nullptr) {
     EndpointConfig c;
     c.port = kPort;
     c.accept_incoming = true;
     c.local_addresses = {kLocal};
+    if (adjust) adjust(c);
     ep_ = std::make_unique<Endpoint>(c, [this](std::span<uint8_t> out) {
       for (auto& b : out) b = static_cast<uint8_t>(rng_());
     });
@@ -318,14 +322,7 @@ class EstablishedTest : public EndpointTest {
 class SmallWindowTest : public EstablishedTest {
  protected:
   SmallWindowTest() {
-    EndpointConfig c;
-    c.port = kPort;
-    c.accept_incoming = true;
-    c.local_addresses = {kLocal};
-    c.assoc.receive_buffer = 4096;
-    ep_ = std::make_unique<Endpoint>(c, [this](std::span<uint8_t> out) {
-      for (auto& b : out) b = static_cast<uint8_t>(rng_());
-    });
+    make_endpoint([](EndpointConfig& c) { c.assoc.receive_buffer = 4096; });
   }
 };
 
@@ -366,14 +363,7 @@ TEST_F(SmallWindowTest, DataDroppedForLackOfWindowIsSackedAtOnce) {
 class BurstOfOneTest : public EstablishedTest {
  protected:
   BurstOfOneTest() {
-    EndpointConfig c;
-    c.port = kPort;
-    c.accept_incoming = true;
-    c.local_addresses = {kLocal};
-    c.assoc.max_burst = 1;
-    ep_ = std::make_unique<Endpoint>(c, [this](std::span<uint8_t> out) {
-      for (auto& b : out) b = static_cast<uint8_t>(rng_());
-    });
+    make_endpoint([](EndpointConfig& c) { c.assoc.max_burst = 1; });
   }
   size_t data_chunks(const std::vector<std::vector<uint8_t>>& packets) {
     size_t n = 0;
