@@ -718,7 +718,8 @@ TEST_F(ClientHandshake, StaleCookiePreservativeForASmallStaleness) {
   wire::ErrorChunk err;
   err.causes = causes;
   deliver(init.initiate_tag.value(), err);
-  auto init2 = wire::InitChunk::parse(*wire::PacketView::parse(next_packet())->begin());
+  const auto again = next_packet();  // the views below point into it
+  auto init2 = wire::InitChunk::parse(*wire::PacketView::parse(again)->begin());
   ASSERT_TRUE(init2);
   std::optional<uint32_t> ms;
   for (const auto& p : params_of(init2->params))
@@ -733,7 +734,8 @@ TEST_F(ClientHandshake, StaleCookiePreservativeForASmallStaleness) {
 // setup is not disturbed.
 TEST_F(ClientHandshake, ShutdownAckWhileConnectingIsOutOfTheBlue) {
   id_ = *ep_->connect(now_, std::span(&server_, 1), kPort, InitOptions{});
-  auto init = *wire::InitChunk::parse(*wire::PacketView::parse(next_packet())->begin());
+  const auto first = next_packet();  // the views below point into it
+  auto init = *wire::InitChunk::parse(*wire::PacketView::parse(first)->begin());
   // From another UDP port: the answer goes there, but the unchecked packet must not
   // move the peer's encapsulation port (RFC 6951 §5.4: only after the tag check).
   const SocketAddress elsewhere{server_.ip, 4444};
