@@ -172,7 +172,21 @@ class Capture:
     def __init__(self, workdir, udp_ports, name):
         self.path = os.path.join(workdir, name + ".pcap")
         self.udp_ports = list(udp_ports)
-        self.probe_port = free_udp_ports(1)[0]
+        # The probe socket owns its port for the whole capture and sends to itself, so a probe
+        # never carries one of the scenario's ports: those are picked free and released before
+        # the stacks bind them, and an ephemeral probe source port could land on one of them,
+        # making tshark decode "interop-probe" as SCTP with a bad CRC32c (a CI failure).
+        self.probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        held = []
+        while True:
+            self.probe.bind(("127.0.0.1", 0))
+            self.probe_port = self.probe.getsockname()[1]
+            if self.probe_port not in self.udp_ports:
+                break
+            held.append(self.probe)
+            self.probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for s in held:
+            s.close()
         flt = " or ".join("udp port %d" % p for p in self.udp_ports + [self.probe_port])
         dumpcap = shutil.which("dumpcap")
         if dumpcap:
@@ -192,21 +206,17 @@ class Capture:
             return 0
 
     def _probe_until_growth(self, timeout):
-        """Sends UDP probes to a port nobody listens on until the capture file grows."""
+        """Sends UDP probes from the probe port to itself until the capture file grows."""
         start = self._size()
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if self.p.poll() is not None:
-                    return False
-                s.sendto(b"interop-probe", ("127.0.0.1", self.probe_port))
-                time.sleep(0.1)
-                if self._size() > max(start, 24):
-                    return True
-            return False
-        finally:
-            s.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.p.poll() is not None:
+                return False
+            self.probe.sendto(b"interop-probe", ("127.0.0.1", self.probe_port))
+            time.sleep(0.1)
+            if self._size() > max(start, 24):
+                return True
+        return False
 
     def start(self, timeout=8.0):
         if not self._probe_until_growth(timeout):
@@ -223,6 +233,7 @@ class Capture:
                 self.p.kill()
                 self.p.wait(5)
         self.err.close()
+        self.probe.close()
 
     def stderr_text(self):
         self.err.flush()
