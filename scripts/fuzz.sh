@@ -7,6 +7,10 @@
 #   FUZZ_TARGETS=fuzz_endpoint FUZZ_SECONDS=36000 scripts/fuzz.sh
 #   FUZZ_PARALLEL=1 scripts/fuzz.sh          # all targets at once (one core each)
 #   FUZZ_RUNS=10000000 FUZZ_SECONDS=0 scripts/fuzz.sh   # 10 M executions per target, no time limit
+#   FUZZ_SANITIZERS=undefined FUZZ_BUILD_DIR=build-fuzz-ubsan scripts/fuzz.sh
+#                                            # UBSan only (~2.5x the executions of ASan+UBSan)
+#   FUZZ_REPLAY_DIR=/work/fuzz-work2/fuzz_endpoint FUZZ_TARGETS=fuzz_endpoint scripts/fuzz.sh
+#                                            # run every input of a grown corpus once (ASan+UBSan)
 #
 # The committed seeds (tests/fuzz/corpus/<target>) and regression inputs
 # (tests/fuzz/regressions/<target>) are read, never modified; what the fuzzer learns
@@ -20,6 +24,7 @@ seconds=${FUZZ_SECONDS:-60}
 runs=${FUZZ_RUNS:--1}   # -1: no limit on executions (libFuzzer's default)
 targets=${FUZZ_TARGETS:-"fuzz_packet fuzz_endpoint fuzz_receive"}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
+sanitizers=${FUZZ_SANITIZERS:-address,undefined}
 work=${FUZZ_WORK:-$build/fuzz-work}
 
 if ! command -v clang++ >/dev/null; then
@@ -27,11 +32,22 @@ if ! command -v clang++ >/dev/null; then
   exit 0
 fi
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSCTPP_FUZZ=ON -DSCTPP_BUILD_TESTS=OFF >/dev/null
+  -DSCTPP_FUZZ=ON -DSCTPP_FUZZ_SANITIZERS="$sanitizers" -DSCTPP_BUILD_TESTS=OFF >/dev/null
 # shellcheck disable=SC2086
 cmake --build "$build" -j "$(nproc)" --target $targets
 
 mkdir -p "$work/artifacts"
+if [[ -n "${FUZZ_REPLAY_DIR:-}" ]]; then
+  # Replay only: each file once, no mutation (libFuzzer's -runs=0 over a corpus).
+  [[ -d $FUZZ_REPLAY_DIR ]] || { echo "fuzz.sh: FUZZ_REPLAY_DIR $FUZZ_REPLAY_DIR is not a directory" >&2; exit 2; }
+  for t in $targets; do
+    echo "replaying $(find "$FUZZ_REPLAY_DIR" -type f | wc -l) inputs of $FUZZ_REPLAY_DIR through $t ($sanitizers)"
+    "$build/tests/fuzz/$t" -runs=0 -timeout=25 -rss_limit_mb=2560 -max_len=16384 \
+      -artifact_prefix="$work/artifacts/$t-" "$FUZZ_REPLAY_DIR" 2>&1 | tail -3
+    [[ ${PIPESTATUS[0]} -eq 0 ]] || exit 1
+  done
+  exit 0
+fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
