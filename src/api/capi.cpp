@@ -844,7 +844,7 @@ ssize_t do_recv(CSock& c, Lock& lock, RecvOut& out, int in_flags) {
         break;
     }
     if (!s.open) return fail(EBADF);
-    if (!detail::wait_until(s.cv, lock, dl)) return fail(EAGAIN);
+    if (!detail::wait_until(*s.stack->rt, s.cv, lock, dl)) return fail(EAGAIN);
   }
 }
 

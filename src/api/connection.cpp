@@ -16,8 +16,8 @@ Status not_connected() {
   return Status(Errc::NotConnected, "connection is not open");
 }
 
-bool wait(std::condition_variable& cv, Lock& lock, const Deadline& deadline) {
-  return detail::wait_until(cv, lock, deadline);
+bool wait(ConnState& c, Lock& lock, const Deadline& deadline) {
+  return detail::wait_until(*c.stack->rt, c.cv, lock, deadline);
 }
 
 // What an operation on a finished association reports.
@@ -114,7 +114,7 @@ Result<Connection> Connection::connect(const Stack& stack, std::span<const IpAdd
   ctx->conns[id->value()] = conn;
   st->rt->flush(ctx->port);
   while (conn->phase == Phase::Connecting) {
-    if (!wait(conn->cv, lock, deadline)) {
+    if (!wait(*conn, lock, deadline)) {
       st->abort_conn(conn, "connect timed out",
                      Status(Errc::Timeout, "no association within the deadline"));
       break;
@@ -188,7 +188,7 @@ Status Connection::send(std::span<const uint8_t> data, const SendInfo& info, Dea
       if (c.terminal()) return terminal_status(c);
       return st;
     }
-    if (!wait(c.cv, lock, deadline)) return Status(Errc::Timeout, "send buffer stayed full");
+    if (!wait(c, lock, deadline)) return Status(Errc::Timeout, "send buffer stayed full");
   }
 }
 
@@ -220,7 +220,7 @@ Result<ReceivedMessage> Connection::receive(Deadline deadline) {
     }
     if (c.terminal() || c.released) return terminal_status(c);
     if (c.peer_shutdown) return Status(Errc::Closed, "association shut down by peer");
-    if (!wait(c.cv, lock, deadline)) return Status(Errc::Timeout, "no message within the deadline");
+    if (!wait(c, lock, deadline)) return Status(Errc::Timeout, "no message within the deadline");
   }
 }
 
@@ -292,7 +292,7 @@ Status Connection::shutdown(Deadline deadline) {
     }
   }
   while (!c.terminal()) {
-    if (!wait(c.cv, lock, deadline))
+    if (!wait(c, lock, deadline))
       return Status(Errc::Timeout, "shutdown not complete within the deadline");
   }
   if (c.phase == Phase::Closed) return Status();
@@ -396,7 +396,7 @@ Result<Notification> Connection::next_notification(Deadline deadline) {
       return n;
     }
     if (c.terminal() || c.released) return terminal_status(c);
-    if (!wait(c.cv, lock, deadline))
+    if (!wait(c, lock, deadline))
       return Status(Errc::Timeout, "no notification within the deadline");
   }
 }

@@ -1,6 +1,7 @@
 // sctpp::Listener: one listening endpoint and its queue of established associations.
 #include <algorithm>
 
+#include "api/sock.h"
 #include "api/state.h"
 
 namespace sctpp {
@@ -71,12 +72,8 @@ Result<Connection> Listener::accept(Deadline deadline) {
       lock.unlock();
       return Connection(stack_, std::move(conn));
     }
-    if (deadline.is_never()) {
-      ctx.accept_cv.wait(lock);
-    } else {
-      if (deadline.passed()) return Status(Errc::Timeout, "no association within the deadline");
-      ctx.accept_cv.wait_until(lock, deadline.when());
-    }
+    if (!detail::wait_until(*stack_->rt, ctx.accept_cv, lock, deadline))
+      return Status(Errc::Timeout, "no association within the deadline");
   }
 }
 
@@ -116,6 +113,7 @@ void Listener::close() {
   }
   stack_->release_refused(ctx);
   ctx.accept_cv.notify_all();
+  stack_->rt->wake_driver();
   stack_->maybe_remove_endpoint(ctx_);
 }
 

@@ -328,7 +328,7 @@ Status PacketSocket::close(Deadline linger) {
   s.reap();
   s.shutdown_all(false, "socket closed");
   while (s.live_count() > 0) {
-    if (!detail::wait_until(s.cv, lock, linger)) break;
+    if (!detail::wait_until(*stack_->rt, s.cv, lock, linger)) break;
   }
   const bool all_closed = s.live_count() == 0;
   s.close(false);  // aborts what is left; wakes blocked calls with Closed

@@ -28,13 +28,14 @@ Status ended_status(EventKind kind, const Status& st) {
 
 }  // namespace
 
-bool wait_until(std::condition_variable& cv, Lock& lock, const Deadline& deadline) {
+bool wait_until(net::Runtime& rt, std::condition_variable& cv, Lock& lock,
+                const Deadline& deadline) {
   if (deadline.is_never()) {
-    cv.wait(lock);
+    rt.wait(lock, cv, std::nullopt);
     return true;
   }
   if (deadline.passed()) return false;
-  cv.wait_until(lock, deadline.when());
+  rt.wait(lock, cv, deadline.when());
   return true;
 }
 
@@ -48,6 +49,7 @@ void SockState::flush() {
 
 void SockState::changed() {
   cv.notify_all();
+  stack->rt->wake_driver();
   if (on_change) on_change();
 }
 
@@ -438,7 +440,8 @@ Status SockState::send(Lock& lock, uint32_t id, std::span<const uint8_t> data, c
     a->send_blocked = true;
     send_blocked_any = true;
     changed();
-    if (!wait_until(cv, lock, deadline)) return Status(Errc::Timeout, "send buffer stayed full");
+    if (!wait_until(*stack->rt, cv, lock, deadline))
+      return Status(Errc::Timeout, "send buffer stayed full");
   }
 }
 
@@ -455,7 +458,7 @@ Status SockState::wait_up(Lock& lock, uint32_t id, Deadline deadline) {
       return no_assoc(id);
     }
     if (!open) return Status(Errc::Closed, "socket closed");
-    if (!wait_until(cv, lock, deadline))
+    if (!wait_until(*stack->rt, cv, lock, deadline))
       return Status(Errc::Timeout, "no association within the deadline");
   }
 }
@@ -488,7 +491,7 @@ Result<SockItem> SockState::receive(Lock& lock, Deadline deadline) {
         return a->failure.ok() ? Status(Errc::Closed, "association closed") : a->failure;
       if (a->peer_shutdown) return Status(Errc::Closed, "association shut down by peer");
     }
-    if (!wait_until(cv, lock, deadline))
+    if (!wait_until(*stack->rt, cv, lock, deadline))
       return Status(Errc::Timeout, "nothing received within the deadline");
   }
 }
@@ -505,7 +508,7 @@ Result<std::shared_ptr<SockState>> SockState::accept(Lock& lock, Deadline deadli
       changed();
       return child;
     }
-    if (!wait_until(cv, lock, deadline))
+    if (!wait_until(*stack->rt, cv, lock, deadline))
       return Status(Errc::Timeout, "no association within the deadline");
   }
 }

@@ -28,7 +28,7 @@ StackState::~StackState() {
     };
     const auto deadline = Clock::now() + options.linger;
     while ((!live().empty() || !live_socks().empty()) && Clock::now() < deadline)
-      terminal_cv.wait_until(lock, deadline);
+      rt->wait(lock, terminal_cv, deadline);
     for (auto& conn : live()) {
       abort_conn(conn, "stack shut down",
                  Status(Errc::Aborted, "aborted locally: stack shut down"));
@@ -112,12 +112,16 @@ void StackState::cache_info(ConnState& conn, const Endpoint& ep) {
 }
 
 void StackState::mark_terminal(ConnState& conn) {
+  rt->wake_driver();
   conn.cv.notify_all();
   terminal_cv.notify_all();
   if (conn.ctx) conn.ctx->accept_cv.notify_all();
 }
 
 void StackState::on_event(const std::shared_ptr<EndpointCtx>& ctx, Endpoint& ep, const Event& ev) {
+  // Any event may be what a thread waits for: the driver (net::Runtime::wait) sleeps in
+  // poll, not on the condition variables notified below.
+  rt->wake_driver();
   const uint32_t key = ev.assoc.value();
   auto it = ctx->conns.find(key);
   if (it == ctx->conns.end()) {

@@ -2,9 +2,14 @@
 #include "net/runtime.h"
 
 #include <openssl/rand.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -56,6 +61,10 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const RuntimeOptions& options) {
   random_bytes(std::span<uint8_t>(reinterpret_cast<uint8_t*>(&r), sizeof r));
   rt->next_ephemeral_ =
       static_cast<uint16_t>(kEphemeralFirst + r % (kEphemeralLast - kEphemeralFirst + 1));
+  const char* drive = std::getenv("SCTPP_DRIVE");
+  rt->drive_enabled_ = !(drive && std::strcmp(drive, "0") == 0);
+  rt->driver_wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (rt->driver_wake_fd_ < 0) rt->drive_enabled_ = false;
   Runtime* self = rt.get();
   for (int fd : rt->transport_->fds()) {
     Status st = rt->loop_.add(fd, EPOLLIN, [self, fd](uint32_t ev) { self->on_socket(fd, ev); });
@@ -70,6 +79,7 @@ Runtime::~Runtime() {
   if (thread_.joinable()) thread_.join();
   std::lock_guard<std::mutex> lock(mu_);
   endpoints_.clear();
+  if (driver_wake_fd_ >= 0) close(driver_wake_fd_);
 }
 
 Result<uint16_t> Runtime::add_endpoint(EndpointConfig config, EventSink sink) {
@@ -198,14 +208,117 @@ void Runtime::send_batch() {
     }
     if (!blocked_) {
       blocked_ = true;
-      set_write_interest(true);
+      update_interest();
     }
   }
   batch_.clear();
 }
 
-void Runtime::set_write_interest(bool on) {
-  for (int fd : transport_->fds()) loop_.modify(fd, on ? (EPOLLIN | EPOLLOUT) : EPOLLIN);
+void Runtime::update_interest() {
+  // While a user thread drives, the I/O thread does not watch for input at all: woken
+  // by the packets the driver reads, it would only contend for the mutex.
+  const uint32_t events =
+      (driving_ ? 0u : uint32_t{EPOLLIN}) | (blocked_ ? uint32_t{EPOLLOUT} : 0u);
+  for (int fd : transport_->fds()) loop_.modify(fd, events);
+}
+
+bool Runtime::receive_from(int fd) {
+  const Instant now = Runtime::now();
+  dirty_.clear();
+  auto on_datagram = [&](const Datagram& d) {
+    if (d.data.size() < 12) {
+      ++stats_.malformed;
+      return;
+    }
+    uint16_t port = static_cast<uint16_t>(d.data[2] << 8 | d.data[3]);
+    auto it = endpoints_.find(port);
+    if (it == endpoints_.end()) {
+      if (kind_ == TransportKind::RawIp) {
+        ++stats_.not_ours;  // maybe another process's port: never answer (runtime.h)
+        return;
+      }
+      ++stats_.out_of_the_blue;
+      if (auto reply = Endpoint::out_of_the_blue_reply(d.data)) {
+        transport_->send_one(OutDatagram{d.from, d.to, *reply});
+      }
+      return;
+    }
+    it->second.endpoint->handle_packet(now, d.from, d.to, d.data);
+    if (std::find(dirty_.begin(), dirty_.end(), port) == dirty_.end()) dirty_.push_back(port);
+  };
+  for (int round = 0; round < kMaxRxBatchesPerWakeup; ++round) {
+    auto got = transport_->receive(fd, on_datagram);
+    // An error (e.g. a pending ICMP error on a UDP socket) is consumed by reporting
+    // it; datagrams may still wait behind it.
+    if (!got.ok()) {
+      if (got.status().code() == Errc::WouldBlock) return false;
+      continue;
+    }
+    if (*got == 0) return false;
+    // Flush after every batch so acknowledgements are not held back too long.
+    for (uint16_t port : dirty_) {
+      auto it = endpoints_.find(port);
+      if (it != endpoints_.end()) flush_entry(port, it->second);
+    }
+    dirty_.clear();
+    send_batch();
+  }
+  return true;
+}
+
+void Runtime::wait(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                   std::optional<Instant> deadline) {
+  if (!drive_enabled_ || driving_) {
+    if (deadline)
+      cv.wait_until(lock, *deadline);
+    else
+      cv.wait(lock);
+    return;
+  }
+  drive(lock, deadline);
+}
+
+void Runtime::drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> deadline) {
+  driving_ = true;
+  update_interest();
+  driver_kicked_ = false;
+  driver_ = std::this_thread::get_id();
+  const std::vector<int> fds = transport_->fds();
+  std::vector<pollfd> pfds;
+  for (int fd : fds) pfds.push_back(pollfd{fd, POLLIN, 0});
+  pfds.push_back(pollfd{driver_wake_fd_, POLLIN, 0});
+  timespec ts{};
+  if (deadline) {
+    const auto left = std::max(Duration::zero(), *deadline - Runtime::now());
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    ts.tv_sec = static_cast<time_t>(ns / 1000000000);
+    ts.tv_nsec = static_cast<long>(ns % 1000000000);
+  }
+  lock.unlock();
+  int n;
+  do {
+    n = ppoll(pfds.data(), pfds.size(), deadline ? &ts : nullptr, nullptr);
+  } while (n < 0 && errno == EINTR && !deadline);
+  lock.lock();
+  if (driver_kicked_ || (pfds.back().revents & POLLIN)) {
+    uint64_t v;
+    (void)!read(driver_wake_fd_, &v, sizeof v);
+  }
+  // What arrived; more than a few batches are left to the I/O thread (level-triggered,
+  // it sees them as soon as it watches again).
+  begin_flush();
+  for (size_t i = 0; i < fds.size(); ++i)
+    if (pfds[i].revents) receive_from(fds[i]);
+  end_flush();
+  driving_ = false;
+  update_interest();
+}
+
+void Runtime::wake_driver() {
+  if (!driving_ || driver_kicked_ || driver_ == std::this_thread::get_id()) return;
+  driver_kicked_ = true;
+  const uint64_t one = 1;
+  (void)!write(driver_wake_fd_, &one, sizeof one);
 }
 
 void Runtime::on_socket(int fd, uint32_t events) {
@@ -221,47 +334,13 @@ void Runtime::on_socket(int fd, uint32_t events) {
     }
     if (pending_.empty()) {
       blocked_ = false;
-      set_write_interest(false);
+      update_interest();
       for (auto& [port, e] : endpoints_) flush_entry(port, e);
       send_batch();
     }
   }
-  if (events & (EPOLLIN | EPOLLERR)) {
-    const Instant now = Runtime::now();
-    dirty_.clear();
-    auto on_datagram = [&](const Datagram& d) {
-      if (d.data.size() < 12) {
-        ++stats_.malformed;
-        return;
-      }
-      uint16_t port = static_cast<uint16_t>(d.data[2] << 8 | d.data[3]);
-      auto it = endpoints_.find(port);
-      if (it == endpoints_.end()) {
-        if (kind_ == TransportKind::RawIp) {
-          ++stats_.not_ours;  // maybe another process's port: never answer (runtime.h)
-          return;
-        }
-        ++stats_.out_of_the_blue;
-        if (auto reply = Endpoint::out_of_the_blue_reply(d.data)) {
-          transport_->send_one(OutDatagram{d.from, d.to, *reply});
-        }
-        return;
-      }
-      it->second.endpoint->handle_packet(now, d.from, d.to, d.data);
-      if (std::find(dirty_.begin(), dirty_.end(), port) == dirty_.end()) dirty_.push_back(port);
-    };
-    for (int round = 0; round < kMaxRxBatchesPerWakeup; ++round) {
-      auto got = transport_->receive(fd, on_datagram);
-      if (!got.ok() || *got == 0) break;
-      // Flush after every batch so acknowledgements are not held back too long.
-      for (uint16_t port : dirty_) {
-        auto it = endpoints_.find(port);
-        if (it != endpoints_.end()) flush_entry(port, it->second);
-      }
-      dirty_.clear();
-      send_batch();
-    }
-  }
+  // While a user thread drives, the sockets are its to read.
+  if ((events & (EPOLLIN | EPOLLERR)) && !driving_) receive_from(fd);
   end_flush();
 }
 

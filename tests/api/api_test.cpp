@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -322,14 +323,96 @@ TEST_F(ApiTest, ListenerCloseWakesAccept) {
     std::this_thread::sleep_for(50ms);
     listener_.close();
   });
-  auto r = listener_.accept(5s);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = listener_.accept(60s);
   closer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 30s);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Errc::Closed);
   // The port is free again and nobody answers on it: refused.
   auto c = Connection::connect(*client_, SocketAddress{kV4, kPort}, options(), 5s);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), Errc::Refused);
+}
+
+// A thread blocked in receive() reads the sockets itself (net::Runtime::wait): what
+// another thread does to its association must still wake it.
+TEST_F(ApiTest, AbortFromAnotherThreadWakesABlockedReceive) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::thread aborter([&] {
+    std::this_thread::sleep_for(100ms);
+    EXPECT_TRUE(s.abort("from another thread").ok());
+  });
+  auto r = s.receive(60s);
+  aborter.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().code(), Errc::Timeout) << r.status().reason();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 30s);
+  // The peer learns of it as well, while it too waits in receive().
+  auto rc = c.receive(30s);
+  ASSERT_FALSE(rc.ok());
+  EXPECT_NE(rc.status().code(), Errc::Timeout) << rc.status().reason();
+}
+
+TEST_F(ApiTest, BlockedReceiveHonoursItsDeadline) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = s.receive(150ms);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Errc::Timeout);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 150ms);
+  // Still usable afterwards.
+  ASSERT_TRUE(c.send("late").ok());
+  auto m = s.receive(10s);
+  ASSERT_TRUE(m.ok()) << m.status().reason();
+  EXPECT_EQ(m->data, bytes("late"));
+}
+
+// Several threads blocked at once on one stack: one reads the sockets, the others
+// sleep until it (or the I/O thread) hands them their message. Each must get exactly
+// its own, round after round, in both directions.
+TEST_F(ApiTest, ThreadsBlockedOnSeveralConnectionsEachGetTheirMessages) {
+  constexpr int kPairs = 4;
+  constexpr int kRounds = 200;
+  std::vector<Connection> cs, ss;
+  for (int i = 0; i < kPairs; ++i) {
+    auto [c, s] = pair();
+    ASSERT_TRUE(c && s);
+    cs.push_back(std::move(c));
+    ss.push_back(std::move(s));
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < kPairs; ++i) {
+    threads.emplace_back([&, i] {  // server side: echo with the pair's tag
+      for (int r = 0; r < kRounds; ++r) {
+        auto m = ss[i].receive(30s);
+        if (!m.ok() || !ss[i].send(std::span<const uint8_t>(m->data)).ok()) {
+          ++failures;
+          return;
+        }
+      }
+    });
+    threads.emplace_back([&, i] {  // client side: ping, wait for the echo
+      for (int r = 0; r < kRounds; ++r) {
+        const std::string ping = std::to_string(i) + ":" + std::to_string(r);
+        if (!cs[i].send(ping).ok()) {
+          ++failures;
+          return;
+        }
+        auto m = cs[i].receive(30s);
+        if (!m.ok() || m->data != bytes(ping)) {
+          ++failures;
+          return;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 TEST_F(ApiTest, SecondListenerOnSamePortFails) {
