@@ -723,13 +723,15 @@ void Association::handle_heartbeat_ack(Instant now, const wire::ChunkView& c) {
   uint32_t idx = wire::load32(ack->info.data());
   uint64_t nonce =
       uint64_t{wire::load32(ack->info.data() + 4)} << 32 | wire::load32(ack->info.data() + 8);
-  int64_t sent = static_cast<int64_t>(uint64_t{wire::load32(ack->info.data() + 12)} << 32 |
-                                      wire::load32(ack->info.data() + 16));
   if (idx >= paths_.size()) return;
   Path& p = paths_[idx];
   if (nonce != p.heartbeat_nonce) return;  // not ours, or stale
-  Instant sent_at{Duration(sent)};
-  if (sent_at <= now) p.rto.observe(now - sent_at);
+  // §8.3: the RTT sample is from the time the HEARTBEAT was sent. The copy of that time
+  // in the echoed info is only for the peer's eyes: a peer can change it while keeping
+  // the nonce, and a forged one made the RTO arithmetic overflow (fuzz_endpoint,
+  // regressions/fuzz_endpoint/heartbeat-ack-forged-time). One sample per HEARTBEAT: a
+  // replayed ACK measures nothing.
+  if (p.heartbeat_outstanding && p.heartbeat_sent <= now) p.rto.observe(now - p.heartbeat_sent);
   const bool was_confirmed = p.confirmed, was_active = p.active;
   p.heartbeat_outstanding = false;
   p.error_count = 0;
@@ -938,6 +940,7 @@ void Association::on_heartbeat_timer(Instant now, size_t idx) {
   hb.info = std::span<const uint8_t>(info, sizeof info);
   queue_chunk(hb, idx);
   p.heartbeat_outstanding = true;
+  p.heartbeat_sent = now;
   p.heartbeat.start(now, p.rto.rto());
 }
 

@@ -29,6 +29,9 @@ struct Path {
   Timer heartbeat;         // next HEARTBEAT, or HEARTBEAT ACK timeout
   bool heartbeat_outstanding = false;
   uint64_t heartbeat_nonce = 0;
+  // When the outstanding HEARTBEAT left: the RTT sample of its ACK is measured from
+  // here, never from the time echoed in the ACK, which the peer controls.
+  Instant heartbeat_sent{};
   Instant last_data_sent{};
 };
 

@@ -46,6 +46,19 @@ TEST(RtoEstimator, ClampsToMinAndMax) {
   EXPECT_EQ(high.rto(), seconds(60));
 }
 
+// A sample of any size (a forged heartbeat time once gave ~10^18 ns) must not
+// overflow SRTT/RTTVAR arithmetic: the RTO just saturates at RTO.Max.
+TEST(RtoEstimator, AbsurdSamplesSaturateAtMax) {
+  RtoEstimator e(seconds(3), seconds(1), seconds(60));
+  e.observe(Duration::max());
+  EXPECT_EQ(e.rto(), seconds(60));
+  e.observe(Duration::max());
+  EXPECT_EQ(e.rto(), seconds(60));
+  EXPECT_GT(e.srtt(), Duration::zero());
+  for (int i = 0; i < 200; ++i) e.observe(milliseconds(10));
+  EXPECT_EQ(e.rto(), seconds(1));  // recovers from the absurd samples
+}
+
 TEST(RtoEstimator, BackOffDoublesUpToMaxAndMeasurementResets) {
   RtoEstimator e(seconds(3), seconds(1), seconds(60));
   e.back_off();

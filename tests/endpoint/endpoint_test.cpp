@@ -318,6 +318,42 @@ class EstablishedTest : public EndpointTest {
   AssocId id_{0};
 };
 
+// The RTT of a HEARTBEAT is measured from when it left, not from the time copied into
+// its info, which the peer echoes and may change (fuzz_endpoint found the RTO
+// arithmetic overflowing on a forged time: regressions/fuzz_endpoint/
+// heartbeat-ack-forged-time). A replayed ACK gives no second sample.
+TEST_F(EstablishedTest, HeartbeatAckRttIgnoresTheEchoedTime) {
+  std::vector<uint8_t> hb_packet;
+  for (int i = 0; i < 200 && hb_packet.empty(); ++i) {
+    now_ += seconds(1);
+    ep_->handle_timeout(now_);
+    for (auto& p : replies())
+      if (first_type(p) == static_cast<uint8_t>(wire::ChunkType::Heartbeat)) hb_packet = p;
+  }
+  ASSERT_FALSE(hb_packet.empty()) << "no HEARTBEAT within 200 s";
+  auto pv = wire::PacketView::parse(hb_packet);
+  ASSERT_TRUE(pv);
+  auto hb = wire::HeartbeatChunk::parse(*pv->begin());
+  ASSERT_TRUE(hb);
+  std::vector<uint8_t> info(hb->info.begin(), hb->info.end());
+  ASSERT_GE(info.size(), 20u);
+  for (size_t i = 12; i < 20; ++i) info[i] = i == 12 ? 0x80 : 0;  // a time far in the past
+
+  now_ += milliseconds(30);
+  wire::HeartbeatAckChunk ack;
+  ack.info = info;
+  deliver(packet(local_tag_, ack));
+  auto ai = ep_->info(id_);
+  ASSERT_TRUE(ai);
+  ASSERT_FALSE(ai->paths.empty());
+  EXPECT_EQ(ai->paths[0].srtt, milliseconds(30));
+
+  now_ += seconds(5);
+  deliver(packet(local_tag_, ack));  // replayed
+  ai = ep_->info(id_);
+  EXPECT_EQ(ai->paths[0].srtt, milliseconds(30));
+}
+
 // An established association whose receive buffer holds only 4 KiB.
 class SmallWindowTest : public EstablishedTest {
  protected:

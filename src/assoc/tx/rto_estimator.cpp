@@ -7,6 +7,9 @@ namespace sctpp {
 namespace {
 // Clock granularity G of RFC 9260 §6.3.1 C3: the floor for RTTVAR.
 constexpr Duration kGranularity = std::chrono::milliseconds(1);
+// Samples beyond this are clipped: the RTO is capped by RTO.Max anyway, and 7 * SRTT
+// and SRTT + 4 * RTTVAR must not overflow whatever a caller measured.
+constexpr Duration kMaxSample = std::chrono::hours(24);
 }  // namespace
 
 RtoEstimator::RtoEstimator(Duration initial, Duration min, Duration max)
@@ -16,7 +19,7 @@ RtoEstimator::RtoEstimator(Duration initial, Duration min, Duration max)
       rto_(std::clamp(initial, min_, max_)) {}
 
 void RtoEstimator::observe(Duration rtt) {
-  if (rtt < Duration::zero()) rtt = Duration::zero();
+  rtt = std::clamp(rtt, Duration::zero(), kMaxSample);
   if (!measured_) {
     // §6.3.1 C2: first measurement.
     srtt_ = rtt;
