@@ -87,6 +87,14 @@ std::string describe(const Status& st) {
   return st.reason().empty() ? std::string(errc_name(st.code())) : st.reason();
 }
 
+// A message that cannot go back the way it came (typically: on a stream the peer's
+// inbound stream count does not cover) is reported, and the association goes on: one
+// such message is no reason to end a peer's other traffic.
+template <class Id>
+void log_unechoed(Id id, const Status& why) {
+  log("association " + std::to_string(id) + ": message not echoed: " + describe(why));
+}
+
 std::string peers_of(const Connection& c) {
   std::string out;
   for (auto& a : c.peer_addresses()) out += (out.empty() ? "" : ",") + a.to_string();
@@ -156,6 +164,8 @@ int run_one_to_many_echo(const EchoArgs& args, Stack& stack) {
     } else if (st.code() == Errc::Timeout) {
       // A peer that does not read must not stall everyone else.
       sock->abort(msg.info.assoc_id, "echo server: peer does not read");
+    } else {
+      log_unechoed(msg.info.assoc_id, st);
     }
   }
   // Stop: shut every association down gracefully, abort what does not finish.
@@ -231,6 +241,10 @@ int run_sctp_echo(const EchoArgs& args) {
         si.ppid = msg->info.ppid;
         si.unordered = msg->info.unordered;
         Status st = conn->send(msg->data, si);
+        if (st.code() == Errc::InvalidStream) {
+          log_unechoed(id, st);
+          continue;
+        }
         if (!st) {
           end = st;
           break;

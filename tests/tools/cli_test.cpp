@@ -222,6 +222,41 @@ TEST(Cli, CatReportsAbortByPeer) {
   EXPECT_NE(cat.err().find("test says bye"), std::string::npos) << cat.err();
 }
 
+// A peer that accepts fewer inbound streams than it sends on: the echo cannot answer
+// on that stream. Both server styles say so on stderr and keep the association (and
+// its other streams) going.
+TEST(Cli, EchoReportsAMessageItCannotAnswerOnItsStreamAndGoesOn) {
+  for (bool one_to_many : {false, true}) {
+    SCOPED_TRACE(one_to_many ? "--one-to-many" : "one-to-one");
+    EchoServer echo(one_to_many ? std::vector<std::string>{"--one-to-many"}
+                                : std::vector<std::string>{});
+    ASSERT_FALSE(echo.first_line().empty());
+    StackOptions so;
+    so.udp_port = 0;
+    auto stack = Stack::create(so);
+    ASSERT_TRUE(stack.ok());
+    ConnectOptions co;
+    co.remote_udp_port = static_cast<uint16_t>(std::stoi(echo.udp_port()));
+    co.init.num_ostreams = 10;
+    co.init.max_instreams = 2;
+    auto conn = Connection::connect(
+        *stack, SocketAddress{IpAddress::loopback(IpAddress::Family::V4), 5000}, co, 10s);
+    ASSERT_TRUE(conn.ok()) << conn.status().reason();
+    SendInfo far, near;
+    far.stream = 5;
+    near.stream = 1;
+    ASSERT_TRUE(conn->send("on stream 5", far).ok());
+    ASSERT_TRUE(conn->send("on stream 1", near).ok());
+    auto m = conn->receive(10s);
+    ASSERT_TRUE(m.ok()) << m.status().reason();
+    EXPECT_EQ(std::string(m->data.begin(), m->data.end()), "on stream 1");
+    EXPECT_EQ(m->info.stream, 1);
+    EXPECT_TRUE(conn->shutdown(10s).ok());
+    EXPECT_EQ(echo.stop(), 0);
+    EXPECT_NE(echo.proc().err().find("message not echoed"), std::string::npos) << echo.proc().err();
+  }
+}
+
 TEST(Cli, CatNoAnswer) {
   // Nobody answers on this UDP port; the default INIT schedule is long, so only
   // check that cat is still trying (then kill it) rather than failing early.
