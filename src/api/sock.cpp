@@ -99,12 +99,15 @@ SockAssoc* SockState::only() {
 }
 
 std::optional<uint32_t> SockState::find_peer(const SocketAddress& peer) const {
-  for (const auto& [id, a] : assocs) {
-    if (!a.live() || a.peer_port != peer.port) continue;
-    for (const auto& p : a.peer_addresses)
-      if (p.ip == peer.ip) return id;
-  }
-  return std::nullopt;
+  // The endpoint's peer index, not a walk over every association: sending by address
+  // on a socket with 10,000 associations must not cost 10,000 comparisons.
+  Endpoint* ep = ctx ? stack->endpoint(*ctx) : nullptr;
+  if (!ep) return std::nullopt;
+  auto id = ep->association_with(peer.ip, peer.port);
+  if (!id) return std::nullopt;
+  auto it = assocs.find(id->value());
+  if (it == assocs.end() || !it->second.live()) return std::nullopt;
+  return it->first;
 }
 
 size_t SockState::live_count() const {

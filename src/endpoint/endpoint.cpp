@@ -580,6 +580,11 @@ std::vector<AssocId> Endpoint::associations() const {
   return ids;
 }
 
+std::optional<AssocId> Endpoint::association_with(const IpAddress& ip, uint16_t peer_port) const {
+  Association* a = impl_->find(SocketAddress{ip, 0}, peer_port);
+  return a ? std::optional<AssocId>(a->id()) : std::nullopt;
+}
+
 std::optional<std::vector<uint8_t>> Endpoint::out_of_the_blue_reply(
     std::span<const uint8_t> packet) {
   auto pv = wire::PacketView::parse(packet, wire::ChecksumPolicy::Verify);

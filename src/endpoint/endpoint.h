@@ -80,6 +80,9 @@ class Endpoint {
   // and its messages read). Live associations are not released.
   void release(AssocId id);
   std::vector<AssocId> associations() const;
+  // The live association with the peer at `ip` (any of its addresses) and SCTP port
+  // `peer_port`, found without a walk over all associations.
+  std::optional<AssocId> association_with(const IpAddress& ip, uint16_t peer_port) const;
 
   // Response to a packet that arrived for an SCTP port no endpoint owns
   // (RFC 9260 §8.4): ABORT or SHUTDOWN COMPLETE with the T bit, or nothing.
