@@ -670,10 +670,14 @@ void Association::handle_sack(Instant now, const wire::SackChunk& sack) {
     return;
   auto out = rtx_->handle_sack(sack, now);
   if (!out.accepted) return;
-  Path& p = paths_[last_sent_path_];
   // §6.2.1 D: the peer's window minus what is still in flight.
   size_t flight = rtx_->outstanding_bytes();
   peer_rwnd_ = sack.a_rwnd > flight ? sack.a_rwnd - flight : 0;
+  on_acked(now, out);
+}
+
+void Association::on_acked(Instant now, const RetransmissionQueue::SackOutcome& out) {
+  Path& p = paths_[last_sent_path_];
   if (out.rtt) p.rto.observe(*out.rtt);
   if (out.bytes_acked > 0) {
     // §8.1, §8.2: acknowledged data proves the peer and the path are alive.
@@ -782,13 +786,17 @@ void Association::handle_shutdown(Instant now, const wire::ShutdownChunk& c) {
     case AssocState::Established:
     case AssocState::ShutdownPending:
     case AssocState::ShutdownReceived: {
-      // The Cumulative TSN Ack acknowledges like a SACK without gaps.
-      wire::SackChunk s;
-      s.cum_tsn_ack = c.cum_tsn_ack;
-      s.a_rwnd = static_cast<uint32_t>(
-          std::min<size_t>(peer_rwnd_ + rtx_->outstanding_bytes(), UINT32_MAX));
-      if (rtx_ && c.cum_tsn_ack >= rtx_->cum_tsn_ack() && c.cum_tsn_ack < rtx_->next_tsn())
-        handle_sack(now, s);
+      // The Cumulative TSN Ack acknowledges like a SACK's, and only that: RFC 9260
+      // §3.3.8, a SHUTDOWN has no Gap Ack Blocks, so its receiver MUST NOT take their
+      // absence as a renege. (Applied as a SACK without gaps, every SHUTDOWN the peer
+      // sends in SHUTDOWN-SENT, one per DATA packet by §9.2, put all gap-acked bytes
+      // back in flight, over cwnd, and stalled the repair of a hole until T3-rtx.) It
+      // carries no a_rwnd either: the peer's window stays as the last SACK left it,
+      // as what it acknowledges is still held by the peer until read.
+      if (rtx_) {
+        auto out = rtx_->handle_cum_ack(c.cum_tsn_ack);
+        if (out.accepted) on_acked(now, out);
+      }
       if (state_ != AssocState::ShutdownReceived) {
         state_ = AssocState::ShutdownReceived;
         emit(EventKind::PeerShutdown);

@@ -123,6 +123,10 @@ class Association {
   // Data
   bool handle_data(Instant now, const wire::ChunkView& c);
   void handle_sack(Instant now, const wire::SackChunk& sack);
+  // What follows an accepted acknowledgement (a SACK's or a SHUTDOWN's Cumulative TSN
+  // Ack): RTO, error counters, cwnd, fast retransmit, T3-rtx, Writable, SenderDry,
+  // shutdown progress.
+  void on_acked(Instant now, const RetransmissionQueue::SackOutcome& out);
   void handle_heartbeat(const wire::ChunkView& c, size_t path);
   void handle_heartbeat_ack(Instant now, const wire::ChunkView& c);
   void handle_error(Instant now, const wire::ChunkView& c);

@@ -4,6 +4,7 @@
 
 #include <random>
 #include <set>
+#include <vector>
 
 namespace sctpp {
 namespace {
@@ -133,6 +134,47 @@ TEST(RetransmissionQueue, RenegedChunksAreOutstandingAgain) {
   int n = 0;
   while (q.take_retransmission(kT0, 0)) ++n;
   EXPECT_EQ(n, 5);
+}
+
+// RFC 9260 §3.3.8: a SHUTDOWN's Cumulative TSN Ack comes without Gap Ack Blocks, and
+// their absence there is not a renege (soak seed 1196161 hung on that).
+TEST(RetransmissionQueue, ShutdownCumAckKeepsGapAckedChunksAcked) {
+  RetransmissionQueue q(Tsn(1000));
+  send(q, 6);
+  q.handle_sack(sack(999, {{3, 5}}), kT0);  // 1002-1004 gap-acked; 1000, 1001, 1005 missing
+  EXPECT_EQ(q.outstanding_bytes(), 300u);
+
+  // Same cumulative point: nothing changes.
+  auto r = q.handle_cum_ack(Tsn(999));
+  EXPECT_TRUE(r.accepted);
+  EXPECT_FALSE(r.cum_advanced);
+  EXPECT_EQ(r.bytes_acked, 0u);
+  EXPECT_EQ(q.outstanding_bytes(), 300u);
+  EXPECT_EQ(q.unacked_count(), 6u);
+
+  // Advancing it acks 1000 only; 1002-1004 stay acked, and are not resent on T3.
+  r = q.handle_cum_ack(Tsn(1000));
+  EXPECT_TRUE(r.accepted);
+  EXPECT_TRUE(r.cum_advanced);
+  EXPECT_EQ(r.bytes_acked, 100u);
+  EXPECT_EQ(r.flight_before, 300u);
+  EXPECT_FALSE(r.fast_retransmit);
+  EXPECT_FALSE(r.rtt.has_value());
+  EXPECT_EQ(q.cum_tsn_ack(), Tsn(1000));
+  EXPECT_EQ(q.outstanding_bytes(), 200u);
+  q.mark_all_for_retransmit();
+  std::vector<uint32_t> resent;
+  while (auto t = q.take_retransmission(kT0, 0)) resent.push_back(t->tsn.value());
+  EXPECT_EQ(resent, (std::vector<uint32_t>{1001, 1005}));
+
+  // Old or impossible cumulative points are refused, as in a SACK.
+  EXPECT_FALSE(q.handle_cum_ack(Tsn(999)).accepted);
+  EXPECT_FALSE(q.handle_cum_ack(Tsn(1006)).accepted);
+  // Past the gap-acked chunks: they leave without being counted twice.
+  r = q.handle_cum_ack(Tsn(1004));
+  EXPECT_EQ(r.bytes_acked, 100u);  // 1001 only
+  EXPECT_EQ(q.unacked_count(), 1u);
+  EXPECT_EQ(q.outstanding_bytes(), 100u);  // 1005
 }
 
 TEST(RetransmissionQueue, RttSampleFromChunkSentOnce) {

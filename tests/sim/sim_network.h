@@ -3,23 +3,27 @@
 // a bandwidth bottleneck with a drop-tail queue, links that go down, scheduled
 // actions (link flaps, delay spikes, host restarts) and a packet filter, all driven
 // by one seeded generator so that every run of a seed is identical. A running hash
-// of every packet and event (trace_hash) lets tests assert that.
+// of every packet and event (trace_hash) lets tests assert that. set_trace prints
+// every packet with what became of it, for debugging a seed.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
-#include <string>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <queue>
 #include <random>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "endpoint/endpoint.h"
+#include "wire/chunks.h"
 #include "wire/packet.h"
 
 namespace sctpp::sim {
@@ -101,6 +105,16 @@ class SimNetwork {
   // Return false to drop a packet (e.g. the first INIT); sees the SCTP bytes.
   using Filter = std::function<bool(const IpAddress& from, std::span<const uint8_t> bytes)>;
   void set_filter(Filter f) { filter_ = std::move(f); }
+
+  // Packet trace: from virtual time `from` on (measured from the network's start),
+  // one line per packet handed to the network: time, fate (sent, dup, corr, filt,
+  // lost, down, full: see send()), addresses, length, tag and chunks (DATA as TSN ranges, SACK with
+  // cumulative TSN, a_rwnd and gap blocks, SHUTDOWN with its cumulative TSN).
+  // nullptr turns it off.
+  void set_trace(std::ostream* out, Duration from = Duration(0)) {
+    trace_ = out;
+    trace_from_ = from;
+  }
 
   Instant now() const { return now_; }
   static constexpr uint16_t kUdpPort = 9899;
@@ -264,6 +278,93 @@ class SimNetwork {
 
   double uniform() { return std::uniform_real_distribution<double>(0, 1)(rng_); }
 
+  static const char* chunk_name(uint8_t type) {
+    switch (static_cast<wire::ChunkType>(type)) {
+      case wire::ChunkType::Init:
+        return "INIT";
+      case wire::ChunkType::InitAck:
+        return "INIT-ACK";
+      case wire::ChunkType::Heartbeat:
+        return "HB";
+      case wire::ChunkType::HeartbeatAck:
+        return "HB-ACK";
+      case wire::ChunkType::Abort:
+        return "ABORT";
+      case wire::ChunkType::ShutdownAck:
+        return "SHUTDOWN-ACK";
+      case wire::ChunkType::Error:
+        return "ERROR";
+      case wire::ChunkType::CookieEcho:
+        return "COOKIE-ECHO";
+      case wire::ChunkType::CookieAck:
+        return "COOKIE-ACK";
+      case wire::ChunkType::ShutdownComplete:
+        return "SHUTDOWN-COMPLETE";
+      default:
+        return nullptr;
+    }
+  }
+
+  void trace(const char* fate, const IpAddress& from, const IpAddress& to,
+             std::span<const uint8_t> bytes) {
+    if (!trace_ || now_ - start_ < trace_from_) return;
+    char b[160];
+    snprintf(b, sizeof b, "%11.6f %-4s %s>%s len=%zu",
+             std::chrono::duration<double>(now_ - start_).count(), fate, from.to_string().c_str(),
+             to.to_string().c_str(), bytes.size());
+    std::string line = b;
+    auto pv = wire::PacketView::parse(bytes, wire::ChecksumPolicy::Skip);
+    if (!pv) {
+      *trace_ << line << " (unparsable)\n";
+      return;
+    }
+    snprintf(b, sizeof b, " tag=%08x:", pv->header().vtag.value());
+    line += b;
+    uint32_t first = 0, last = 0, n = 0;  // a run of DATA chunks
+    auto end_run = [&] {
+      if (n == 0) return;
+      snprintf(b, sizeof b, n == 1 ? " DATA %u" : " DATA %u..%u(%u)", first, last, n);
+      line += b;
+      n = 0;
+    };
+    for (const auto& c : *pv) {
+      if (c.type == static_cast<uint8_t>(wire::ChunkType::Data)) {
+        if (auto d = wire::DataChunk::parse(c)) {
+          const uint32_t tsn = d->tsn.value();
+          if (n > 0 && tsn != last + 1) end_run();
+          if (n++ == 0) first = tsn;
+          last = tsn;
+        }
+        continue;
+      }
+      end_run();
+      if (c.type == static_cast<uint8_t>(wire::ChunkType::Sack)) {
+        if (auto sk = wire::SackChunk::parse(c)) {
+          snprintf(b, sizeof b, " SACK(cum=%u a_rwnd=%u", sk->cum_tsn_ack.value(), sk->a_rwnd);
+          line += b;
+          for (size_t i = 0; i < sk->gap_blocks.size() && i < 4; ++i) {
+            snprintf(b, sizeof b, " +%u-%u", sk->gap_blocks[i].start, sk->gap_blocks[i].end);
+            line += b;
+          }
+          if (sk->gap_blocks.size() > 4) line += " ...";
+          if (!sk->dup_tsns.empty()) line += " dups=" + std::to_string(sk->dup_tsns.size());
+          line += ")";
+        }
+      } else if (c.type == static_cast<uint8_t>(wire::ChunkType::Shutdown)) {
+        if (auto sh = wire::ShutdownChunk::parse(c)) {
+          snprintf(b, sizeof b, " SHUTDOWN(cum=%u)", sh->cum_tsn_ack.value());
+          line += b;
+        }
+      } else if (const char* name = chunk_name(c.type)) {
+        line += std::string(" ") + name;
+      } else {
+        line += " type" + std::to_string(c.type);
+      }
+    }
+    end_run();
+    *trace_ << line << "\n";
+  }
+
   void send(const IpAddress& from, const IpAddress& to, const std::vector<uint8_t>& bytes) {
     ++sent_;
     bytes_sent_ += bytes.size();
@@ -272,12 +373,14 @@ class SimNetwork {
     mix_bytes(bytes);
     if (filter_ && !filter_(from, bytes)) {
       ++dropped_;
+      trace("filt", from, to, bytes);
       return;
     }
     LinkConditions c;
     if (auto it = links_.find({from, to}); it != links_.end()) c = it->second;
     if (c.down || uniform() < c.loss) {
       ++dropped_;
+      trace(c.down ? "down" : "lost", from, to, bytes);
       return;
     }
     Instant at = now_ + c.delay;
@@ -289,6 +392,7 @@ class SimNetwork {
         if (static_cast<uint64_t>(backlog_ns.count()) * c.bandwidth / 1'000'000'000ull >
             c.queue_limit) {
           ++dropped_;
+          trace("full", from, to, bytes);  // drop-tail queue
           return;
         }
       }
@@ -305,6 +409,8 @@ class SimNetwork {
       if (wire::PacketView::parse(p.bytes, wire::ChecksumPolicy::Verify)) ++corrupted_passing_crc_;
     }
     bool dup = uniform() < c.duplicate;
+    // Decoded from the bytes as sent; "corr" arrives with bits flipped, "dup" twice.
+    trace(p.corrupted ? "corr" : dup ? "dup" : "sent", from, to, bytes);
     in_flight_.push(p);
     if (dup) {
       p.at += microseconds(100);
@@ -315,6 +421,9 @@ class SimNetwork {
 
   std::mt19937_64 rng_;
   Instant now_{seconds(1000)};
+  const Instant start_ = now_;
+  std::ostream* trace_ = nullptr;
+  Duration trace_from_{0};
   std::vector<Host> hosts_;
   std::map<std::pair<IpAddress, IpAddress>, LinkConditions> links_;
   std::map<std::pair<IpAddress, IpAddress>, Instant> busy_until_;

@@ -1057,6 +1057,9 @@ void Scenario::final_checks() {
 }
 
 SoakResult Scenario::run() {
+  if (opt_.packet_trace)
+    net_.set_trace(opt_.packet_trace, std::chrono::duration_cast<Duration>(
+                                          std::chrono::duration<double>(opt_.trace_from_seconds)));
   build();
   schedule_chaos();
   log("scenario: %s", desc_.str().c_str());

@@ -36,6 +36,10 @@ struct SoakResult {
 // default, and `soak_tests --strict` is accepted either way.
 struct SoakOptions {
   bool strict = true;
+  // Every packet from this virtual second on, written to `packet_trace` (see
+  // SimNetwork::set_trace); nullptr = none.
+  std::ostream* packet_trace = nullptr;
+  double trace_from_seconds = 0;
 };
 
 // Runs one seed. With `log`, writes the scenario and every event to it.

@@ -3,7 +3,9 @@
 // with --gtest_also_run_disabled_tests; enable it with the fix.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <optional>
+#include <set>
 
 #include "sim_network.h"
 #include "wire/chunks.h"
@@ -88,6 +90,117 @@ TEST(SoakRegression, SendBufferCountsGapAckedAndMarkedBytes) {
       << "send() accepted " << accepted << " bytes while none was acknowledged cumulatively "
       << "(send buffer " << ccfg.assoc.send_buffer << "); AssocInfo says queued_bytes="
       << info->queued_bytes << " outstanding_bytes=" << info->outstanding_bytes;
+}
+
+// Bug (soak seed 1196161 at commit 3d741fa: "hang: not every association closed
+// within two virtual hours: [client SHUTDOWN-SENT queued=0] [server
+// SHUTDOWN-RECEIVED queued=790809]").
+//
+// The server had data in flight to a client with a hole in it (a link flap) and
+// the TSNs above the hole gap-acked, when the client shut down. The client, in
+// SHUTDOWN-SENT, answers every DATA packet with a SACK and a SHUTDOWN (§9.2), and
+// Association::handle_shutdown applied the SHUTDOWN's Cumulative TSN Ack as a SACK
+// without Gap Ack Blocks. RetransmissionQueue::handle_sack takes a previously
+// gap-acked TSN that a SACK no longer covers as reneged, so every SHUTDOWN put all
+// the gap-acked bytes back in flight: far more than cwnd, so nothing more could be
+// sent until T3-rtx expired, which then resent data the client already had, one
+// cwnd at a time, with T3 backing off to RTO.max. Acked retransmissions and the
+// client's heartbeats kept both error counters at zero, so it never ended either.
+// RFC 9260 §3.3.8: the receiver of a SHUTDOWN MUST NOT take the lack of a Gap Ack
+// Block as a renege.
+//
+// Here the client shuts down as soon as it is connected, so it receives all of the
+// server's 300 one-chunk messages in SHUTDOWN-SENT. Eight consecutive DATA chunks in
+// the middle are lost twice (first transmission and fast retransmission) while the
+// chunks after them arrive and are gap-acked, so T3-rtx has to repair the hole from
+// a one-MTU cwnd: the state the soak seed was in. Before the fix this took 200 s of
+// virtual time (T3 at 1, 2, 4, ... s, each round resending a chunk or two) and resent
+// a chunk the client had gap-acked; after it, about 1.5 s (one T3), nothing spurious.
+TEST(SoakRegression, ShutdownCumAckDoesNotRenegeGapAckedData) {
+  SimNetwork net(7);
+  EndpointConfig scfg;
+  scfg.port = 5000;
+  scfg.accept_incoming = true;
+  Endpoint& server = net.add_host(kServer, scfg);
+  EndpointConfig ccfg;
+  ccfg.port = 40000;
+  Endpoint& client = net.add_host(kClient, ccfg);
+  LinkConditions link;
+  link.delay = milliseconds(10);
+  net.set_all_links(link);
+
+  constexpr size_t kMessages = 300;
+  constexpr uint32_t kHoleStart = 150, kHoleEnd = 158;  // TSN offsets lost twice
+  std::optional<uint32_t> first_tsn;
+  std::map<uint32_t, int> transmissions;  // server DATA TSN -> times sent
+  std::set<uint32_t> dropped;
+  int shutdowns_seen = 0;  // SHUTDOWN chunks from the client
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    auto pv = wire::PacketView::parse(bytes);
+    if (!pv) return true;
+    bool drop = false;
+    for (const auto& c : *pv) {
+      if (from == kClient && c.type == static_cast<uint8_t>(wire::ChunkType::Shutdown))
+        ++shutdowns_seen;
+      if (from != kServer || c.type != static_cast<uint8_t>(wire::ChunkType::Data)) continue;
+      auto d = wire::DataChunk::parse(c);
+      if (!d) continue;
+      const uint32_t tsn = d->tsn.value();
+      if (!first_tsn) first_tsn = tsn;
+      const uint32_t off = tsn - *first_tsn;
+      if (++transmissions[tsn] <= 2 && off >= kHoleStart && off < kHoleEnd) {
+        dropped.insert(tsn);
+        drop = true;
+      }
+    }
+    return !drop;
+  });
+
+  SocketAddress peer = net.address_of(kServer);
+  auto cid = client.connect(net.now(), std::span(&peer, 1), 5000, InitOptions{});
+  ASSERT_TRUE(cid.ok());
+  std::vector<uint8_t> msg(1000, 0x5a);
+  size_t sent = 0, received = 0;
+  bool client_closed = false, server_closed = false, client_in_shutdown_sent = false;
+  AssocId sid{0};
+  auto pump = [&] {
+    while (sent < kMessages && server.send(net.now(), sid, SendInfo{}, msg).ok()) ++sent;
+  };
+  const Instant start = net.now();
+  net.run_until([&] { return client_closed && server_closed; }, seconds(600),
+                [&](Endpoint& ep, const Event& e) {
+                  if (&ep == &server) {
+                    if (e.kind == EventKind::Accepted) {
+                      sid = e.assoc;
+                      pump();
+                    }
+                    if (e.kind == EventKind::Writable) pump();
+                    if (e.kind == EventKind::Closed) server_closed = true;
+                  } else {
+                    if (e.kind == EventKind::Connected) {
+                      ASSERT_TRUE(client.shutdown(net.now(), *cid).ok());
+                      auto info = client.info(*cid);
+                      client_in_shutdown_sent = info && info->state == AssocState::ShutdownSent;
+                    }
+                    if (e.kind == EventKind::Readable)
+                      while (client.receive(net.now(), *cid)) ++received;
+                    if (e.kind == EventKind::Closed) client_closed = true;
+                  }
+                });
+  const double took = std::chrono::duration<double>(net.now() - start).count();
+  EXPECT_TRUE(client_in_shutdown_sent) << "the scenario needs the client in SHUTDOWN-SENT";
+  EXPECT_EQ(sent, kMessages);
+  EXPECT_EQ(received, kMessages);
+  EXPECT_TRUE(client_closed && server_closed);
+  EXPECT_EQ(dropped.size(), kHoleEnd - kHoleStart);
+  EXPECT_GT(shutdowns_seen, 10) << "the client must answer DATA with SHUTDOWN (§9.2)";
+  // Only the lost chunks are sent again: T3-rtx marks what is missing, not what the
+  // client gap-acked.
+  size_t spurious = 0;
+  for (const auto& [tsn, n] : transmissions)
+    if (n > 1 && !dropped.count(tsn)) ++spurious;
+  EXPECT_EQ(spurious, 0u) << "chunks the client had gap-acked were sent again";
+  EXPECT_LT(took, 5.0) << "transfer and shutdown took " << took << " s of virtual time";
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // regression scenarios. With arguments it is the long-run driver:
 //
 //   soak_tests --seed=12345 [--verbose]        one seed; --verbose prints the
-//                                              scenario and every event
+//              [--trace[=SECONDS]]             scenario and every event, --trace
+//                                              every packet (from SECONDS on)
 //   soak_tests --seeds=1000000 [--start=N] [--jobs=2] [--stop-on-failure] [--strict]
 //                                              seeds N .. N+count-1, progress on
 //                                              stderr, each failing seed printed
@@ -114,6 +115,8 @@ struct Args {
   bool verbose = false;
   bool stop_on_failure = false;
   bool strict = true;
+  bool trace = false;
+  double trace_from = 0;
   std::optional<uint64_t> seed;
   uint64_t seeds = 0;
   uint64_t start = 1;
@@ -129,7 +132,12 @@ bool parse_u64(const char* arg, const char* name, uint64_t& out) {
 
 int run_cli(const Args& a) {
   if (a.seed) {
-    SoakResult r = run_seed(*a.seed, a.verbose ? &std::cout : nullptr, SoakOptions{a.strict});
+    SoakOptions opt{a.strict};
+    if (a.trace) {
+      opt.packet_trace = &std::cout;
+      opt.trace_from_seconds = a.trace_from;
+    }
+    SoakResult r = run_seed(*a.seed, a.verbose ? &std::cout : nullptr, opt);
     std::cout << "seed " << r.seed << ": " << (r.ok() ? "ok" : "FAILED") << ", trace hash "
               << std::hex << r.trace_hash << std::dec << ", " << r.messages_sent << " sent, "
               << r.messages_delivered << " delivered, " << r.sessions << " sessions ("
@@ -195,6 +203,11 @@ int main(int argc, char** argv) {
     } else if (parse_u64(argv[i], "--start", v)) {
       a.start = v;
     } else if (parse_u64(argv[i], "--jobs", v)) {
+    } else if (std::strcmp(argv[i], "--trace") == 0) {
+      a.trace = true;
+    } else if (std::strncmp(argv[i], "--trace=", 8) == 0) {
+      a.trace = true;
+      a.trace_from = std::strtod(argv[i] + 8, nullptr);
       a.jobs = static_cast<unsigned>(v);
     } else if (std::strcmp(argv[i], "--verbose") == 0) {
       a.verbose = true;

@@ -71,40 +71,36 @@ size_t RetransmissionQueue::first_marked() const {
   return entries_.size();
 }
 
-RetransmissionQueue::SackOutcome RetransmissionQueue::handle_sack(const wire::SackChunk& sack,
-                                                                  Instant now) {
-  SackOutcome out;
-  const Tsn cum = sack.cum_tsn_ack;
+void RetransmissionQueue::newly_acked(Entry& e, SackOutcome& out, std::optional<Tsn>& htna,
+                                      std::optional<Instant>& rtt_sent) {
+  out.bytes_acked += e.data.length;
+  if (e.marked) {
+    e.marked = false;  // acked: no need to send it again
+    --marked_count_;
+  } else {
+    outstanding_ -= e.data.length;
+  }
+  htna = e.tsn;  // callers go in increasing TSN order
+  // §6.3.1 C5 (Karn): no RTT measurement from a retransmitted chunk. Among the
+  // chunks newly acked and sent once, the highest TSN gives the sample.
+  if (e.transmissions == 1) rtt_sent = e.sent_at;
+}
+
+bool RetransmissionQueue::apply_cum_ack(Tsn cum, SackOutcome& out, std::optional<Tsn>& htna,
+                                        std::optional<Instant>& rtt_sent) {
   // RFC 9260 §6.2.1 D-i: a SACK whose Cumulative TSN Ack is below the Cumulative TSN
   // Ack Point is out of order and is dropped. A cum ack of a TSN never sent is a
   // protocol violation: refused too (the association decides whether to abort).
-  if (cum < cum_ack_ || cum > next_tsn_.prev()) return out;
+  if (cum < cum_ack_ || cum > next_tsn_.prev()) return false;
   out.accepted = true;
   out.flight_before = outstanding_;
   out.cum_advanced = cum > cum_ack_;
 
-  std::optional<Tsn> htna;          // highest TSN newly acknowledged by this SACK
-  std::optional<Instant> rtt_sent;  // send time of the chunk the RTT sample uses
-
-  // A chunk acknowledged for the first time (cumulatively or by a gap block).
-  auto newly_acked = [&](Entry& e) {
-    out.bytes_acked += e.data.length;
-    if (e.marked) {
-      e.marked = false;  // acked: no need to send it again
-      --marked_count_;
-    } else {
-      outstanding_ -= e.data.length;
-    }
-    htna = e.tsn;  // callers go in increasing TSN order
-    // §6.3.1 C5 (Karn): no RTT measurement from a retransmitted chunk. Among the
-    // chunks newly acked and sent once, the highest TSN gives the sample.
-    if (e.transmissions == 1) rtt_sent = e.sent_at;
-  };
-
   // Cumulative part: everything up to and including `cum` leaves the queue.
   while (!entries_.empty() && entries_.front().tsn <= cum) {
     Entry& e = entries_.front();
-    if (!e.gap_acked) newly_acked(e);  // a gap-acked chunk is neither marked nor in flight
+    // A gap-acked chunk is neither marked nor in flight.
+    if (!e.gap_acked) newly_acked(e, out, htna, rtt_sent);
     unacked_bytes_ -= e.data.length;
     entries_.pop_front();
   }
@@ -116,6 +112,25 @@ RetransmissionQueue::SackOutcome RetransmissionQueue::handle_sack(const wire::Sa
     out.reached_recovery_exit = true;
     recovery_exit_.reset();
   }
+  return true;
+}
+
+RetransmissionQueue::SackOutcome RetransmissionQueue::handle_cum_ack(Tsn cum) {
+  SackOutcome out;
+  std::optional<Tsn> htna;
+  std::optional<Instant> rtt_sent;
+  // Nothing beyond the cumulative part: without Gap Ack Blocks there is nothing to
+  // renege on and no TSN reported missing (RFC 9260 §3.3.8, §9.2).
+  apply_cum_ack(cum, out, htna, rtt_sent);
+  return out;
+}
+
+RetransmissionQueue::SackOutcome RetransmissionQueue::handle_sack(const wire::SackChunk& sack,
+                                                                  Instant now) {
+  SackOutcome out;
+  std::optional<Tsn> htna;          // highest TSN newly acknowledged by this SACK
+  std::optional<Instant> rtt_sent;  // send time of the chunk the RTT sample uses
+  if (!apply_cum_ack(sack.cum_tsn_ack, out, htna, rtt_sent)) return out;
 
   // Gap Ack Blocks (§3.3.4): offsets from the cum ack, inclusive. Entry i holds TSN
   // cum + 1 + i, so a block [start, end] covers entries [start - 1, end - 1]. Blocks
@@ -151,7 +166,7 @@ RetransmissionQueue::SackOutcome RetransmissionQueue::handle_sack(const wire::Sa
       for (size_t i = first; i < last; ++i) {
         Entry& e = entries_[i];
         if (!e.gap_acked) {
-          newly_acked(e);
+          newly_acked(e, out, htna, rtt_sent);
           e.gap_acked = true;
         }
       }

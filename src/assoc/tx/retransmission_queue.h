@@ -44,6 +44,12 @@ class RetransmissionQueue {
   // retransmission (once per chunk). A TSN acked by a gap block earlier and no
   // longer covered is reneged: it counts as outstanding again.
   SackOutcome handle_sack(const wire::SackChunk& sack, Instant now);
+  // Applies the Cumulative TSN Ack of a SHUTDOWN (RFC 9260 §9.2): the cumulative
+  // part of handle_sack only. A SHUTDOWN has no Gap Ack Blocks, so chunks gap-acked
+  // earlier stay acked (§3.3.8: their absence there is not a renege), no miss
+  // indication is counted and no RTT is sampled (a SHUTDOWN may be a T2-shutdown
+  // retransmission, sent long after the data arrived).
+  SackOutcome handle_cum_ack(Tsn cum);
 
   // T3-rtx expired: every outstanding (not gap-acked) chunk is marked for
   // retransmission and stops counting as in flight.
@@ -98,6 +104,15 @@ class RetransmissionQueue {
     bool fast_rtx_done = false;
   };
   bool in_flight(const Entry& e) const { return !e.gap_acked && !e.marked; }
+  // The part of SACK processing a Cumulative TSN Ack alone decides: checks `cum`,
+  // removes every chunk up to it, leaves Fast Recovery at the exit point. Returns
+  // false (out.accepted) when `cum` is out of date or beyond what was sent. Sets
+  // `htna` and `rtt_sent` for the chunks it newly acknowledges.
+  bool apply_cum_ack(Tsn cum, SackOutcome& out, std::optional<Tsn>& htna,
+                     std::optional<Instant>& rtt_sent);
+  // A chunk acknowledged for the first time (cumulatively or by a gap block).
+  void newly_acked(Entry& e, SackOutcome& out, std::optional<Tsn>& htna,
+                   std::optional<Instant>& rtt_sent);
   void mark(Entry& e);
   // Index of the lowest marked entry, or entries_.size(). Scans from rtx_hint_.
   size_t first_marked() const;
