@@ -15,13 +15,8 @@ const IpAddress kB = *IpAddress::parse("10.0.0.2");
 
 TEST(FastRetransmit, SingleLossIsRepairedAfterThreeMissReportsBeforeNewData) {
   SimNetwork net(31);
-  EndpointConfig sc;
-  sc.port = 5000;
-  sc.accept_incoming = true;
-  Endpoint& server = net.add_host(kB, sc);
-  EndpointConfig cc;
-  cc.port = 40000;
-  Endpoint& client = net.add_host(kA, cc);
+  Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
+  Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
   // All delay on the way out, none on the way back: a SACK arrives the instant it
   // is sent, so counting reports in the filter counts what the sender has seen.
   LinkConditions out;

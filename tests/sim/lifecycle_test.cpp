@@ -11,13 +11,6 @@ namespace {
 const IpAddress kA = *IpAddress::parse("10.0.0.1");
 const IpAddress kB = *IpAddress::parse("10.0.0.2");
 
-EndpointConfig config(uint16_t port, bool listen) {
-  EndpointConfig c;
-  c.port = port;
-  c.accept_incoming = listen;
-  return c;
-}
-
 // Collects the events of a run for later assertions.
 struct Recorder {
   std::vector<std::pair<Endpoint*, Event>> events;
@@ -44,10 +37,10 @@ AssocId connect(SimNetwork& net, Endpoint& from, const IpAddress& to, uint16_t p
 
 TEST(FlowControl, SenderStopsAtTheReceiveWindowAndResumesWhenTheReaderReads) {
   SimNetwork net(21);
-  EndpointConfig server_cfg = config(5000, true);
+  EndpointConfig server_cfg = endpoint_config(5000, true);
   server_cfg.assoc.receive_buffer = 64 * 1024;
   Endpoint& server = net.add_host(kB, server_cfg);
-  Endpoint& client = net.add_host(kA, config(40000, false));
+  Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
   Recorder rec;
   AssocId cid = connect(net, client, kB, 5000);
   ASSERT_TRUE(net.run_until(
@@ -89,8 +82,8 @@ TEST(FlowControl, SenderStopsAtTheReceiveWindowAndResumesWhenTheReaderReads) {
 
 TEST(PeerLoss, AssociationIsReportedLostAfterMaxRetransmissions) {
   SimNetwork net(22);
-  Endpoint& server = net.add_host(kB, config(5000, true));
-  Endpoint& client = net.add_host(kA, config(40000, false));
+  Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
+  Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
   Recorder rec;
   AssocId cid = connect(net, client, kB, 5000);
   ASSERT_TRUE(net.run_until(
@@ -117,8 +110,8 @@ TEST(PeerLoss, AssociationIsReportedLostAfterMaxRetransmissions) {
 
 TEST(Heartbeat, IdleAssociationStaysUpAndHeartbeatsFlow) {
   SimNetwork net(23);
-  Endpoint& server = net.add_host(kB, config(5000, true));
-  Endpoint& client = net.add_host(kA, config(40000, false));
+  Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
+  Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
   Recorder rec;
   AssocId cid = connect(net, client, kB, 5000);
   ASSERT_TRUE(net.run_until([&] { return rec.find(client, EventKind::Connected).has_value(); },
@@ -136,8 +129,8 @@ TEST(Heartbeat, IdleAssociationStaysUpAndHeartbeatsFlow) {
 
 TEST(Collision, SimultaneousConnectsYieldOneAssociationEachSide) {
   SimNetwork net(24);
-  Endpoint& a = net.add_host(kA, config(5000, false));
-  Endpoint& b = net.add_host(kB, config(6000, false));
+  Endpoint& a = net.add_host(kA, endpoint_config(5000, false));
+  Endpoint& b = net.add_host(kB, endpoint_config(6000, false));
   Recorder rec;
   AssocId aid = connect(net, a, kB, 6000);
   AssocId bid = connect(net, b, kA, 5000);
@@ -165,8 +158,8 @@ TEST(Collision, SimultaneousConnectsYieldOneAssociationEachSide) {
 
 TEST(Restart, PeerThatRestartsIsRecognizedAndTheAssociationContinues) {
   SimNetwork net(25);
-  Endpoint& server = net.add_host(kB, config(5000, true));
-  Endpoint* client = &net.add_host(kA, config(40000, false));
+  Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
+  Endpoint* client = &net.add_host(kA, endpoint_config(40000, false));
   Recorder rec;
   connect(net, *client, kB, 5000);
   ASSERT_TRUE(net.run_until([&] { return rec.find(server, EventKind::Accepted).has_value(); },
@@ -174,7 +167,7 @@ TEST(Restart, PeerThatRestartsIsRecognizedAndTheAssociationContinues) {
   AssocId sid = rec.find(server, EventKind::Accepted)->assoc;
 
   // The client host crashes and comes back with the same address and port.
-  client = &net.restart_host(kA, config(40000, false));
+  client = &net.restart_host(kA, endpoint_config(40000, false));
   rec.events.clear();
   AssocId cid = connect(net, *client, kB, 5000);
   ASSERT_TRUE(net.run_until([&] { return rec.find(*client, EventKind::Connected).has_value(); },

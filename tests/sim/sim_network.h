@@ -47,18 +47,21 @@ struct LinkConditions {
   bool down = false;
 };
 
+// An endpoint on SCTP port `port` that accepts associations (a server) or not.
+inline EndpointConfig endpoint_config(uint16_t port, bool listening) {
+  EndpointConfig c;
+  c.port = port;
+  c.accept_incoming = listening;
+  return c;
+}
+
 class SimNetwork {
  public:
   explicit SimNetwork(uint64_t seed) : rng_(seed) {}
 
   // Adds a host with one IP; the endpoint is built with a seeded random source.
   Endpoint& add_host(const IpAddress& ip, EndpointConfig cfg) {
-    uint64_t seed = rng_();
-    auto gen = std::make_shared<std::mt19937_64>(seed);
-    cfg.local_addresses = {ip};
-    hosts_.push_back(Host{ip, std::make_unique<Endpoint>(cfg, [gen](std::span<uint8_t> out) {
-                            for (auto& b : out) b = static_cast<uint8_t>((*gen)());
-                          })});
+    hosts_.push_back(Host{ip, make_endpoint(ip, std::move(cfg))});
     return *hosts_.back().ep;
   }
 
@@ -67,11 +70,7 @@ class SimNetwork {
   Endpoint& restart_host(const IpAddress& ip, EndpointConfig cfg) {
     for (auto& h : hosts_) {
       if (h.ip != ip) continue;
-      auto gen = std::make_shared<std::mt19937_64>(rng_());
-      cfg.local_addresses = {ip};
-      h.ep = std::make_unique<Endpoint>(cfg, [gen](std::span<uint8_t> out) {
-        for (auto& b : out) b = static_cast<uint8_t>((*gen)());
-      });
+      h.ep = make_endpoint(ip, std::move(cfg));
       return *h.ep;
     }
     return add_host(ip, cfg);
@@ -212,6 +211,15 @@ class SimNetwork {
   }
 
  private:
+  // The host's endpoint, with a random source seeded from the network's seed.
+  std::unique_ptr<Endpoint> make_endpoint(const IpAddress& ip, EndpointConfig cfg) {
+    auto gen = std::make_shared<std::mt19937_64>(rng_());
+    cfg.local_addresses = {ip};
+    return std::make_unique<Endpoint>(cfg, [gen](std::span<uint8_t> out) {
+      for (auto& b : out) b = static_cast<uint8_t>((*gen)());
+    });
+  }
+
   struct Host {
     IpAddress ip;
     std::unique_ptr<Endpoint> ep;

@@ -115,7 +115,8 @@ struct Host {
 };
 
 uint8_t pattern(uint64_t key, uint32_t index, size_t offset) {
-  uint64_t x = key ^ (uint64_t{index} * 0x9E3779B97F4A7C15ull) ^ (offset >> 6) * 0xBF58476D1CE4E5B9ull;
+  uint64_t x =
+      key ^ (uint64_t{index} * 0x9E3779B97F4A7C15ull) ^ (offset >> 6) * 0xBF58476D1CE4E5B9ull;
   x ^= x >> 31;
   return static_cast<uint8_t>((x >> ((offset & 7) * 8)) + offset);
 }
@@ -212,8 +213,7 @@ AssocConfig Scenario::random_assoc_config() {
   a.heartbeat_interval = pick<Duration>({seconds(30), seconds(5), seconds(10)});
   a.delayed_ack = pick<Duration>({milliseconds(200), milliseconds(50), milliseconds(10)});
   a.path_mtu = pick<size_t>({1500, 1500, 1280, 576, 9000});
-  a.receive_buffer =
-      pick<size_t>({4u << 20, 1u << 20, 256u << 10, 128u << 10, 64u << 10});
+  a.receive_buffer = pick<size_t>({4u << 20, 1u << 20, 256u << 10, 128u << 10, 64u << 10});
   a.send_buffer = pick<size_t>({4u << 20, 1u << 20, 256u << 10, 64u << 10});
   a.nodelay = chance(0.8);
   return a;
@@ -319,8 +319,8 @@ void Scenario::build() {
       desc_ << " c" << i << (d == 0 ? "->s" : "<-s") << "{loss=" << c.loss << " dup=" << c.duplicate
             << " reord=" << c.reorder << " corrupt=" << c.corrupt
             << " delay=" << std::chrono::duration_cast<milliseconds>(c.delay).count() << "ms"
-            << " bw=" << c.bandwidth << " q=" << c.queue_limit
-            << " msgs=" << p.dir[d].plan.size() << "}";
+            << " bw=" << c.bandwidth << " q=" << c.queue_limit << " msgs=" << p.dir[d].plan.size()
+            << "}";
     }
     desc_ << " c" << i << "{ostreams=" << p.client_ostreams
           << " rbuf=" << p.client_cfg.assoc.receive_buffer
@@ -418,7 +418,8 @@ void Scenario::schedule_chaos() {
       }
       case 3: {  // user abort
         int side = static_cast<int>(r(2));
-        desc_ << " abort(c" << p << "," << (side ? "server" : "client") << "," << t_of(when) << "s)";
+        desc_ << " abort(c" << p << "," << (side ? "server" : "client") << "," << t_of(when)
+              << "s)";
         net_.schedule(when, [this, p, side] {
           int sid = side == 0 ? pairs_[p].client_session : pairs_[p].server_session;
           if (sid < 0 || sessions_[sid].ended) return;
@@ -463,7 +464,8 @@ void Scenario::schedule_chaos() {
   desc_ << " ]";
   net_.schedule(chaos_end_, [this] { settle(); });
   // Memory and sanity probes throughout.
-  for (Instant w = start_ + milliseconds(250); w < chaos_end_ + seconds(600); w += milliseconds(500))
+  for (Instant w = start_ + milliseconds(250); w < chaos_end_ + seconds(600);
+       w += milliseconds(500))
     net_.schedule(w, [this] { probe(); });
 }
 
@@ -599,8 +601,8 @@ void Scenario::drain(Session& s) {
   while (auto m = ep.receive(net_.now(), s.assoc)) {
     burst += m->data.size();
     uint32_t index = m->info.ppid;
-    std::string what = "c" + std::to_string(p) + (d == 0 ? "->server" : "<-server") +
-                       " message " + std::to_string(index);
+    std::string what = "c" + std::to_string(p) + (d == 0 ? "->server" : "<-server") + " message " +
+                       std::to_string(index);
     net_.mix(0xDE1, uint64_t{index} << 8 | static_cast<uint64_t>(p * 2 + d));
     if (index >= dir.sent.size() || dir.sent[index].size == 0) {
       fail(what + ": delivered but never sent (size " + std::to_string(m->data.size()) + ")");
@@ -654,8 +656,8 @@ void Scenario::drain(Session& s) {
 void Scenario::on_send_failed(int p, int side, const Event& e) {
   Direction& dir = pairs_[p].dir[side];
   uint32_t index = e.send_info.ppid;
-  std::string what = "c" + std::to_string(p) + (side == 0 ? "->server" : "<-server") +
-                     " message " + std::to_string(index);
+  std::string what = "c" + std::to_string(p) + (side == 0 ? "->server" : "<-server") + " message " +
+                     std::to_string(index);
   if (index >= dir.sent.size() || dir.sent[index].size == 0) {
     fail("SendFailed for " + what + " that was never accepted");
     return;
@@ -675,10 +677,9 @@ void Scenario::end_session(Session& s, const std::string& why, bool told) {
 }
 
 void Scenario::schedule_release(int sid) {
-  Duration d = release_delay_max_.count() ? ms(0, std::chrono::duration_cast<milliseconds>(
-                                                       release_delay_max_)
-                                                       .count())
-                                          : Duration(0);
+  Duration d = release_delay_max_.count()
+                   ? ms(0, std::chrono::duration_cast<milliseconds>(release_delay_max_).count())
+                   : Duration(0);
   auto release = [this, sid] {
     Session& s = sessions_[sid];
     if (s.released || s.crashed) return;
@@ -974,11 +975,9 @@ void Scenario::probe() {
     if (opt_.strict && info->queued_bytes > limit)
       fail("send side holds " + std::to_string(info->queued_bytes) + " bytes (limit " +
            std::to_string(limit) + ")");
-    if (info->outstanding_bytes > info->queued_bytes)
-      fail("more bytes outstanding than queued");
+    if (info->outstanding_bytes > info->queued_bytes) fail("more bytes outstanding than queued");
     if (s.ended && info->state != AssocState::Closed)
-      fail(std::string("association reported ended is in state ") +
-           assoc_state_name(info->state));
+      fail(std::string("association reported ended is in state ") + assoc_state_name(info->state));
   }
   // A timer in the past that nobody handles is a hang in the making.
   for (Endpoint* ep : {net_.host(server_ip_)}) {

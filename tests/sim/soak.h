@@ -13,7 +13,7 @@ namespace sctpp::sim::soak {
 
 struct SoakResult {
   uint64_t seed = 0;
-  uint64_t trace_hash = 0;  // hash of every packet, event and delivery, in order
+  uint64_t trace_hash = 0;            // hash of every packet, event and delivery, in order
   std::vector<std::string> failures;  // empty when every invariant held
   std::string scenario;               // one-line description of what the seed did
   // Statistics (also mixed into nothing: the hash covers the events themselves).
@@ -24,8 +24,8 @@ struct SoakResult {
   uint64_t sessions = 0;            // association incarnations, both sides
   uint64_t abnormal_ends = 0;       // Aborted / Lost / Restarted / ConnectFailed / crash
   uint64_t packets = 0;
-  uint64_t corrupted = 0;           // packets with bits flipped in flight
-  uint64_t corrupted_delivered = 0; // ... that reached an endpoint (all must be dropped)
+  uint64_t corrupted = 0;            // packets with bits flipped in flight
+  uint64_t corrupted_delivered = 0;  // ... that reached an endpoint (all must be dropped)
   double virtual_seconds = 0;
   bool ok() const { return failures.empty(); }
 };

@@ -40,12 +40,8 @@ const IpAddress kServer = *IpAddress::parse("10.0.0.100");
 // the fix (commit 4a96022: the send buffer counts all unacknowledged bytes).
 TEST(SoakRegression, SendBufferCountsGapAckedAndMarkedBytes) {
   SimNetwork net(1);
-  EndpointConfig scfg;
-  scfg.port = 5000;
-  scfg.accept_incoming = true;
-  Endpoint& server = net.add_host(kServer, scfg);
-  EndpointConfig ccfg;
-  ccfg.port = 40000;
+  Endpoint& server = net.add_host(kServer, endpoint_config(5000, true));
+  EndpointConfig ccfg = endpoint_config(40000, false);
   ccfg.assoc.send_buffer = 64 * 1024;
   Endpoint& client = net.add_host(kClient, ccfg);
   std::optional<uint32_t> first_tsn;
@@ -66,9 +62,10 @@ TEST(SoakRegression, SendBufferCountsGapAckedAndMarkedBytes) {
   auto cid = client.connect(net.now(), std::span(&peer, 1), 5000, InitOptions{});
   ASSERT_TRUE(cid.ok());
   bool up = false;
-  ASSERT_TRUE(net.run_until([&] { return up; }, seconds(10), [&](Endpoint& ep, const Event& e) {
-    if (&ep == &client && e.kind == EventKind::Connected) up = true;
-  }));
+  ASSERT_TRUE(net.run_until([&] { return up; }, seconds(10),
+                            [&](Endpoint& ep, const Event& e) {
+                              if (&ep == &client && e.kind == EventKind::Connected) up = true;
+                            }));
   // The user keeps the send buffer full; nothing is ever acknowledged cumulatively,
   // so everything accepted is still held by the client.
   std::vector<uint8_t> msg(1000, 0x42);
@@ -77,19 +74,21 @@ TEST(SoakRegression, SendBufferCountsGapAckedAndMarkedBytes) {
     while (client.send(net.now(), *cid, SendInfo{}, msg).ok()) accepted += msg.size();
   };
   fill();
-  net.run_until([] { return false; }, seconds(30), [&](Endpoint& ep, const Event& e) {
-    if (&ep == &client && e.kind == EventKind::Writable) fill();
-    if (&ep == &server && e.kind == EventKind::Readable)
-      while (server.receive(net.now(), e.assoc)) {
-      }
-  });
+  net.run_until([] { return false; }, seconds(30),
+                [&](Endpoint& ep, const Event& e) {
+                  if (&ep == &client && e.kind == EventKind::Writable) fill();
+                  if (&ep == &server && e.kind == EventKind::Readable)
+                    while (server.receive(net.now(), e.assoc)) {
+                    }
+                });
   fill();
   auto info = client.info(*cid);
   ASSERT_TRUE(info);
   EXPECT_LE(accepted, ccfg.assoc.send_buffer)
       << "send() accepted " << accepted << " bytes while none was acknowledged cumulatively "
-      << "(send buffer " << ccfg.assoc.send_buffer << "); AssocInfo says queued_bytes="
-      << info->queued_bytes << " outstanding_bytes=" << info->outstanding_bytes;
+      << "(send buffer " << ccfg.assoc.send_buffer
+      << "); AssocInfo says queued_bytes=" << info->queued_bytes
+      << " outstanding_bytes=" << info->outstanding_bytes;
 }
 
 // Bug (soak seed 1196161 at commit 3d741fa: "hang: not every association closed
@@ -118,13 +117,8 @@ TEST(SoakRegression, SendBufferCountsGapAckedAndMarkedBytes) {
 // a chunk the client had gap-acked; after it, about 1.5 s (one T3), nothing spurious.
 TEST(SoakRegression, ShutdownCumAckDoesNotRenegeGapAckedData) {
   SimNetwork net(7);
-  EndpointConfig scfg;
-  scfg.port = 5000;
-  scfg.accept_incoming = true;
-  Endpoint& server = net.add_host(kServer, scfg);
-  EndpointConfig ccfg;
-  ccfg.port = 40000;
-  Endpoint& client = net.add_host(kClient, ccfg);
+  Endpoint& server = net.add_host(kServer, endpoint_config(5000, true));
+  Endpoint& client = net.add_host(kClient, endpoint_config(40000, false));
   LinkConditions link;
   link.delay = milliseconds(10);
   net.set_all_links(link);

@@ -14,6 +14,8 @@
 //
 // SCTPP_SOAK_SEEDS=N (environment) makes the gtest batches cover N seeds in all
 // instead of the default.
+#include "soak.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -25,8 +27,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "soak.h"
 
 namespace sctpp::sim::soak {
 namespace {
@@ -168,10 +168,9 @@ int run_cli(const Args& a) {
         if (a.stop_on_failure) stop = true;
       }
       if (n % 100 == 0 || n == a.seeds) {
-        double secs =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        std::cerr << "soak: " << n << "/" << a.seeds << " seeds (last " << seed << "), "
-                  << failed << " failed, " << messages << " messages checked, " << corrupted
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::cerr << "soak: " << n << "/" << a.seeds << " seeds (last " << seed << "), " << failed
+                  << " failed, " << messages << " messages checked, " << corrupted
                   << " corrupted packets rejected, " << static_cast<uint64_t>(n / secs)
                   << " seeds/s\n";
       }
@@ -180,8 +179,8 @@ int run_cli(const Args& a) {
   std::vector<std::thread> threads;
   for (unsigned i = 0; i < std::max(1u, a.jobs); ++i) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
-  std::cout << "soak: seeds " << a.start << ".." << end - 1 << ": " << done << " run, "
-            << failed << " failed, " << messages << " messages checked\n";
+  std::cout << "soak: seeds " << a.start << ".." << end - 1 << ": " << done << " run, " << failed
+            << " failed, " << messages << " messages checked\n";
   return failed ? 1 : 0;
 }
 
