@@ -25,7 +25,8 @@
  * than a silent stall.
  *
  * --udp-buffer (not in `sctpp perf`; default: leave usrsctp's own) sets SO_RCVBUF/SO_SNDBUF
- * of the kernel UDP socket usrsctp opens for encapsulation, see set_udp_buffers().
+ * of the kernel UDP socket usrsctp opens for encapsulation, see set_udp_buffers(); the
+ * client's JSON says which ("udp_buffer", 0 for usrsctp's own).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -529,9 +530,10 @@ static int client(void) {
            "\"unordered\":%s,\"mtu\":%u,\"messages\":%" PRIu64 ",\"bytes\":%" PRIu64
            ",\"seconds\":%.6f,\"mbytes_per_s\":%s,\"messages_per_s\":%s,\"rtt_p50_us\":%s,"
            "\"rtt_p99_us\":%s,\"assoc_per_s\":%s,\"sent\":%" PRIu64 ",\"errors\":%" PRIu64
-           ",\"server_mtu\":%u}\n",
+           ",\"server_mtu\":%u,\"udp_buffer\":%d}\n",
            modes[opt.mode], opt.size, opt.streams, opt.unordered ? "true" : "false", opt.mtu,
-           messages, bytes, seconds, mbps, mps, p50, p99, aps, seq, errors, server_mtu);
+           messages, bytes, seconds, mbps, mps, p50, p99, aps, seq, errors, server_mtu,
+           opt.udp_buffer);
   } else {
     printf("%s: %" PRIu64 " messages, %" PRIu64 " bytes, %.2f s, MB/s %s, p50 %s us, p99 %s us, "
            "assoc/s %s, errors %" PRIu64 "\n",
