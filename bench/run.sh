@@ -6,6 +6,8 @@
 #   ./bench/run.sh                 # 1 run per cell, 3 s per cell (~4 minutes)
 #   BENCH_RUNS=3 ./bench/run.sh    # medians of 3 runs
 #   BENCH_TIME=5 BENCH_OUT=/tmp/b ./bench/run.sh
+#   BENCH_BIG_MTU=63000 ./bench/run.sh            # the large-MTU cells at 63000, not 61440
+#   BENCH_USRSCTP_UDP_BUFFER=4194304 ./bench/run.sh  # usrsctp's UDP socket buffers as sctpp's
 #
 # Not part of ./scripts/test.sh: figures are never asserted in tests (design.md §5).
 set -euo pipefail
@@ -83,13 +85,19 @@ record() {  # cell impl run json-or-empty
 }
 run_sctpp() { SCTPP_UDP_GSO="${SCTPP_UDP_GSO:-1}" timeout $((T + 20)) "$SCTPP" perf --connect 127.0.0.1:$SCTP_PORT --remote-udp-port "$SCTP_UDP" --time "$T" --json "$@" 2>>"$OUT/sctpp-client.log" | tail -1 || true; }
 run_tcp() { timeout $((T + 20)) "$SCTPP" perf --tcp --connect 127.0.0.1:$TCP_PORT --time "$T" --json "$@" 2>>"$OUT/tcp-client.log" | tail -1 || true; }
+# BENCH_USRSCTP_UDP_BUFFER=4194304 gives usrsctp's own UDP socket the kernel buffers
+# sctpp's has (usrsctp fixes them at 128 KiB, see set_udp_buffers() in usrsctp_perf.c);
+# unset, usrsctp runs as shipped. The report says which.
+USR_FLAGS=()
+[[ -n ${BENCH_USRSCTP_UDP_BUFFER:-} ]] && USR_FLAGS=(--udp-buffer "$BENCH_USRSCTP_UDP_BUFFER")
 run_usrsctp() {
-  # A fresh server per cell: usrsctp sometimes stalls for good (e.g. 64 KiB messages at
-  # path MTU 65535); the cell is then reported as failed, and the next starts clean.
-  "$USRSCTP" --server --listen 127.0.0.1:$USR_PORT --udp-port $USR_UDP >/dev/null 2>>"$OUT/usrsctp-server.log" &
+  # A fresh server per cell: a usrsctp association that goes wrong (the peer exits with
+  # the reason when usrsctp drops a packet it cannot send) takes nothing of it to the
+  # next cell; the failed cell is reported as such (see usrsctp-*.log).
+  "$USRSCTP" --server --listen 127.0.0.1:$USR_PORT --udp-port $USR_UDP "${USR_FLAGS[@]}" >/dev/null 2>>"$OUT/usrsctp-server.log" &
   local sp=$!
   sleep 0.3
-  timeout $((T + 10)) "$USRSCTP" --connect 127.0.0.1:$USR_PORT --remote-udp-port $USR_UDP --time "$T" --json "$@" 2>>"$OUT/usrsctp-client.log" | tail -1 || true
+  timeout $((T + 10)) "$USRSCTP" --connect 127.0.0.1:$USR_PORT --remote-udp-port $USR_UDP --time "$T" --json "${USR_FLAGS[@]}" "$@" 2>>"$OUT/usrsctp-client.log" | tail -1 || true
   kill "$sp" 2>/dev/null || true
   wait "$sp" 2>/dev/null || true
 }
@@ -114,9 +122,21 @@ run_usrsctp_many() {  # client flags
   kill "$sp" 2>/dev/null || true
 }
 
+# The large path MTU. The issue compares the stacks at 1500 and at 65535 (loopback), but
+# usrsctp 0.9.5 over UDP encapsulation cannot send full 65535-byte packets of these
+# workloads: sctp_userspace_ip_output() (usrsctplib/user_socket.c) hands a packet to
+# sendmsg() as at most MAXLEN_MBUF_CHAIN = 32 iovecs, one per mbuf, and drops a longer
+# chain; data sits in 2048-byte clusters (MCLBYTES), so a 65535-byte packet of 1 KiB
+# messages (copied, packed) or the first fragment of a 64 KiB message (by reference)
+# needs 33. They fit in 32 up to about 63400. At 61440 (30 clusters of data) every
+# packet of these cells takes at most 31 mbufs (checked with an LD_PRELOAD sendmsg
+# counter), one to spare for a control chunk bundled with the data. All transports run
+# the large-MTU cells at BIG_MTU, the cell names say which, and report.py says why.
+BIG_MTU=${BENCH_BIG_MTU:-61440}
+
 # cell name | perf flags (TCP gets the same minus --streams/--unordered: one byte stream)
 cells=()
-for mtu in 1500 65535; do
+for mtu in 1500 "$BIG_MTU"; do
   for size in 64 1024 16384 65536; do cells+=("tput ${size}B mtu${mtu}|--mode throughput --size $size --mtu $mtu"); done
   cells+=("tput 1024B x16 streams mtu${mtu}|--mode throughput --size 1024 --streams 16 --mtu $mtu")
   cells+=("tput 1024B unordered mtu${mtu}|--mode throughput --size 1024 --unordered --mtu $mtu")

@@ -1,18 +1,32 @@
 /* usrsctp_perf: the `sctpp perf` workloads on usrsctp (Debian libusrsctp-dev), over UDP
  * encapsulation, for bench/run.sh.
  *
- *   usrsctp_perf --server [--listen ADDR:PORT] [--udp-port N]
+ *   usrsctp_perf --server [--listen ADDR:PORT] [--udp-port N] [--udp-buffer BYTES]
  *   usrsctp_perf --connect ADDR:PORT [--remote-udp-port N] [--udp-port N]
  *                [--mode throughput|latency|connect] [--size BYTES] [--streams N]
- *                [--unordered] [--time SECONDS] [--mtu BYTES] [--json]
+ *                [--unordered] [--time SECONDS] [--mtu BYTES] [--json] [--udp-buffer BYTES]
  *
- * Same flags, same payload pattern and check, same JSON fields as `sctpp perf`. The
- * path MTU is fixed on both ends with SCTP_PEER_ADDR_PARAMS (spp_pathmtu,
- * SPP_PMTUD_DISABLE): the client sends it in its first (control) message. Throughput
- * and latency run on the control association itself (control messages carry their
- * own PPID); connect mode opens associations to the same listener, and a last one
- * carrying a STOP message ends the test. The server runs one test at a time. Checksums
- * are computed on loopback too (no_csum_on_loopback = 0), like sctpp.
+ * Same flags, same payload pattern and check, same JSON fields as `sctpp perf`. Throughput
+ * and latency run on the control association itself (control messages carry their own
+ * PPID); connect mode opens associations to the same listener, and a last one carrying a
+ * STOP message ends the test. The server runs one test at a time. Checksums are computed
+ * on loopback too (no_csum_on_loopback = 0), like sctpp.
+ *
+ * --mtu is the path MTU as sctpp means it: the size of the IP packet, IPv4 and UDP headers
+ * included (an SCTP packet of at most MTU - 28 bytes in each UDP datagram). How it is set
+ * on usrsctp 0.9.5 matters, see set_mtu_before_assoc(): the client sets it on its socket
+ * before it connects, which fixes the MTU of the client's packets (the data, in throughput
+ * mode). An association the server accepts starts at 1500 whatever the listener says and
+ * can only be lowered (see ACCEPTED_MTU), so the server lowers it to the client's --mtu
+ * (sent in the first control message) or leaves it at 1500, and says which in its READY
+ * message; the client reports it as "server_mtu" in its JSON. Both ends check the
+ * fragmentation point usrsctp reports. A packet usrsctp itself drops because its mbuf
+ * chain is too long (see on_usrsctp_printf()) ends the run with an error at once, rather
+ * than a silent stall.
+ *
+ * --udp-buffer (not in `sctpp perf`; default: leave usrsctp's own) sets SO_RCVBUF/SO_SNDBUF
+ * of the kernel UDP socket usrsctp opens for encapsulation, see set_udp_buffers(); the
+ * client's JSON says which ("udp_buffer", 0 for usrsctp's own).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +34,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +61,7 @@ static struct {
   char addr[64];
   uint16_t port, udp_port, remote_udp_port, streams;
   uint32_t size, mtu;
+  int udp_buffer;
   double time;
 } opt = {.port = 5202, .udp_port = 9899, .remote_udp_port = 9899, .streams = 1, .mtu = 1500,
          .time = 10, .mode = MODE_THROUGHPUT};
@@ -136,17 +152,93 @@ static struct socket* new_socket(uint16_t ostreams) {
   return so;
 }
 
-/* Fixes the path MTU of every path of the socket's association (PMTUD off). */
-static void set_mtu(struct socket* so, uint32_t mtu) {
+/* How spp_pathmtu maps to packets on usrsctp 0.9.5 (usrsctplib/netinet/sctp_pcb.c,
+ * sctp_add_remote_addr(), and the SCTP_PEER_ADDR_PARAMS case of sctp_setopt() in
+ * sctp_usrreq.c): the path gets net->mtu = spp_pathmtu + SCTP_MIN_V4_OVERHEAD (IPv4 20 +
+ * SCTP common header 12), and for a UDP-encapsulated path net->mtu also leaves out the UDP
+ * header, so the IP packet on the wire is spp_pathmtu + 40 bytes. Measured here: with
+ * spp_pathmtu = 1500 usrsctp sends 1512-byte UDP payloads (1540-byte IP packets); with
+ * 1460 it sends at most 1472 (1500), as sctpp does at --mtu 1500. */
+enum { USRSCTP_SPP_OVERHEAD = 20 + 8 + 12 };
+
+/* The fragmentation point (largest DATA payload) a path MTU allows over UDP/IPv4: MTU -
+ * IPv4 20 - UDP 8 - SCTP common header 12 - DATA chunk header 16, 4-byte aligned, as sctpp
+ * computes it. usrsctp 0.9.5 reports exactly this in SCTP_STATUS when the MTU was set before
+ * the association (1444 at 1500, 61384 at 61440). */
+static uint32_t expected_frag_point(uint32_t mtu) { return (mtu - 20 - 8 - 12 - 16) & ~3u; }
+
+static void set_paddrparams(struct socket* so, sctp_assoc_t id, uint32_t mtu) {
   struct sctp_paddrparams pp;
   memset(&pp, 0, sizeof pp);
-  pp.spp_assoc_id = 0;
+  pp.spp_assoc_id = id;
   ((struct sockaddr_in*)&pp.spp_address)->sin_family = AF_INET; /* wildcard: every path */
   pp.spp_flags = SPP_PMTUD_DISABLE;
-  pp.spp_pathmtu = mtu;
+  pp.spp_pathmtu = mtu - USRSCTP_SPP_OVERHEAD;
   if (usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp) < 0) {
-    fprintf(stderr, "usrsctp_perf: SCTP_PEER_ADDR_PARAMS (mtu %u): %s\n", mtu, strerror(errno));
+    fprintf(stderr, "usrsctp_perf: error: SCTP_PEER_ADDR_PARAMS (mtu %u): %s\n", mtu,
+            strerror(errno));
     exit(1);
+  }
+}
+
+/* The path MTU of the associations this socket will make or accept. It has to be set
+ * before the association exists: only then does usrsctp size its fragmentation point
+ * (asoc.smallest_mtu, taken from the first path in sctp_add_remote_addr()) from it. Set on
+ * an established association, SCTP_PEER_ADDR_PARAMS raises net->mtu but never raises
+ * smallest_mtu (sctp_pathmtu_adjustment() is only called to lower it), so the
+ * fragmentation point stays at the 1500-byte default (1444) while packets are filled up to
+ * the new MTU with 1444-byte fragments. That is what made the peer stall at large MTUs: a
+ * packet of many fragments is a chain of more than 32 mbufs, which
+ * sctp_userspace_ip_output() (user_socket.c, MAXLEN_MBUF_CHAIN 32) drops without a word,
+ * and the retransmission of the same chunks is dropped again. */
+static void set_mtu_before_assoc(struct socket* so, uint32_t mtu) {
+  set_paddrparams(so, SCTP_FUTURE_ASSOC, mtu);
+}
+
+/* Lowers the path MTU of the socket's (established) association: lowering does move the
+ * fragmentation point (sctp_pathmtu_adjustment()); raising it would not, see above. */
+static void lower_mtu(struct socket* so, uint32_t mtu) { set_paddrparams(so, 0, mtu); }
+
+/* 0 if usrsctp fragments at the point the MTU implies, else -1 with a message. */
+static int check_mtu(struct socket* so, uint32_t mtu, const char* who) {
+  struct sctp_status st;
+  socklen_t len = sizeof st;
+  memset(&st, 0, sizeof st);
+  if (usrsctp_getsockopt(so, IPPROTO_SCTP, SCTP_STATUS, &st, &len) < 0) {
+    fprintf(stderr, "usrsctp_perf: %s: SCTP_STATUS: %s\n", who, strerror(errno));
+    return -1;
+  }
+  if (st.sstat_fragmentation_point != expected_frag_point(mtu)) {
+    fprintf(stderr, "usrsctp_perf: error: %s: path MTU %u: usrsctp fragments at %u bytes, "
+                    "expected %u\n", who, mtu, st.sstat_fragmentation_point,
+            expected_frag_point(mtu));
+    return -1;
+  }
+  return 0;
+}
+
+/* usrsctp's own messages (SCTP_PRINTF; usrsctp_init's debug_printf). One of them means a
+ * packet was lost inside usrsctp: sctp_userspace_ip_output() copies a packet's mbuf chain
+ * into at most MAXLEN_MBUF_CHAIN (32) iovecs for sendmsg() on its UDP socket and drops a
+ * longer chain with "mbuf chain couldn't be copied completely". Its data mbufs hold at
+ * most MCLBYTES (2048) bytes each, often less, so large packets can need more than 32.
+ * The retransmission is usually the same chain, dropped again: the association stalls.
+ * Stop at once with the reason instead. */
+static void on_usrsctp_printf(const char* format, ...) {
+  char line[512];
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(line, sizeof line, format, ap);
+  va_end(ap);
+  fprintf(stderr, "usrsctp_perf: usrsctp says: %s%s", line,
+          line[0] && line[strlen(line) - 1] == '\n' ? "" : "\n");
+  if (strstr(line, "mbuf chain couldn't be copied")) {
+    fprintf(stderr, "usrsctp_perf: error: usrsctp dropped an outgoing packet of more than 32 "
+                    "mbufs (MAXLEN_MBUF_CHAIN in sctp_userspace_ip_output); path MTU %u is "
+                    "too large for usrsctp over UDP with %u-byte messages\n",
+            opt.mtu, opt.size);
+    fflush(stderr);
+    _exit(4);
   }
 }
 
@@ -219,6 +311,16 @@ static int recv_ctl(struct socket* so, struct msg* m, struct ctl* c) {
 
 /* ---- server ---- */
 
+/* The path MTU every association the server accepts starts at on usrsctp 0.9.5: the
+ * default (SCTP_DEFAULT_MTU), or the listener's SCTP_PEER_ADDR_PARAMS if smaller; a larger
+ * one is not taken (measured: a listener set to 3000 gives accepted associations 1500, one
+ * set to 1200 gives 1200). Only lowering works afterwards. So at a client --mtu above 1500
+ * the server's own packets (SACKs and control messages in throughput mode, the echoes in
+ * latency mode) stay within 1500 bytes, fragmented at 1444; raising only net->mtu with
+ * SCTP_PEER_ADDR_PARAMS would bundle those fragments into packets usrsctp may drop (see
+ * set_mtu_before_assoc()). */
+enum { ACCEPTED_MTU = 1500 };
+
 static void serve(struct socket* listener) {
   struct msg m = {0};
   for (;;) {
@@ -229,8 +331,18 @@ static void serve(struct socket* listener) {
       usrsctp_close(so);
       continue;
     }
-    set_mtu(so, hello.mtu);
-    struct ctl ready = {.magic = MAGIC, .type = T_READY};
+    uint32_t server_mtu = hello.mtu < ACCEPTED_MTU ? hello.mtu : ACCEPTED_MTU;
+    opt.mtu = server_mtu;
+    opt.size = hello.size;
+    if (hello.mtu < ACCEPTED_MTU) lower_mtu(so, hello.mtu);
+    if (check_mtu(so, server_mtu, "server") < 0) {
+      usrsctp_close(so);
+      continue;
+    }
+    if (server_mtu != hello.mtu)
+      fprintf(stderr, "usrsctp_perf: server: the client sends at path MTU %u, the server at %u "
+                      "(usrsctp cannot raise an accepted association)\n", hello.mtu, server_mtu);
+    struct ctl ready = {.magic = MAGIC, .type = T_READY, .mtu = server_mtu};
     send_msg(so, &ready, sizeof ready, 0, 0, CTL_PPID);
     double t0 = now_s(), tlast = t0;
     uint64_t msgs = 0, bytes = 0, errors = 0, expect = UINT64_MAX;
@@ -307,6 +419,7 @@ static struct socket* connect_one(uint16_t ostreams) {
   local.sin_family = AF_INET;
   if (usrsctp_bind(so, (struct sockaddr*)&local, sizeof local) < 0)
     die("usrsctp_bind: %s", strerror(errno));
+  set_mtu_before_assoc(so, opt.mtu);
   if (usrsctp_connect(so, (struct sockaddr*)&server_addr, sizeof server_addr) < 0)
     die("usrsctp_connect: %s", strerror(errno));
   return so;
@@ -327,7 +440,7 @@ static int cmp_double(const void* a, const void* b) {
 static int client(void) {
   struct msg m = {0};
   struct socket* so = connect_one(opt.streams);
-  set_mtu(so, opt.mtu);
+  if (check_mtu(so, opt.mtu, "client") < 0) exit(1);
   struct ctl hello = {.magic = MAGIC, .type = T_HELLO, .mode = (uint32_t)opt.mode,
                       .size = opt.size, .streams = opt.streams,
                       .unordered = (uint32_t)opt.unordered,
@@ -335,6 +448,7 @@ static int client(void) {
   send_msg(so, &hello, sizeof hello, 0, 0, CTL_PPID);
   struct ctl ready;
   if (recv_ctl(so, &m, &ready) != 1 || ready.type != T_READY) die("no answer from the %s", "server");
+  uint32_t server_mtu = ready.mtu;
   make_template(opt.size);
   uint8_t* buf = malloc(opt.size);
   memcpy(buf, templ, opt.size);
@@ -415,9 +529,11 @@ static int client(void) {
     printf("{\"mode\":\"%s\",\"transport\":\"usrsctp\",\"size\":%u,\"streams\":%u,"
            "\"unordered\":%s,\"mtu\":%u,\"messages\":%" PRIu64 ",\"bytes\":%" PRIu64
            ",\"seconds\":%.6f,\"mbytes_per_s\":%s,\"messages_per_s\":%s,\"rtt_p50_us\":%s,"
-           "\"rtt_p99_us\":%s,\"assoc_per_s\":%s,\"sent\":%" PRIu64 ",\"errors\":%" PRIu64 "}\n",
+           "\"rtt_p99_us\":%s,\"assoc_per_s\":%s,\"sent\":%" PRIu64 ",\"errors\":%" PRIu64
+           ",\"server_mtu\":%u,\"udp_buffer\":%d}\n",
            modes[opt.mode], opt.size, opt.streams, opt.unordered ? "true" : "false", opt.mtu,
-           messages, bytes, seconds, mbps, mps, p50, p99, aps, seq, errors);
+           messages, bytes, seconds, mbps, mps, p50, p99, aps, seq, errors, server_mtu,
+           opt.udp_buffer);
   } else {
     printf("%s: %" PRIu64 " messages, %" PRIu64 " bytes, %.2f s, MB/s %s, p50 %s us, p99 %s us, "
            "assoc/s %s, errors %" PRIu64 "\n",
@@ -438,11 +554,40 @@ static int parse_addr(const char* text, char* addr, uint16_t* port) {
   return *port ? 0 : -1;
 }
 
+/* usrsctp opens its UDP encapsulation sockets itself in usrsctp_init() and gives them
+ * SO_RCVBUF = SO_SNDBUF = SB_RAW, 128 KiB (user_recv_thread.c, recv_thread_init();
+ * user_socketvar.h), which Linux doubles to 256 KiB: about four datagrams of 61 KB. There
+ * is no API to change that, so this finds the sockets (UDP, bound to our port) and sets
+ * them like sctpp's own UDP socket (4 MiB, SO_*BUFFORCE first). For experiments: at large
+ * path MTUs the receiving side's kernel drops datagrams (Udp RcvbufErrors) with usrsctp's
+ * 256 KiB and none with 4 MiB. */
+static void set_udp_buffers(int bytes) {
+  int n = 0;
+  for (int fd = 0; fd < 1024; fd++) {
+    int type = 0, proto = 0;
+    socklen_t tl = sizeof type, pl = sizeof proto;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_DGRAM) continue;
+    if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl) < 0 || proto != IPPROTO_UDP) continue;
+    if (getsockname(fd, (struct sockaddr*)&ss, &sl) < 0) continue;
+    uint16_t port = ss.ss_family == AF_INET6 ? ((struct sockaddr_in6*)&ss)->sin6_port
+                                             : ((struct sockaddr_in*)&ss)->sin_port;
+    if (ntohs(port) != usrsctp_sysctl_get_sctp_udp_tunneling_port()) continue;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) < 0)
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) < 0)
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+    n++;
+  }
+  if (n == 0) die("--udp-buffer: usrsctp's UDP socket not found%s", "");
+}
+
 static void usage(void) {
-  fprintf(stderr, "usage: usrsctp_perf --server [--listen ADDR:PORT] [--udp-port N]\n"
+  fprintf(stderr, "usage: usrsctp_perf --server [--listen ADDR:PORT] [--udp-port N] [--udp-buffer B]\n"
                   "       usrsctp_perf --connect ADDR:PORT [--remote-udp-port N] [--udp-port N]"
                   " [--mode throughput|latency|connect] [--size B] [--streams N] [--unordered]"
-                  " [--time S] [--mtu B] [--json]\n");
+                  " [--time S] [--mtu B] [--json] [--udp-buffer B]\n");
   exit(2);
 }
 
@@ -468,6 +613,7 @@ int main(int argc, char** argv) {
       if (parse_addr(VAL(), opt.addr, &opt.port) < 0) usage();
     } else if (!strcmp(a, "--udp-port")) opt.udp_port = (uint16_t)atoi(VAL()), have_udp = 1;
     else if (!strcmp(a, "--remote-udp-port")) opt.remote_udp_port = (uint16_t)atoi(VAL());
+    else if (!strcmp(a, "--udp-buffer")) opt.udp_buffer = atoi(VAL());
     else if (!strcmp(a, "--size")) opt.size = (uint32_t)atoi(VAL());
     else if (!strcmp(a, "--streams")) opt.streams = (uint16_t)atoi(VAL());
     else if (!strcmp(a, "--time")) opt.time = atof(VAL());
@@ -482,11 +628,15 @@ int main(int argc, char** argv) {
   if (!opt.size) opt.size = opt.mode == MODE_LATENCY ? 64 : 1024;
   if (!opt.server && !have_udp) opt.udp_port = 0;
   if (!opt.streams) usage();
+  /* 65535: the largest IPv4 packet (a UDP payload of 65507); 576: sctpp's smallest. */
+  if (opt.mtu < 576 || opt.mtu > 65535) usage();
 
   /* usrsctp_init with port 0 would disable UDP encapsulation: pick a free port. */
-  usrsctp_init(opt.udp_port ? opt.udp_port : (uint16_t)(20000 + getpid() % 40000), NULL, NULL);
+  usrsctp_init(opt.udp_port ? opt.udp_port : (uint16_t)(20000 + getpid() % 40000), NULL,
+               on_usrsctp_printf);
   usrsctp_sysctl_set_sctp_no_csum_on_loopback(0);
   usrsctp_sysctl_set_sctp_blackhole(2);
+  if (opt.udp_buffer > 0) set_udp_buffers(opt.udp_buffer);
 
   memset(&server_addr, 0, sizeof server_addr);
   server_addr.sin_family = AF_INET;
