@@ -7,7 +7,7 @@
 #   BENCH_RUNS=3 ./bench/run.sh    # medians of 3 runs
 #   BENCH_TIME=5 BENCH_OUT=/tmp/b ./bench/run.sh
 #   BENCH_BIG_MTU=63000 ./bench/run.sh            # the large-MTU cells at 63000, not 61440
-#   BENCH_USRSCTP_UDP_BUFFER=4194304 ./bench/run.sh  # usrsctp's UDP socket buffers as sctpp's
+#   BENCH_USRSCTP_UDP_BUFFER=0 ./bench/run.sh     # usrsctp's UDP socket buffers as shipped
 #
 # Not part of ./scripts/test.sh: figures are never asserted in tests (design.md §5).
 set -euo pipefail
@@ -85,11 +85,14 @@ record() {  # cell impl run json-or-empty
 }
 run_sctpp() { SCTPP_UDP_GSO="${SCTPP_UDP_GSO:-1}" timeout $((T + 20)) "$SCTPP" perf --connect 127.0.0.1:$SCTP_PORT --remote-udp-port "$SCTP_UDP" --time "$T" --json "$@" 2>>"$OUT/sctpp-client.log" | tail -1 || true; }
 run_tcp() { timeout $((T + 20)) "$SCTPP" perf --tcp --connect 127.0.0.1:$TCP_PORT --time "$T" --json "$@" 2>>"$OUT/tcp-client.log" | tail -1 || true; }
-# BENCH_USRSCTP_UDP_BUFFER=4194304 gives usrsctp's own UDP socket the kernel buffers
-# sctpp's has (usrsctp fixes them at 128 KiB, see set_udp_buffers() in usrsctp_perf.c);
-# unset, usrsctp runs as shipped. The report says which.
+# usrsctp's own UDP socket gets the kernel buffers sctpp's has (4 MiB; usrsctp fixes
+# them at 128 KiB, see set_udp_buffers() in usrsctp_perf.c): with its stock buffers the
+# receiving kernel drops hundreds to thousands of its large-MTU datagrams per run, and
+# the comparison would be of socket buffers, not of stacks. BENCH_USRSCTP_UDP_BUFFER=0
+# runs usrsctp as shipped. The report says which.
+USR_BUF=${BENCH_USRSCTP_UDP_BUFFER:-4194304}
 USR_FLAGS=()
-[[ -n ${BENCH_USRSCTP_UDP_BUFFER:-} ]] && USR_FLAGS=(--udp-buffer "$BENCH_USRSCTP_UDP_BUFFER")
+[[ $USR_BUF != 0 ]] && USR_FLAGS=(--udp-buffer "$USR_BUF")
 run_usrsctp() {
   # A fresh server per cell: a usrsctp association that goes wrong (the peer exits with
   # the reason when usrsctp drops a packet it cannot send) takes nothing of it to the
