@@ -1234,9 +1234,17 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     dc.unordered = d.unordered;
     dc.beginning = d.beginning;
     dc.ending = d.ending;
-    // RFC 7053: while shutting down, ask for the SACK at once instead of waiting out
-    // the peer's delayed-ack timer before the SHUTDOWN can go.
-    dc.immediate = state_ == AssocState::ShutdownPending || state_ == AssocState::ShutdownReceived;
+    // RFC 7053 §4.1: ask for the SACK at once where the peer's delayed-ack timer would
+    // only stall us: while shutting down (the SHUTDOWN waits for it), and when this
+    // packet is all the cwnd lets out (after a T3-rtx timeout, or on a path that just
+    // came back): one packet in flight never makes the peer's every-second-packet SACK,
+    // so each round trip would cost its delayed-ack time (200 ms), longer than an RTO
+    // tuned low, and the T3-rtx timeout that then fires spuriously shrinks cwnd again
+    // and moves the data to another path (RFC 7829).
+    const size_t flight = rtx_->outstanding_bytes();
+    dc.immediate = state_ == AssocState::ShutdownPending ||
+                   state_ == AssocState::ShutdownReceived ||
+                   (flight <= max_data_payload() && flight + max_data_payload() > p.cc.cwnd());
     dc.payload = std::span<const uint8_t>(d.data(), d.length);
     w.add(dc);
     peer_rwnd_ = peer_rwnd_ > d.length ? peer_rwnd_ - d.length : 0;

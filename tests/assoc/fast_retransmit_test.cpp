@@ -3,6 +3,8 @@
 // any new data (§6.1), without waiting for T3.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "../sim/sim_network.h"
 #include "wire/chunks.h"
 #include "wire/packet.h"
@@ -87,6 +89,76 @@ TEST(FastRetransmit, SingleLossIsRepairedAfterThreeMissReportsBeforeNewData) {
   // A packet or two may already be on its way when the third report arrives.
   EXPECT_LE(new_data_after_third_report, 2) << "new data sent before the fast retransmit";
   EXPECT_EQ(client.info(*id)->retransmissions, 1u) << "only the lost chunk is resent";
+}
+
+// After a T3-rtx timeout the cwnd lets one packet out. A receiver that has acked
+// everything SACKs every second packet or after its 200 ms delayed-ack timer, so unless
+// that lone packet asks for an immediate SACK (RFC 7053 I bit) the restart waits 200 ms
+// per round trip, and with RTO.Min below that (the netns failover test tunes it to
+// 100 ms) the next T3 fires spuriously. The same holds for a path that comes back
+// after an outage, whose cwnd is one packet.
+TEST(T3Restart, APacketAloneInTheWindowAsksForAnImmediateSack) {
+  SimNetwork net(5);
+  Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
+  EndpointConfig cc = endpoint_config(40000, false);
+  cc.assoc.rto_initial = milliseconds(100);
+  cc.assoc.rto_min = milliseconds(100);
+  Endpoint& client = net.add_host(kA, cc);
+  LinkConditions link;
+  link.delay = milliseconds(5);
+  net.set_all_links(link);
+
+  int to_drop = 0;       // DATA packets from the client still to drop
+  bool dropped = false;  // all of them were
+  std::optional<Instant> restart_sent, restart_sacked;  // the first DATA packet after
+  bool restart_immediate = false;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    auto pv = wire::PacketView::parse(bytes);
+    if (!pv) return true;
+    for (const auto& c : *pv) {
+      if (from == kB && c.type == 3 && restart_sent && !restart_sacked) restart_sacked = net.now();
+      if (from != kA || c.type != 0) continue;
+      if (to_drop > 0) {
+        dropped = --to_drop == 0;
+        return false;
+      }
+      if (dropped && !restart_sent) {
+        restart_sent = net.now();
+        restart_immediate = wire::DataChunk::parse(c)->immediate;
+      }
+      break;
+    }
+    return true;
+  });
+
+  SocketAddress peer = net.address_of(kB);
+  auto id = client.connect(net.now(), std::span(&peer, 1), 5000, InitOptions{});
+  ASSERT_TRUE(id.ok());
+  std::vector<uint8_t> msg(1400, 7);
+  size_t received = 0;
+  AssocId sid{0};
+  auto on_event = [&](Endpoint& ep, const Event& e) {
+    if (&ep == &server && e.kind == EventKind::Accepted) sid = e.assoc;
+    if (&ep == &server)
+      while (server.receive(net.now(), sid)) ++received;
+  };
+  auto established = [&] {
+    auto i = client.info(*id);
+    return i && i->state == AssocState::Established;
+  };
+  ASSERT_TRUE(net.run_until(established, seconds(5), on_event));
+  // One message, acknowledged, then quiet: the receiver owes no SACK.
+  ASSERT_TRUE(client.send(net.now(), *id, SendInfo{}, msg).ok());
+  net.run_until([] { return false; }, seconds(1), on_event);
+  ASSERT_EQ(received, 1u);
+  // A window of three packets, all lost: T3 fires and cwnd is one packet.
+  to_drop = 3;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(client.send(net.now(), *id, SendInfo{}, msg).ok());
+  ASSERT_TRUE(net.run_until([&] { return received == 4; }, seconds(30), on_event));
+  ASSERT_TRUE(restart_sent && restart_sacked);
+  EXPECT_TRUE(restart_immediate) << "the lone packet after T3 did not ask for a SACK";
+  // Its SACK comes back after a round trip (10 ms), not after the delayed-ack timer.
+  EXPECT_LT(*restart_sacked - *restart_sent, milliseconds(100));
 }
 
 }  // namespace

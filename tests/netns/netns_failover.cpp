@@ -632,6 +632,7 @@ int main(int argc, char** argv) {
       if (ok && !wait_received(total_msgs + extra, 60s))
         fail("transfer after recovery did not complete");
       end_phase("after recovery");
+      log("A paths at the end: %s", paths_text(conn).c_str());
       if (ok) expect_mostly(phases.back(), 1);
     }
   } else {  // switch
