@@ -31,6 +31,8 @@ class PacketTransport {
   virtual std::vector<int> fds() const = 0;
   // See UdpTransport::receive / send / send_one: same contracts.
   virtual Result<size_t> receive(int fd, const std::function<void(const Datagram&)>& on) = 0;
+  // The most datagrams one receive() takes: fewer means the socket was empty.
+  virtual size_t receive_batch() const = 0;
   virtual size_t send(std::span<const OutDatagram> datagrams) = 0;
   virtual Status send_one(const OutDatagram& datagram) = 0;
   virtual TransportStats stats() const = 0;
@@ -47,6 +49,7 @@ class UdpPacketTransport final : public PacketTransport {
   Result<size_t> receive(int fd, const std::function<void(const Datagram&)>& on) override {
     return t_->receive(fd, on);
   }
+  size_t receive_batch() const override { return t_->receive_batch(); }
   size_t send(std::span<const OutDatagram> datagrams) override { return t_->send(datagrams); }
   Status send_one(const OutDatagram& datagram) override { return t_->send_one(datagram); }
   TransportStats stats() const override { return t_->stats(); }

@@ -130,6 +130,10 @@ std::vector<int> RawIpTransport::fds() const {
   return out;
 }
 
+size_t RawIpTransport::receive_batch() const {
+  return bufs_->msgs.size();
+}
+
 Result<size_t> RawIpTransport::receive(int fd, const std::function<void(const Datagram&)>& on) {
   const Socket* sock = nullptr;
   for (auto& s : sockets_)

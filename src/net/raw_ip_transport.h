@@ -60,6 +60,7 @@ class RawIpTransport final : public PacketTransport {
   // Every SCTP packet that arrived on socket `fd` (up to one batch), without the IP
   // header; from.port is 0.
   Result<size_t> receive(int fd, const std::function<void(const Datagram&)>& on) override;
+  size_t receive_batch() const override;
   // Sends SCTP packets in order (sendmmsg per run on one socket); to.port is ignored.
   // Returns how many were handed to the kernel or dropped on a hard error; fewer
   // than asked means the socket buffer is full: retry the rest when writable.

@@ -262,6 +262,10 @@ bool Runtime::receive_from(int fd) {
     }
     dirty_.clear();
     send_batch();
+    // A short batch emptied the socket: no read just to hear EAGAIN (one system call
+    // per packet in a ping-pong). What arrives meanwhile is reported again (the
+    // I/O thread's epoll and the driver's poll are level-triggered).
+    if (*got < transport_->receive_batch()) return false;
   }
   return true;
 }

@@ -166,6 +166,10 @@ std::vector<int> UdpTransport::fds() const {
   return out;
 }
 
+size_t UdpTransport::receive_batch() const {
+  return bufs_->msgs.size();
+}
+
 Result<size_t> UdpTransport::receive(int fd, const std::function<void(const Datagram&)>& on) {
   const Socket* sock = nullptr;
   for (auto& s : sockets_)

@@ -72,6 +72,8 @@ class UdpTransport {
   // Receives up to one batch from socket `fd` without blocking and calls `on` for
   // each datagram. Returns the number of datagrams (0 when nothing was waiting).
   Result<size_t> receive(int fd, const std::function<void(const Datagram&)>& on);
+  // The most datagrams one receive() takes (UdpTransportOptions::receive_batch).
+  size_t receive_batch() const;
 
   // Sends datagrams in order (sendmmsg per run of datagrams using one socket).
   // Returns how many were handed to the kernel or dropped on a hard error; fewer
