@@ -65,6 +65,8 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const RuntimeOptions& options) {
   rt->drive_enabled_ = !(drive && std::strcmp(drive, "0") == 0);
   rt->driver_wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (rt->driver_wake_fd_ < 0) rt->drive_enabled_ = false;
+  for (int fd : rt->transport_->fds()) rt->driver_poll_.push_back(pollfd{fd, POLLIN, 0});
+  rt->driver_poll_.push_back(pollfd{rt->driver_wake_fd_, POLLIN, 0});
   Runtime* self = rt.get();
   for (int fd : rt->transport_->fds()) {
     Status st = rt->loop_.add(fd, EPOLLIN, [self, fd](uint32_t ev) { self->on_socket(fd, ev); });
@@ -222,7 +224,7 @@ void Runtime::update_interest() {
   for (int fd : transport_->fds()) loop_.modify(fd, events);
 }
 
-bool Runtime::receive_from(int fd) {
+void Runtime::receive_from(int fd) {
   const Instant now = Runtime::now();
   dirty_.clear();
   auto on_datagram = [&](const Datagram& d) {
@@ -251,10 +253,10 @@ bool Runtime::receive_from(int fd) {
     // An error (e.g. a pending ICMP error on a UDP socket) is consumed by reporting
     // it; datagrams may still wait behind it.
     if (!got.ok()) {
-      if (got.status().code() == Errc::WouldBlock) return false;
+      if (got.status().code() == Errc::WouldBlock) return;
       continue;
     }
-    if (*got == 0) return false;
+    if (*got == 0) return;
     // Flush after every batch so acknowledgements are not held back too long.
     for (uint16_t port : dirty_) {
       auto it = endpoints_.find(port);
@@ -265,9 +267,8 @@ bool Runtime::receive_from(int fd) {
     // A short batch emptied the socket: no read just to hear EAGAIN (one system call
     // per packet in a ping-pong). What arrives meanwhile is reported again (the
     // I/O thread's epoll and the driver's poll are level-triggered).
-    if (*got < transport_->receive_batch()) return false;
+    if (*got < transport_->receive_batch()) return;
   }
-  return true;
 }
 
 void Runtime::wait(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
@@ -287,10 +288,8 @@ void Runtime::drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> d
   update_interest();
   driver_kicked_ = false;
   driver_ = std::this_thread::get_id();
-  const std::vector<int> fds = transport_->fds();
-  std::vector<pollfd> pfds;
-  for (int fd : fds) pfds.push_back(pollfd{fd, POLLIN, 0});
-  pfds.push_back(pollfd{driver_wake_fd_, POLLIN, 0});
+  std::vector<pollfd>& pfds = driver_poll_;
+  for (auto& p : pfds) p.revents = 0;
   timespec ts{};
   if (deadline) {
     const auto left = std::max(Duration::zero(), *deadline - Runtime::now());
@@ -311,8 +310,8 @@ void Runtime::drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> d
   // What arrived; more than a few batches are left to the I/O thread (level-triggered,
   // it sees them as soon as it watches again).
   begin_flush();
-  for (size_t i = 0; i < fds.size(); ++i)
-    if (pfds[i].revents) receive_from(fds[i]);
+  for (size_t i = 0; i + 1 < pfds.size(); ++i)
+    if (pfds[i].revents) receive_from(pfds[i].fd);
   end_flush();
   driving_ = false;
   update_interest();

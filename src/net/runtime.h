@@ -32,7 +32,8 @@
 // the blue ones for its own port included (§8.4).
 #pragma once
 
-#include <atomic>
+#include <poll.h>
+
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -124,8 +125,9 @@ class Runtime {
   void send_batch();
   // Sets what the I/O thread watches the sockets for (from driving_ and blocked_).
   void update_interest();
-  // Reads and handles a few batches from `fd`; true when it may hold more.
-  bool receive_from(int fd);
+  // Reads and handles a few batches from `fd` (level-triggered watchers come back for
+  // the rest).
+  void receive_from(int fd);
   void drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> deadline);
   void begin_flush() { ++flush_depth_; }
   void end_flush();
@@ -161,7 +163,8 @@ class Runtime {
   bool driving_ = false;
   bool driver_kicked_ = false;
   std::thread::id driver_;
-  int driver_wake_fd_ = -1;  // eventfd: wake_driver() writes, the driver polls it
+  int driver_wake_fd_ = -1;          // eventfd: wake_driver() writes, the driver polls it
+  std::vector<pollfd> driver_poll_;  // the transport sockets, then driver_wake_fd_
 };
 
 }  // namespace sctpp::net
