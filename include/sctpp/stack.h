@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "sctpp/address.h"
@@ -69,6 +70,11 @@ struct StackOptions {
   // How long a destroyed stack waits for associations that are still closing.
   std::chrono::milliseconds linger{2000};
   Transport transport = Transport::Udp;
+  // How long a thread that is about to sleep in a blocking call first polls the sockets
+  // without sleeping: a reply within it is handled without a thread wake-up (tens of
+  // microseconds on a virtual machine). Unset = SCTPP_SPIN_US from the environment, else
+  // 50 us when the process may use more than one CPU. 0 turns spinning off.
+  std::optional<std::chrono::microseconds> spin{};
 };
 
 class Stack {

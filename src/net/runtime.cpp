@@ -3,6 +3,7 @@
 
 #include <openssl/rand.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -29,6 +30,31 @@ void random_bytes(std::span<uint8_t> out) {
     std::random_device rd;
     for (auto& b : out) b = static_cast<uint8_t>(rd());
   }
+}
+
+timespec time_left(Instant deadline) {
+  const auto left = std::max(Duration::zero(), deadline - Runtime::now());
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+  return timespec{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+}
+
+// The spin when RuntimeOptions leaves it unset: SCTPP_SPIN_US, else 50 us, or none when
+// this process can run on one CPU only.
+Result<Duration> default_spin() {
+  if (const char* env = std::getenv("SCTPP_SPIN_US")) {
+    char* end = nullptr;
+    errno = 0;
+    const long us = std::strtol(env, &end, 10);
+    if (end == env || *end != '\0' || errno != 0 || us < 0 || us > 1000000)
+      return Status(
+          Errc::InvalidArgument,
+          std::string("SCTPP_SPIN_US must be 0..1000000 microseconds, not '") + env + "'");
+    return Duration(std::chrono::microseconds(us));
+  }
+  cpu_set_t cpus;
+  if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) < 2)
+    return Duration::zero();
+  return Duration(std::chrono::microseconds(50));
 }
 
 }  // namespace
@@ -65,6 +91,13 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const RuntimeOptions& options) {
   rt->drive_enabled_ = !(drive && std::strcmp(drive, "0") == 0);
   rt->driver_wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (rt->driver_wake_fd_ < 0) rt->drive_enabled_ = false;
+  if (options.spin) {
+    rt->spin_ = *options.spin;
+  } else {
+    auto spin = default_spin();
+    if (!spin.ok()) return spin.status();
+    rt->spin_ = *spin;
+  }
   for (int fd : rt->transport_->fds()) rt->driver_poll_.push_back(pollfd{fd, POLLIN, 0});
   rt->driver_poll_.push_back(pollfd{rt->driver_wake_fd_, POLLIN, 0});
   Runtime* self = rt.get();
@@ -290,18 +323,22 @@ void Runtime::drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> d
   driver_ = std::this_thread::get_id();
   std::vector<pollfd>& pfds = driver_poll_;
   for (auto& p : pfds) p.revents = 0;
-  timespec ts{};
-  if (deadline) {
-    const auto left = std::max(Duration::zero(), *deadline - Runtime::now());
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-    ts.tv_sec = static_cast<time_t>(ns / 1000000000);
-    ts.tv_nsec = static_cast<long>(ns % 1000000000);
-  }
   lock.unlock();
-  int n;
-  do {
-    n = ppoll(pfds.data(), pfds.size(), deadline ? &ts : nullptr, nullptr);
-  } while (n < 0 && errno == EINTR && !deadline);
+  int n = 0;
+  if (spin_ > Duration::zero()) {
+    Instant until = Runtime::now() + spin_;
+    if (deadline) until = std::min(until, *deadline);
+    const timespec zero{};
+    do {
+      n = ppoll(pfds.data(), pfds.size(), &zero, nullptr);
+    } while (n == 0 && Runtime::now() < until);
+  }
+  if (n <= 0) {  // nothing within the spin (or a signal): sleep until input or the deadline
+    do {
+      timespec ts = deadline ? time_left(*deadline) : timespec{};
+      n = ppoll(pfds.data(), pfds.size(), deadline ? &ts : nullptr, nullptr);
+    } while (n < 0 && errno == EINTR && !deadline);
+  }
   lock.lock();
   if (driver_kicked_ || (pfds.back().revents & POLLIN)) {
     uint64_t v;

@@ -531,6 +531,60 @@ TEST(ApiStack, UdpPortInUse) {
   EXPECT_EQ(b.status().code(), Errc::AddressInUse);
 }
 
+// The spin before sleeping is a CPU-for-latency trade the user sets; a malformed
+// setting must not silently become some other value.
+TEST(ApiStack, MalformedSpinSettingIsRefusedByName) {
+  StackOptions o;
+  o.udp_port = 0;
+  o.local_addresses = {kV4};
+  ::setenv("SCTPP_SPIN_US", "50us", 1);
+  auto bad_env = Stack::create(o);
+  ::unsetenv("SCTPP_SPIN_US");
+  ASSERT_FALSE(bad_env.ok());
+  EXPECT_EQ(bad_env.status().code(), Errc::InvalidArgument);
+  EXPECT_NE(bad_env.status().reason().find("SCTPP_SPIN_US"), std::string::npos)
+      << bad_env.status().reason();
+  o.spin = std::chrono::microseconds(-1);
+  auto bad_option = Stack::create(o);
+  ASSERT_FALSE(bad_option.ok());
+  EXPECT_NE(bad_option.status().reason().find("spin"), std::string::npos);
+}
+
+// Spinning on or off, a blocked receive gets its message and a deadline shorter than
+// the spin is still kept.
+TEST(ApiStack, SpinSettingsKeepMessagesAndDeadlines) {
+  for (auto spin : {std::chrono::microseconds(0), std::chrono::microseconds(1000000)}) {
+    StackOptions o;
+    o.udp_port = 0;
+    o.local_addresses = {kV4};
+    o.spin = spin;
+    auto server = Stack::create(o);
+    auto client = Stack::create(o);
+    ASSERT_TRUE(server.ok() && client.ok());
+    auto listener = Listener::bind(*server, std::vector<IpAddress>{kV4}, kPort + 7);
+    ASSERT_TRUE(listener.ok()) << listener.status().reason();
+    ConnectOptions co;
+    co.remote_udp_port = server->udp_port();
+    auto conn = Connection::connect(*client, SocketAddress{kV4, kPort + 7}, co, 10s);
+    ASSERT_TRUE(conn.ok()) << conn.status().reason();
+    auto peer = listener->accept(10s);
+    ASSERT_TRUE(peer.ok()) << peer.status().reason();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto none = peer->receive(20ms);
+    ASSERT_FALSE(none.ok());
+    EXPECT_EQ(none.status().code(), Errc::Timeout);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 900ms) << "spin " << spin.count();
+    std::thread sender([&] {
+      std::this_thread::sleep_for(5ms);
+      EXPECT_TRUE(conn->send("spun").ok());
+    });
+    auto got = peer->receive(10s);
+    sender.join();
+    ASSERT_TRUE(got.ok()) << got.status().reason();
+    EXPECT_EQ(got->data, bytes("spun"));
+  }
+}
+
 TEST(ApiStack, TuningOutOfRangeIsRefusedByName) {
   struct Case {
     const char* field;
