@@ -40,7 +40,9 @@ struct Tuning {
   size_t max_message_size = 4 * 1024 * 1024;  // largest message sent or received
   size_t receive_buffer = 4 * 1024 * 1024;    // advertised window, reassembly memory
   size_t send_buffer = 4 * 1024 * 1024;       // queued bytes before send() blocks
-  bool nodelay = true;                        // send at once (SCTP_NODELAY)
+  // Send at once (SCTP_NODELAY). Off (Nagle): with data in flight, small messages wait
+  // for a packet's worth, and messages are split across packets to fill them.
+  bool nodelay = true;
   // How long a state cookie handed out in an INIT ACK stays valid (Valid.Cookie.Life);
   // a COOKIE ECHO older than this is answered with a Stale Cookie error.
   std::chrono::milliseconds valid_cookie_life{60000};

