@@ -181,6 +181,7 @@ Status Connection::send(std::span<const uint8_t> data, const SendInfo& info, Dea
         ep->shutdown(Clock::now(), c.id);
       }
       stack_->rt->flush(c.ctx->port);
+      stack_->rt->read_while_sending();
       return st;
     }
     if (st.code() != Errc::WouldBlock) {

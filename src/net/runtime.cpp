@@ -19,6 +19,10 @@ namespace {
 
 constexpr size_t kTxBatch = 64;
 constexpr int kMaxRxBatchesPerWakeup = 8;
+// How long the sockets stay with user threads after the last one read them (runtime.h).
+constexpr Duration kTakeover = std::chrono::milliseconds(1);
+// How often a thread that only sends reads the peer's acknowledgements itself.
+constexpr Duration kSenderReadGap = std::chrono::microseconds(20);
 constexpr uint16_t kEphemeralFirst = 49152;
 constexpr uint16_t kEphemeralLast = 65535;
 
@@ -250,10 +254,10 @@ void Runtime::send_batch() {
 }
 
 void Runtime::update_interest() {
-  // While a user thread drives, the I/O thread does not watch for input at all: woken
-  // by the packets the driver reads, it would only contend for the mutex.
+  // While user threads read the sockets, the I/O thread does not watch for input at
+  // all: woken by the packets they read, it would only contend for the mutex.
   const uint32_t events =
-      (driving_ ? 0u : uint32_t{EPOLLIN}) | (blocked_ ? uint32_t{EPOLLOUT} : 0u);
+      (io_reads_ ? uint32_t{EPOLLIN} : 0u) | (blocked_ ? uint32_t{EPOLLOUT} : 0u);
   for (int fd : transport_->fds()) loop_.modify(fd, events);
 }
 
@@ -316,9 +320,46 @@ void Runtime::wait(std::unique_lock<std::mutex>& lock, std::condition_variable& 
   drive(lock, deadline);
 }
 
+void Runtime::take_sockets() {
+  if (io_reads_) {
+    io_reads_ = false;
+    update_interest();
+  }
+  arm_takeover(Runtime::now() + kTakeover);
+}
+
+void Runtime::arm_takeover(Instant when) {
+  if (takeover_armed_) return;
+  takeover_armed_ = true;
+  loop_.add_timer(when, [this] { on_takeover(); });
+}
+
+void Runtime::on_takeover() {
+  std::lock_guard<std::mutex> lock(mu_);
+  takeover_armed_ = false;
+  if (io_reads_ || driving_) return;  // a driver arms the takeover again when it stops
+  if (Runtime::now() - user_read_ < kTakeover) {
+    arm_takeover(user_read_ + kTakeover);
+    return;
+  }
+  io_reads_ = true;
+  update_interest();
+}
+
+void Runtime::read_while_sending() {
+  if (!drive_enabled_ || driving_) return;
+  const Instant now = Runtime::now();
+  if (now - user_read_ < kSenderReadGap) return;
+  user_read_ = now;
+  take_sockets();
+  begin_flush();
+  for (int fd : transport_->fds()) receive_from(fd);
+  end_flush();
+}
+
 void Runtime::drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> deadline) {
   driving_ = true;
-  update_interest();
+  take_sockets();
   driver_kicked_ = false;
   driver_ = std::this_thread::get_id();
   std::vector<pollfd>& pfds = driver_poll_;
@@ -344,14 +385,15 @@ void Runtime::drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> d
     uint64_t v;
     (void)!read(driver_wake_fd_, &v, sizeof v);
   }
-  // What arrived; more than a few batches are left to the I/O thread (level-triggered,
-  // it sees them as soon as it watches again).
+  // What arrived; more than a few batches are left to the next reader (the next
+  // driver, or the I/O thread once it takes the sockets back).
   begin_flush();
   for (size_t i = 0; i + 1 < pfds.size(); ++i)
     if (pfds[i].revents) receive_from(pfds[i].fd);
   end_flush();
   driving_ = false;
-  update_interest();
+  user_read_ = Runtime::now();
+  arm_takeover(user_read_ + kTakeover);
 }
 
 void Runtime::wake_driver() {

@@ -22,6 +22,15 @@
 // thread keeps the timers and stops watching the sockets while a thread drives.
 // SCTPP_DRIVE=0 in the environment turns driving off (for comparisons).
 //
+// The sockets stay with the user threads: after a driver returns, the I/O thread does
+// not watch the sockets again at once, but only when no user thread has read them for
+// 1 ms (a timer checks). A thread that receives in a loop thus drives call after call
+// without two epoll_ctl calls each time, and the packets that arrive between its calls
+// do not wake the I/O thread just to hand their data over. A thread that only sends
+// reads the peer's acknowledgements itself every 20 us or so (read_while_sending()),
+// so the I/O thread sleeps through a bulk transfer too. Timers stay with the I/O
+// thread; a packet waits at most 1 ms when the user threads stop reading.
+//
 // Spinning: before the driver sleeps in poll it polls without sleeping for a short
 // while (RuntimeOptions::spin, default 50 us, SCTPP_SPIN_US in the environment). A
 // sleeping thread's wake-up costs 20-30 us on an idle virtual machine, more than the
@@ -113,6 +122,9 @@ class Runtime {
   // Wakes the driver, if any and not the calling thread, so it re-checks what it waits
   // for: call after notifying a condition variable.
   void wake_driver();
+  // For a user thread that has just sent: reads what has arrived when no thread drives
+  // and nothing was read for a little while (see above).
+  void read_while_sending();
 
  private:
   struct Entry {
@@ -139,6 +151,10 @@ class Runtime {
   // the rest).
   void receive_from(int fd);
   void drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> deadline);
+  // Stops the I/O thread reading the sockets, until on_takeover() finds them unread.
+  void take_sockets();
+  void arm_takeover(Instant when);
+  void on_takeover();
   void begin_flush() { ++flush_depth_; }
   void end_flush();
 
@@ -172,6 +188,9 @@ class Runtime {
   bool drive_enabled_ = true;
   Duration spin_{};
   bool driving_ = false;
+  bool io_reads_ = true;         // the I/O thread watches the sockets for input
+  bool takeover_armed_ = false;  // on_takeover() is due
+  Instant user_read_{};          // when a user thread last read the sockets
   bool driver_kicked_ = false;
   std::thread::id driver_;
   int driver_wake_fd_ = -1;          // eventfd: wake_driver() writes, the driver polls it

@@ -356,6 +356,25 @@ TEST_F(ApiTest, AbortFromAnotherThreadWakesABlockedReceive) {
   EXPECT_NE(rc.status().code(), Errc::Timeout) << rc.status().reason();
 }
 
+// After user threads have read the sockets themselves (a blocking receive, or sends
+// that read the peer's acknowledgements), the I/O thread must take them back once those
+// threads stop calling: here no thread calls into the server's stack while the
+// client's SHUTDOWN waits for its answer.
+TEST_F(ApiTest, PacketsAreHandledAfterTheThreadsThatReadStopCalling) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(c.send("m").ok());
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(s.receive(10s).ok());
+  // The server's user thread is gone from its stack; the client shuts down.
+  std::this_thread::sleep_for(20ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(c.shutdown(10s).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  auto end = s.receive(10s);
+  ASSERT_FALSE(end.ok());
+  EXPECT_EQ(end.status().code(), Errc::Closed);
+}
+
 TEST_F(ApiTest, BlockedReceiveHonoursItsDeadline) {
   auto [c, s] = pair();
   ASSERT_TRUE(c && s);
