@@ -34,7 +34,10 @@ bool wait_until(net::Runtime& rt, std::condition_variable& cv, Lock& lock,
     rt.wait(lock, cv, std::nullopt);
     return true;
   }
-  if (deadline.passed()) return false;
+  if (deadline.passed()) {
+    rt.give_back_sockets();  // the caller waits elsewhere, if at all (runtime.h)
+    return false;
+  }
   rt.wait(lock, cv, deadline.when());
   return true;
 }
@@ -434,6 +437,7 @@ Status SockState::send(Lock& lock, uint32_t id, std::span<const uint8_t> data, c
         }
       }
       flush();
+      stack->rt->read_while_sending();
       return st;
     }
     if (st.code() != Errc::WouldBlock) {

@@ -23,6 +23,9 @@ constexpr int kMaxRxBatchesPerWakeup = 8;
 constexpr Duration kTakeover = std::chrono::milliseconds(1);
 // How often a thread that only sends reads the peer's acknowledgements itself.
 constexpr Duration kSenderReadGap = std::chrono::microseconds(20);
+// Sends this close together, this many in a row, make a burst (read_while_sending).
+constexpr Duration kBurstGap = std::chrono::microseconds(50);
+constexpr int kBurstSends = 8;
 constexpr uint16_t kEphemeralFirst = 49152;
 constexpr uint16_t kEphemeralLast = 65535;
 
@@ -349,12 +352,24 @@ void Runtime::on_takeover() {
 void Runtime::read_while_sending() {
   if (!drive_enabled_ || driving_) return;
   const Instant now = Runtime::now();
+  // Only a thread sending in a burst keeps the sockets: a lone send may be a request
+  // whose answer an event loop waits for outside the stack, and that answer must not
+  // wait for the takeover.
+  burst_sends_ = now - last_send_ < kBurstGap ? burst_sends_ + 1 : 0;
+  last_send_ = now;
+  if (burst_sends_ < kBurstSends) return;
   if (now - user_read_ < kSenderReadGap) return;
   user_read_ = now;
   take_sockets();
   begin_flush();
   for (int fd : transport_->fds()) receive_from(fd);
   end_flush();
+}
+
+void Runtime::give_back_sockets() {
+  if (io_reads_ || driving_) return;
+  io_reads_ = true;
+  update_interest();
 }
 
 void Runtime::drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> deadline) {

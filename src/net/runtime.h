@@ -27,9 +27,13 @@
 // 1 ms (a timer checks). A thread that receives in a loop thus drives call after call
 // without two epoll_ctl calls each time, and the packets that arrive between its calls
 // do not wake the I/O thread just to hand their data over. A thread that only sends
-// reads the peer's acknowledgements itself every 20 us or so (read_while_sending()),
-// so the I/O thread sleeps through a bulk transfer too. Timers stay with the I/O
-// thread; a packet waits at most 1 ms when the user threads stop reading.
+// in a burst (8 or more sends, each within 50 us of the last) reads the peer's
+// acknowledgements itself every 20 us or so (read_while_sending()), so the I/O thread
+// sleeps through a bulk transfer too. Timers stay with the I/O thread; a packet waits
+// at most 1 ms when the user threads stop reading. A call that will not wait (a try_
+// call, a deadline already passed: an event loop that waits outside the stack) hands
+// the sockets back to the I/O thread at once (give_back_sockets()), and so does a
+// lone send, so an event loop's answers are read as soon as they arrive.
 //
 // Spinning: before the driver sleeps in poll it polls without sleeping for a short
 // while (RuntimeOptions::spin, default 50 us, SCTPP_SPIN_US in the environment). A
@@ -125,6 +129,9 @@ class Runtime {
   // For a user thread that has just sent: reads what has arrived when no thread drives
   // and nothing was read for a little while (see above).
   void read_while_sending();
+  // For a user thread about to return without waiting (WouldBlock, Timeout): the I/O
+  // thread watches the sockets again at once.
+  void give_back_sockets();
 
  private:
   struct Entry {
@@ -191,6 +198,8 @@ class Runtime {
   bool io_reads_ = true;         // the I/O thread watches the sockets for input
   bool takeover_armed_ = false;  // on_takeover() is due
   Instant user_read_{};          // when a user thread last read the sockets
+  Instant last_send_{};          // read_while_sending(): the burst being counted
+  int burst_sends_ = 0;
   bool driver_kicked_ = false;
   std::thread::id driver_;
   int driver_wake_fd_ = -1;          // eventfd: wake_driver() writes, the driver polls it
