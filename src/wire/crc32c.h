@@ -1,5 +1,6 @@
-// CRC32c (Castagnoli), the SCTP checksum (RFC 9260 Appendix A). Uses the SSE4.2
-// crc32 instruction when the CPU has it, a table-driven fallback otherwise.
+// CRC32c (Castagnoli), the SCTP checksum (RFC 9260 Appendix A). Uses carry-less
+// multiplication on 512-bit vectors when the CPU has AVX-512 and VPCLMULQDQ, the SSE4.2
+// crc32 instruction when it has that, a table-driven fallback otherwise.
 #pragma once
 
 #include <cstddef>
@@ -17,5 +18,9 @@ uint32_t crc32c(std::span<const uint8_t> data, uint32_t crc = 0);
 uint32_t crc32c_portable(std::span<const uint8_t> data, uint32_t crc = 0);
 uint32_t crc32c_hw(std::span<const uint8_t> data, uint32_t crc = 0);  // requires SSE4.2
 bool crc32c_hw_available();
+// Requires AVX-512F/VL, VPCLMULQDQ, PCLMULQDQ and SSE4.2; falls back to crc32c_hw (then
+// crc32c_portable) without them. Short inputs take the crc32c_hw path either way.
+uint32_t crc32c_avx512(std::span<const uint8_t> data, uint32_t crc = 0);
+bool crc32c_avx512_available();
 
 }  // namespace sctpp::wire
