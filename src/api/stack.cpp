@@ -324,9 +324,6 @@ Status check_tuning(const Tuning& t) {
 
 Result<std::shared_ptr<StackState>> create_stack(const StackOptions& options) {
   if (Status s = check_tuning(options.tuning); !s.ok()) return s;
-  if (options.spin &&
-      (*options.spin < std::chrono::microseconds(0) || *options.spin > std::chrono::seconds(1)))
-    return Status(Errc::InvalidArgument, "spin must be 0..1000000 microseconds");
   auto state = std::make_shared<detail::StackState>();
   state->options = options;
   net::RuntimeOptions ro;

@@ -26,6 +26,7 @@ constexpr Duration kSenderReadGap = std::chrono::microseconds(20);
 // Sends this close together, this many in a row, make a burst (read_while_sending).
 constexpr Duration kBurstGap = std::chrono::microseconds(50);
 constexpr int kBurstSends = 8;
+constexpr Duration kMaxSpin = std::chrono::seconds(1);
 constexpr uint16_t kEphemeralFirst = 49152;
 constexpr uint16_t kEphemeralLast = 65535;
 
@@ -52,7 +53,8 @@ Result<Duration> default_spin() {
     char* end = nullptr;
     errno = 0;
     const long us = std::strtol(env, &end, 10);
-    if (end == env || *end != '\0' || errno != 0 || us < 0 || us > 1000000)
+    if (end == env || *end != '\0' || errno != 0 || us < 0 ||
+        std::chrono::microseconds(us) > kMaxSpin)
       return Status(
           Errc::InvalidArgument,
           std::string("SCTPP_SPIN_US must be 0..1000000 microseconds, not '") + env + "'");
@@ -99,16 +101,19 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const RuntimeOptions& options) {
   rt->driver_wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (rt->driver_wake_fd_ < 0) rt->drive_enabled_ = false;
   if (options.spin) {
+    if (*options.spin < Duration::zero() || *options.spin > kMaxSpin)
+      return Status(Errc::InvalidArgument, "spin must be 0..1000000 microseconds");
     rt->spin_ = *options.spin;
   } else {
     auto spin = default_spin();
     if (!spin.ok()) return spin.status();
     rt->spin_ = *spin;
   }
-  for (int fd : rt->transport_->fds()) rt->driver_poll_.push_back(pollfd{fd, POLLIN, 0});
+  rt->fds_ = rt->transport_->fds();
+  for (int fd : rt->fds_) rt->driver_poll_.push_back(pollfd{fd, POLLIN, 0});
   rt->driver_poll_.push_back(pollfd{rt->driver_wake_fd_, POLLIN, 0});
   Runtime* self = rt.get();
-  for (int fd : rt->transport_->fds()) {
+  for (int fd : rt->fds_) {
     Status st = rt->loop_.add(fd, EPOLLIN, [self, fd](uint32_t ev) { self->on_socket(fd, ev); });
     if (!st.ok()) return st;
   }
@@ -261,7 +266,7 @@ void Runtime::update_interest() {
   // all: woken by the packets they read, it would only contend for the mutex.
   const uint32_t events =
       (io_reads_ ? uint32_t{EPOLLIN} : 0u) | (blocked_ ? uint32_t{EPOLLOUT} : 0u);
-  for (int fd : transport_->fds()) loop_.modify(fd, events);
+  for (int fd : fds_) loop_.modify(fd, events);
 }
 
 void Runtime::receive_from(int fd) {
@@ -324,11 +329,9 @@ void Runtime::wait(std::unique_lock<std::mutex>& lock, std::condition_variable& 
 }
 
 void Runtime::take_sockets() {
-  if (io_reads_) {
-    io_reads_ = false;
-    update_interest();
-  }
-  arm_takeover(Runtime::now() + kTakeover);
+  if (!io_reads_) return;
+  io_reads_ = false;
+  update_interest();
 }
 
 void Runtime::arm_takeover(Instant when) {
@@ -362,8 +365,9 @@ void Runtime::read_while_sending() {
   user_read_ = now;
   take_sockets();
   begin_flush();
-  for (int fd : transport_->fds()) receive_from(fd);
+  for (int fd : fds_) receive_from(fd);
   end_flush();
+  arm_takeover(now + kTakeover);
 }
 
 void Runtime::give_back_sockets() {

@@ -160,6 +160,7 @@ class Runtime {
   void drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> deadline);
   // Stops the I/O thread reading the sockets, until on_takeover() finds them unread.
   void take_sockets();
+  // Arms on_takeover() for `when` unless it is armed: after every user thread's read.
   void arm_takeover(Instant when);
   void on_takeover();
   void begin_flush() { ++flush_depth_; }
@@ -204,6 +205,7 @@ class Runtime {
   std::thread::id driver_;
   int driver_wake_fd_ = -1;          // eventfd: wake_driver() writes, the driver polls it
   std::vector<pollfd> driver_poll_;  // the transport sockets, then driver_wake_fd_
+  std::vector<int> fds_;             // the transport's sockets, fixed at start
 };
 
 }  // namespace sctpp::net
