@@ -180,8 +180,8 @@ Status Connection::send(std::span<const uint8_t> data, const SendInfo& info, Dea
         c.we_shutdown = true;
         ep->shutdown(Clock::now(), c.id);
       }
-      stack_->rt->flush(c.ctx->port);
-      stack_->rt->read_while_sending();
+      // A try_ call's caller waits outside the stack: its packets go out at once.
+      stack_->rt->flush_send(c.ctx->port, !deadline.passed());
       return st;
     }
     if (st.code() != Errc::WouldBlock) {
@@ -197,6 +197,7 @@ Result<ReceivedMessage> Connection::receive(Deadline deadline) {
   if (!state_) return not_connected();
   ConnState& c = *state_;
   Lock lock(stack_->rt->mutex());
+  stack_->rt->note_receive();
   while (true) {
     if (!c.partial.empty()) {
       ReceivedMessage m;

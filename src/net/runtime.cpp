@@ -23,9 +23,13 @@ constexpr int kMaxRxBatchesPerWakeup = 8;
 constexpr Duration kTakeover = std::chrono::milliseconds(1);
 // How often a thread that only sends reads the peer's acknowledgements itself.
 constexpr Duration kSenderReadGap = std::chrono::microseconds(20);
-// Sends this close together, this many in a row, make a burst (read_while_sending).
+// Sends this close together, this many in a row, make a burst (flush_send).
 constexpr Duration kBurstGap = std::chrono::microseconds(50);
 constexpr int kBurstSends = 8;
+// In a burst, packets are held for one system call until there are this many, or the
+// first has waited this long (runtime.h).
+constexpr size_t kCoalescePackets = 16;
+constexpr Duration kCoalesceDelay = std::chrono::microseconds(200);
 constexpr Duration kMaxSpin = std::chrono::seconds(1);
 constexpr uint16_t kEphemeralFirst = 49152;
 constexpr uint16_t kEphemeralLast = 65535;
@@ -244,6 +248,7 @@ void Runtime::drain_transmits(Entry& e) {
 }
 
 void Runtime::send_batch() {
+  held_since_.store(0, std::memory_order_relaxed);
   if (batch_.empty()) return;
   size_t sent = transport_->send(batch_);
   if (sent < batch_.size()) {
@@ -318,6 +323,7 @@ void Runtime::receive_from(int fd) {
 
 void Runtime::wait(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
                    std::optional<Instant> deadline) {
+  send_batch();  // nothing held for a burst while this thread sleeps
   if (!drive_enabled_ || driving_) {
     if (deadline)
       cv.wait_until(lock, *deadline);
@@ -341,28 +347,77 @@ void Runtime::arm_takeover(Instant when) {
 }
 
 void Runtime::on_takeover() {
+  // Looked at without the mutex first: a thread that sends or receives in a loop holds
+  // mu_ most of the time, and queueing for it here would cost that thread a futex
+  // wake-up (and this one a sleep) every time the timer fires. takeover_armed_ stays
+  // set: a timer is still due.
+  const Instant read = last_user_read();
+  if (Runtime::now() - read < kTakeover) {
+    loop_.add_timer(read + kTakeover, [this] { on_takeover(); });
+    return;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   takeover_armed_ = false;
   if (io_reads_ || driving_) return;  // a driver arms the takeover again when it stops
-  if (Runtime::now() - user_read_ < kTakeover) {
-    arm_takeover(user_read_ + kTakeover);
+  if (Runtime::now() - last_user_read() < kTakeover) {
+    arm_takeover(last_user_read() + kTakeover);
     return;
   }
   io_reads_ = true;
   update_interest();
 }
 
-void Runtime::read_while_sending() {
-  if (!drive_enabled_ || driving_) return;
+void Runtime::flush_send(uint16_t port, bool will_wait) {
+  auto it = endpoints_.find(port);
+  if (it == endpoints_.end()) return;
   const Instant now = Runtime::now();
+  burst_sends_ = now - last_send_ < kBurstGap ? burst_sends_ + 1 : 0;
+  last_send_ = now;
+  const bool burst = will_wait && burst_sends_ >= kBurstSends;
+  begin_flush();
+  flush_entry(port, it->second);
+  if (!burst || !hold_batch(now)) send_batch();
+  end_flush();
   // Only a thread sending in a burst keeps the sockets: a lone send may be a request
   // whose answer an event loop waits for outside the stack, and that answer must not
   // wait for the takeover.
-  burst_sends_ = now - last_send_ < kBurstGap ? burst_sends_ + 1 : 0;
-  last_send_ = now;
-  if (burst_sends_ < kBurstSends) return;
-  if (now - user_read_ < kSenderReadGap) return;
-  user_read_ = now;
+  if (burst) read_while_sending(now);
+}
+
+bool Runtime::hold_batch(Instant now) {
+  if (batch_.empty() || batch_.size() >= kCoalescePackets || blocked_) return false;
+  const Duration::rep since = held_since_.load(std::memory_order_relaxed);
+  if (since != 0) return now - Instant(Duration(since)) < kCoalesceDelay;
+  // seq_cst store, then seq_cst exchange, against on_coalesce()'s clear-then-load:
+  // either the timer sees this hold or this thread arms a new timer.
+  held_since_.store(now.time_since_epoch().count());
+  if (!coalesce_armed_.exchange(true))
+    loop_.add_timer(now + kCoalesceDelay, [this] { on_coalesce(); });
+  return true;
+}
+
+void Runtime::on_coalesce() {
+  coalesce_armed_.store(false);
+  const Duration::rep since = held_since_.load();
+  if (since == 0) return;  // the sending thread sent them itself
+  const Instant held = Instant(Duration(since));
+  if (Runtime::now() - held < kCoalesceDelay) {
+    // A later batch than the one this timer was armed for: wait for its own time,
+    // without the mutex (see on_takeover()).
+    if (!coalesce_armed_.exchange(true))
+      loop_.add_timer(held + kCoalesceDelay, [this] { on_coalesce(); });
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  begin_flush();
+  send_batch();
+  end_flush();
+}
+
+void Runtime::read_while_sending(Instant now) {
+  if (!drive_enabled_ || driving_) return;
+  if (now - last_user_read() < kSenderReadGap) return;
+  note_user_read(now);
   take_sockets();
   begin_flush();
   for (int fd : fds_) receive_from(fd);
@@ -371,6 +426,7 @@ void Runtime::read_while_sending() {
 }
 
 void Runtime::give_back_sockets() {
+  send_batch();  // packets held for a burst: the caller may not call again soon
   if (io_reads_ || driving_) return;
   io_reads_ = true;
   update_interest();
@@ -411,8 +467,9 @@ void Runtime::drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> d
     if (pfds[i].revents) receive_from(pfds[i].fd);
   end_flush();
   driving_ = false;
-  user_read_ = Runtime::now();
-  arm_takeover(user_read_ + kTakeover);
+  const Instant read = Runtime::now();
+  note_user_read(read);
+  arm_takeover(read + kTakeover);
 }
 
 void Runtime::wake_driver() {
