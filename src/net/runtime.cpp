@@ -218,7 +218,12 @@ void Runtime::flush_entry(uint16_t port, Entry& e) {
   // Sinks may have made the endpoint send something (e.g. an ABORT).
   drain_transmits(e);
   std::optional<Instant> next = e.endpoint->next_timeout();
-  if (next != e.armed) {
+  // A deadline that moved later (T3-rtx restarted by a SACK, the usual case while data
+  // flows) keeps the armed timer: it fires early once, handle_timeout() finds nothing
+  // due, and the timer is armed again then. Re-arming on every change cost a cancel,
+  // an insert and two allocations per flush.
+  const bool later = next && e.armed && *next >= *e.armed;
+  if (next != e.armed && !later) {
     if (e.timer) loop_.cancel_timer(e.timer);
     e.timer = 0;
     e.armed = next;
