@@ -123,6 +123,11 @@ ReassemblyQueue::AddResult ReassemblyQueue::start_assembly(uint64_t tsn, const M
   a.last = m;
   a.first_tsn = first_tsn;
   a.assoc_id = assoc_id;
+  // Peers tend to send messages of one size: at the cumulative TSN, where only one
+  // message can be in assembly at a time (its fragments take consecutive TSNs, §6.9),
+  // start with room for one as large as the last, rather than doubling ~6 times
+  // (copying the message ~1.4 times over) on the way to a 64 KiB one.
+  if (in_sequence && last_assembled_ > payload.size()) a.data.reserve(last_assembled_);
   a.data.assign(payload.begin(), payload.end());
   absorb_and_finish(it);
   return AddResult::Ok;
@@ -148,6 +153,7 @@ void ReassemblyQueue::absorb_and_finish(std::map<uint64_t, Assembly>::iterator i
     last_tsn = seg_last;
   }
   if (a.last.ending) {
+    last_assembled_ = std::min(a.data.size(), max_message_size_);
     complete(a.first, a.first_tsn, a.assoc_id, std::move(a.data));
     return;
   }

@@ -144,6 +144,7 @@ class ReassemblyQueue {
   size_t buffer_limit_;
   size_t max_entries_;
   size_t buffered_ = 0;
+  size_t last_assembled_ = 0;  // size of the last message assembled from fragments
   uint64_t discarded_ = 0;
   TsnUnwrapper unwrap_;
   // Messages being assembled in TSN order, keyed by the next TSN each expects.
