@@ -72,7 +72,7 @@ class EndpointImpl {
     std::unique_ptr<Association> assoc;
     bool queued = false;
     std::optional<Instant> armed;
-    bool rearm_due = false;  // in rearm_due: its deadline may have changed
+    bool rearm_due = false;  // listed in rearms: its deadline may have changed
   };
   std::unordered_map<uint32_t, Slot> assocs;
   std::map<PeerKey, uint32_t> by_peer;
@@ -82,7 +82,7 @@ class EndpointImpl {
   using TimerEntry = std::pair<Instant, uint32_t>;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
   // Associations whose deadline is looked at again before the heap is next read.
-  std::vector<uint32_t> rearm_due;
+  std::vector<uint32_t> rearms;
   uint32_t next_id = 1;
   // The tag pairs (local, peer) of associations made from a cookie, until that cookie
   // expires: a replayed COOKIE ECHO for an association that has since closed must not
@@ -122,10 +122,10 @@ class EndpointImpl {
   void rearm(uint32_t id, Slot& slot) {
     if (slot.rearm_due) return;
     slot.rearm_due = true;
-    rearm_due.push_back(id);
+    rearms.push_back(id);
   }
   void apply_rearms() {
-    for (uint32_t id : rearm_due) {
+    for (uint32_t id : rearms) {
       auto it = assocs.find(id);
       if (it == assocs.end() || !it->second.rearm_due) continue;  // gone meanwhile
       Slot& slot = it->second;
@@ -135,7 +135,7 @@ class EndpointImpl {
       slot.armed = d;
       if (d) timers.push({*d, id});
     }
-    rearm_due.clear();
+    rearms.clear();
   }
   // Drops heap entries that no longer match their association's deadline.
   void prune_timers() {

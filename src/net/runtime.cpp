@@ -202,11 +202,15 @@ RuntimeStats Runtime::stats() const {
 }
 
 void Runtime::flush(uint16_t port) {
+  flush_port(port, false, Instant{});
+}
+
+void Runtime::flush_port(uint16_t port, bool may_hold, Instant now) {
   auto it = endpoints_.find(port);
   if (it == endpoints_.end()) return;
   begin_flush();
   flush_entry(port, it->second);
-  send_batch();
+  if (!may_hold || !hold_batch(now)) send_batch();
   end_flush();
 }
 
@@ -253,7 +257,7 @@ void Runtime::drain_transmits(Entry& e) {
 }
 
 void Runtime::send_batch() {
-  held_since_.store(0, std::memory_order_relaxed);
+  held_since_.clear(std::memory_order_relaxed);
   if (batch_.empty()) return;
   size_t sent = transport_->send(batch_);
   if (sent < batch_.size()) {
@@ -356,7 +360,7 @@ void Runtime::on_takeover() {
   // mu_ most of the time, and queueing for it here would cost that thread a futex
   // wake-up (and this one a sleep) every time the timer fires. takeover_armed_ stays
   // set: a timer is still due.
-  const Instant read = last_user_read();
+  const Instant read = user_read_.load(std::memory_order_relaxed);
   if (Runtime::now() - read < kTakeover) {
     loop_.add_timer(read + kTakeover, [this] { on_takeover(); });
     return;
@@ -364,8 +368,9 @@ void Runtime::on_takeover() {
   std::lock_guard<std::mutex> lock(mu_);
   takeover_armed_ = false;
   if (io_reads_ || driving_) return;  // a driver arms the takeover again when it stops
-  if (Runtime::now() - last_user_read() < kTakeover) {
-    arm_takeover(last_user_read() + kTakeover);
+  if (const Instant last = user_read_.load(std::memory_order_relaxed);
+      Runtime::now() - last < kTakeover) {
+    arm_takeover(last + kTakeover);
     return;
   }
   io_reads_ = true;
@@ -373,16 +378,11 @@ void Runtime::on_takeover() {
 }
 
 void Runtime::flush_send(uint16_t port, bool will_wait) {
-  auto it = endpoints_.find(port);
-  if (it == endpoints_.end()) return;
   const Instant now = Runtime::now();
   burst_sends_ = now - last_send_ < kBurstGap ? burst_sends_ + 1 : 0;
   last_send_ = now;
   const bool burst = will_wait && burst_sends_ >= kBurstSends;
-  begin_flush();
-  flush_entry(port, it->second);
-  if (!burst || !hold_batch(now)) send_batch();
-  end_flush();
+  flush_port(port, burst, now);
   // Only a thread sending in a burst keeps the sockets: a lone send may be a request
   // whose answer an event loop waits for outside the stack, and that answer must not
   // wait for the takeover.
@@ -391,11 +391,11 @@ void Runtime::flush_send(uint16_t port, bool will_wait) {
 
 bool Runtime::hold_batch(Instant now) {
   if (batch_.empty() || batch_.size() >= kCoalescePackets || blocked_) return false;
-  const Duration::rep since = held_since_.load(std::memory_order_relaxed);
-  if (since != 0) return now - Instant(Duration(since)) < kCoalesceDelay;
+  const Instant since = held_since_.load(std::memory_order_relaxed);
+  if (since != Instant{}) return now - since < kCoalesceDelay;
   // seq_cst store, then seq_cst exchange, against on_coalesce()'s clear-then-load:
   // either the timer sees this hold or this thread arms a new timer.
-  held_since_.store(now.time_since_epoch().count());
+  held_since_.store(now);
   if (!coalesce_armed_.exchange(true))
     loop_.add_timer(now + kCoalesceDelay, [this] { on_coalesce(); });
   return true;
@@ -403,9 +403,8 @@ bool Runtime::hold_batch(Instant now) {
 
 void Runtime::on_coalesce() {
   coalesce_armed_.store(false);
-  const Duration::rep since = held_since_.load();
-  if (since == 0) return;  // the sending thread sent them itself
-  const Instant held = Instant(Duration(since));
+  const Instant held = held_since_.load();
+  if (held == Instant{}) return;  // the sending thread sent them itself
   if (Runtime::now() - held < kCoalesceDelay) {
     // A later batch than the one this timer was armed for: wait for its own time,
     // without the mutex (see on_takeover()).
@@ -421,8 +420,8 @@ void Runtime::on_coalesce() {
 
 void Runtime::read_while_sending(Instant now) {
   if (!drive_enabled_ || driving_) return;
-  if (now - last_user_read() < kSenderReadGap) return;
-  note_user_read(now);
+  if (now - user_read_.load(std::memory_order_relaxed) < kSenderReadGap) return;
+  user_read_.store(now, std::memory_order_relaxed);
   take_sockets();
   begin_flush();
   for (int fd : fds_) receive_from(fd);
@@ -473,7 +472,7 @@ void Runtime::drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> d
   end_flush();
   driving_ = false;
   const Instant read = Runtime::now();
-  note_user_read(read);
+  user_read_.store(read, std::memory_order_relaxed);
   arm_takeover(read + kTakeover);
 }
 

@@ -27,13 +27,13 @@
 // 1 ms (a timer checks). A thread that receives in a loop thus drives call after call
 // without two epoll_ctl calls each time, and the packets that arrive between its calls
 // do not wake the I/O thread just to hand their data over. A thread that only sends
-// in a burst (8 or more sends, each within 50 us of the last, no receive between) reads the peer's
-// acknowledgements itself every 20 us or so (read_while_sending()), so the I/O thread
-// sleeps through a bulk transfer too. Timers stay with the I/O thread; a packet waits
-// at most 1 ms when the user threads stop reading. A call that will not wait (a try_
-// call, a deadline already passed: an event loop that waits outside the stack) hands
-// the sockets back to the I/O thread at once (give_back_sockets()), and so does a
-// lone send, so an event loop's answers are read as soon as they arrive.
+// in a burst (8 or more sends, each within 50 us of the last, no receive between)
+// reads the peer's acknowledgements itself every 20 us or so (read_while_sending()),
+// so the I/O thread sleeps through a bulk transfer too. Timers stay with the I/O thread; a packet
+// waits at most 1 ms when the user threads stop reading. A call that will not wait (a try_ call, a
+// deadline already passed: an event loop that waits outside the stack) hands the sockets back to
+// the I/O thread at once (give_back_sockets()), and so does a lone send, so an event loop's answers
+// are read as soon as they arrive.
 //
 // Coalescing: in such a burst, the packets of one send are not sent at once but held
 // for one system call with those of the next sends, up to 16 packets or 200 us from the
@@ -76,6 +76,7 @@
 #include <vector>
 
 #include "endpoint/endpoint.h"
+#include "net/atomic_instant.h"
 #include "net/event_loop.h"
 #include "net/packet_transport.h"
 #include "net/raw_ip_transport.h"
@@ -174,6 +175,8 @@ class Runtime {
   // the rest).
   void receive_from(int fd);
   void drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> deadline);
+  // Sends the endpoint's packets, or holds them for more when `may_hold` (a burst).
+  void flush_port(uint16_t port, bool may_hold, Instant now);
   // Reads what has arrived when no thread drives and nothing was read for a little while.
   void read_while_sending(Instant now);
   // In a burst: true when the batch should wait for more packets (arms on_coalesce()).
@@ -220,20 +223,13 @@ class Runtime {
   bool driving_ = false;
   bool io_reads_ = true;         // the I/O thread watches the sockets for input
   bool takeover_armed_ = false;  // on_takeover() is due
-  // When a user thread last read the sockets; written with mu_ held, read by
-  // on_takeover() also without it.
-  std::atomic<Duration::rep> user_read_{0};
-  Instant last_user_read() const {
-    return Instant(Duration(user_read_.load(std::memory_order_relaxed)));
-  }
-  void note_user_read(Instant t) {
-    user_read_.store(t.time_since_epoch().count(), std::memory_order_relaxed);
-  }
-  Instant last_send_{};  // read_while_sending(): the burst being counted
+  // When a user thread last read the sockets (on_takeover() reads it unlocked).
+  AtomicInstant user_read_;
+  Instant last_send_{};  // flush_send(): the burst being counted
   int burst_sends_ = 0;
-  // When the packets in batch_ began to be held for a burst (0: none held); written
-  // with mu_ held, read by on_coalesce() also without it.
-  std::atomic<Duration::rep> held_since_{0};
+  // When the packets in batch_ began to be held for a burst, Instant{} when none are
+  // (on_coalesce() reads it unlocked).
+  AtomicInstant held_since_;
   std::atomic<bool> coalesce_armed_{false};
   bool driver_kicked_ = false;
   std::thread::id driver_;
