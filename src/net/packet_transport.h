@@ -34,6 +34,9 @@ class PacketTransport {
   // The most datagrams one receive() takes: fewer means the socket was empty.
   virtual size_t receive_batch() const = 0;
   virtual size_t send(std::span<const OutDatagram> datagrams) = 0;
+  // How many packets of `size` bytes the kernel takes as one buffer: 1 unless the
+  // transport segments trains (UDP GSO).
+  virtual size_t train_packets(size_t /*size*/) const { return 1; }
   virtual Status send_one(const OutDatagram& datagram) = 0;
   virtual TransportStats stats() const = 0;
 };
@@ -51,6 +54,7 @@ class UdpPacketTransport final : public PacketTransport {
   }
   size_t receive_batch() const override { return t_->receive_batch(); }
   size_t send(std::span<const OutDatagram> datagrams) override { return t_->send(datagrams); }
+  size_t train_packets(size_t size) const override { return t_->train_datagrams(size); }
   Status send_one(const OutDatagram& datagram) override { return t_->send_one(datagram); }
   TransportStats stats() const override { return t_->stats(); }
 

@@ -17,7 +17,8 @@
 namespace sctpp::net {
 namespace {
 
-constexpr size_t kTxBatch = 64;
+// Room for two and a half full UDP GSO trains (44 packets of 1500 bytes each).
+constexpr size_t kTxBatch = 112;
 constexpr int kMaxRxBatchesPerWakeup = 8;
 // How long the sockets stay with user threads after the last one read them (runtime.h).
 constexpr Duration kTakeover = std::chrono::milliseconds(1);
@@ -26,9 +27,11 @@ constexpr Duration kSenderReadGap = std::chrono::microseconds(20);
 // Sends this close together, this many in a row, make a burst (flush_send).
 constexpr Duration kBurstGap = std::chrono::microseconds(50);
 constexpr int kBurstSends = 8;
-// In a burst, packets are held for one system call until there are this many, or the
-// first has waited this long (runtime.h).
+// In a burst, packets are held for one system call until they fill whole trains (one
+// UDP GSO buffer each), or this many without GSO, or until the first has waited
+// kCoalesceDelay (runtime.h).
 constexpr size_t kCoalescePackets = 16;
+constexpr size_t kCoalesceBytes = 64 * 1024;
 constexpr Duration kCoalesceDelay = std::chrono::microseconds(200);
 constexpr Duration kMaxSpin = std::chrono::seconds(1);
 constexpr uint16_t kEphemeralFirst = 49152;
@@ -210,7 +213,7 @@ void Runtime::flush_port(uint16_t port, bool may_hold, Instant now) {
   if (it == endpoints_.end()) return;
   begin_flush();
   flush_entry(port, it->second);
-  if (!may_hold || !hold_batch(now)) send_batch();
+  send_batch(may_hold ? sendable_now(now) : batch_.size());
   end_flush();
 }
 
@@ -246,7 +249,10 @@ void Runtime::drain_transmits(Entry& e) {
   const Instant now = Runtime::now();
   while (true) {
     if (batch_.size() == slots_.size()) {
-      send_batch();
+      // Full: the whole trains go, a partial one stays to be topped up.
+      const size_t train = transport_->train_packets(batch_.front().data.size());
+      const size_t whole = train > 1 ? batch_.size() / train * train : 0;
+      send_batch(whole > 0 ? whole : batch_.size());
       if (blocked_) return;
     }
     Slot& slot = slots_[batch_.size()];
@@ -257,22 +263,38 @@ void Runtime::drain_transmits(Entry& e) {
 }
 
 void Runtime::send_batch() {
-  held_since_.clear(std::memory_order_relaxed);
-  if (batch_.empty()) return;
-  size_t sent = transport_->send(batch_);
-  if (sent < batch_.size()) {
+  send_batch(batch_.size());
+}
+
+void Runtime::send_batch(size_t count) {
+  if (count == 0) return;  // all of it held
+  const size_t n = batch_.size();
+  if (count >= n) held_since_.clear(std::memory_order_relaxed);
+  const size_t sent = transport_->send(std::span<const OutDatagram>(batch_.data(), count));
+  if (sent < count) {
+    // The socket is full: what it refused, and what was held behind it, wait in order.
     ++stats_.send_blocked;
-    for (size_t i = sent; i < batch_.size(); ++i) {
+    held_since_.clear(std::memory_order_relaxed);
+    for (size_t i = sent; i < n; ++i) {
       pending_.push_back(
           Pending{batch_[i].to, batch_[i].from,
                   std::vector<uint8_t>(batch_[i].data.begin(), batch_[i].data.end())});
     }
+    batch_.clear();
     if (!blocked_) {
       blocked_ = true;
       update_interest();
     }
+    return;
   }
-  batch_.clear();
+  // The held rest moves to the front slots; it keeps held_since_ (the time of the
+  // oldest packet held, or earlier), so it never waits longer than kCoalesceDelay.
+  for (size_t i = count; i < n; ++i) {
+    std::swap(slots_[i - count].data, slots_[i].data);
+    batch_[i - count] = OutDatagram{batch_[i].to, batch_[i].from,
+                                    std::span<const uint8_t>(slots_[i - count].data)};
+  }
+  batch_.resize(n - count);
 }
 
 void Runtime::update_interest() {
@@ -322,7 +344,9 @@ void Runtime::receive_from(int fd) {
       if (it != endpoints_.end()) flush_entry(port, it->second);
     }
     dirty_.clear();
-    send_batch();
+    // A burst sender reading its acknowledgements holds what they let it send, like
+    // its own sends (read_while_sending()).
+    send_batch(hold_in_burst_ ? sendable_now(now) : batch_.size());
     // A short batch emptied the socket: no read just to hear EAGAIN (one system call
     // per packet in a ping-pong). What arrives meanwhile is reported again (the
     // I/O thread's epoll and the driver's poll are level-triggered).
@@ -332,15 +356,25 @@ void Runtime::receive_from(int fd) {
 
 void Runtime::wait(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
                    std::optional<Instant> deadline) {
-  send_batch();  // nothing held for a burst while this thread sleeps
-  if (!drive_enabled_ || driving_) {
+  const bool drives = drive_enabled_ && !driving_;
+  // A burst sender that waits for room in its send buffer drives, and the SACKs it
+  // reads let it send more: those packets are held to top up trains, like its own
+  // sends, since it will send again as soon as there is room. The coalescing timer
+  // bounds their wait if it does not. Anything else sends all before waiting.
+  const bool hold = drives && burst_sends_ >= kBurstSends;
+  if (!hold) send_batch();
+  if (!drives) {
     if (deadline)
       cv.wait_until(lock, *deadline);
     else
       cv.wait(lock);
     return;
   }
+  hold_in_burst_ = hold;
   drive(lock, deadline);
+  hold_in_burst_ = false;
+  // Waiting for room does not end the burst: the next send comes as soon as there is.
+  if (hold) last_send_ = Runtime::now();
 }
 
 void Runtime::take_sockets() {
@@ -379,26 +413,43 @@ void Runtime::on_takeover() {
 
 void Runtime::flush_send(uint16_t port, bool will_wait) {
   const Instant now = Runtime::now();
+  // The gap is the caller's time between sends: what the stack does inside a send
+  // (packets to write, acknowledgements to read, room to wait for) does not count.
   burst_sends_ = now - last_send_ < kBurstGap ? burst_sends_ + 1 : 0;
-  last_send_ = now;
   const bool burst = will_wait && burst_sends_ >= kBurstSends;
   flush_port(port, burst, now);
   // Only a thread sending in a burst keeps the sockets: a lone send may be a request
   // whose answer an event loop waits for outside the stack, and that answer must not
   // wait for the takeover.
   if (burst) read_while_sending(now);
+  last_send_ = Runtime::now();
 }
 
-bool Runtime::hold_batch(Instant now) {
-  if (batch_.empty() || batch_.size() >= kCoalescePackets || blocked_) return false;
+size_t Runtime::sendable_now(Instant now) {
+  const size_t n = batch_.size();
+  if (n == 0 || blocked_) return n;
   const Instant since = held_since_.load(std::memory_order_relaxed);
-  if (since != Instant{}) return now - since < kCoalesceDelay;
-  // seq_cst store, then seq_cst exchange, against on_coalesce()'s clear-then-load:
-  // either the timer sees this hold or this thread arms a new timer.
-  held_since_.store(now);
-  if (!coalesce_armed_.exchange(true))
-    loop_.add_timer(now + kCoalesceDelay, [this] { on_coalesce(); });
-  return true;
+  if (since != Instant{} && now - since >= kCoalesceDelay) return n;
+  // Whole trains leave now: the kernel's cost is per buffer more than per byte (a
+  // 64 KiB GSO buffer of 44 packets costs about as much as one of 4), so a train
+  // topped up by the next send is worth the wait. The first packet's size stands for
+  // the train's: in a burst nearly every packet is full. Without GSO only the system
+  // calls are shared, which is worth nothing for packets of tens of kilobytes.
+  const size_t size = batch_.front().data.size();
+  const size_t train = transport_->train_packets(size);
+  const size_t unit =
+      train > 1 ? train : std::clamp<size_t>(kCoalesceBytes / std::max<size_t>(size, 1), 1,
+                                             kCoalescePackets);
+  const size_t ready = n / unit * unit;
+  if (ready == n) return n;
+  if (since == Instant{}) {
+    // seq_cst store, then seq_cst exchange, against on_coalesce()'s clear-then-load:
+    // either the timer sees this hold or this thread arms a new timer.
+    held_since_.store(now);
+    if (!coalesce_armed_.exchange(true))
+      loop_.add_timer(now + kCoalesceDelay, [this] { on_coalesce(); });
+  }
+  return ready;
 }
 
 void Runtime::on_coalesce() {
@@ -424,7 +475,9 @@ void Runtime::read_while_sending(Instant now) {
   user_read_.store(now, std::memory_order_relaxed);
   take_sockets();
   begin_flush();
+  hold_in_burst_ = true;
   for (int fd : fds_) receive_from(fd);
+  hold_in_burst_ = false;
   end_flush();
   arm_takeover(now + kTakeover);
 }

@@ -169,6 +169,8 @@ class Runtime {
   void drain_transmits(Entry& e);
   // Sends the batched datagrams; keeps what the socket refused in pending_.
   void send_batch();
+  // Sends the first `count` and keeps holding the rest (see sendable_now()).
+  void send_batch(size_t count);
   // Sets what the I/O thread watches the sockets for (from driving_ and blocked_).
   void update_interest();
   // Reads and handles a few batches from `fd` (level-triggered watchers come back for
@@ -179,8 +181,9 @@ class Runtime {
   void flush_port(uint16_t port, bool may_hold, Instant now);
   // Reads what has arrived when no thread drives and nothing was read for a little while.
   void read_while_sending(Instant now);
-  // In a burst: true when the batch should wait for more packets (arms on_coalesce()).
-  bool hold_batch(Instant now);
+  // In a burst: how many of the batched packets to send now; the rest wait for more
+  // (arms on_coalesce()).
+  size_t sendable_now(Instant now);
   // The I/O thread sends a held batch that has waited kCoalesceDelay.
   void on_coalesce();
   // Stops the I/O thread reading the sockets, until on_takeover() finds them unread.
@@ -231,6 +234,9 @@ class Runtime {
   // (on_coalesce() reads it unlocked).
   AtomicInstant held_since_;
   std::atomic<bool> coalesce_armed_{false};
+  // A burst sender reads (read_while_sending(), or wait() for room): what the SACKs it
+  // reads let it send is held like its own sends.
+  bool hold_in_burst_ = false;
   bool driver_kicked_ = false;
   std::thread::id driver_;
   int driver_wake_fd_ = -1;          // eventfd: wake_driver() writes, the driver polls it

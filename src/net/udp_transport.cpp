@@ -166,6 +166,11 @@ std::vector<int> UdpTransport::fds() const {
   return out;
 }
 
+size_t UdpTransport::train_datagrams(size_t size) const {
+  if (!gso_ || size == 0) return 1;
+  return std::clamp<size_t>(kMaxGsoBytes / size, 1, kMaxGsoSegments);
+}
+
 size_t UdpTransport::receive_batch() const {
   return bufs_->msgs.size();
 }

@@ -80,6 +80,9 @@ class UdpTransport {
   // than data.size() means the socket buffer is full (WouldBlock): retry the rest
   // when a socket becomes writable.
   size_t send(std::span<const OutDatagram> datagrams);
+  // How many datagrams of `size` bytes one send() call hands to the kernel as one
+  // buffer (a UDP GSO train): 1 without GSO.
+  size_t train_datagrams(size_t size) const;
   // Convenience for one datagram: Ok, WouldBlock, or the error.
   Status send_one(const OutDatagram& datagram);
 
