@@ -291,8 +291,8 @@ void Runtime::send_batch(size_t count) {
   // oldest packet held, or earlier), so it never waits longer than kCoalesceDelay.
   for (size_t i = count; i < n; ++i) {
     std::swap(slots_[i - count].data, slots_[i].data);
-    batch_[i - count] = OutDatagram{batch_[i].to, batch_[i].from,
-                                    std::span<const uint8_t>(slots_[i - count].data)};
+    batch_[i - count] =
+        OutDatagram{batch_[i].to, batch_[i].from, std::span<const uint8_t>(slots_[i - count].data)};
   }
   batch_.resize(n - count);
 }
@@ -437,9 +437,9 @@ size_t Runtime::sendable_now(Instant now) {
   // calls are shared, which is worth nothing for packets of tens of kilobytes.
   const size_t size = batch_.front().data.size();
   const size_t train = transport_->train_packets(size);
-  const size_t unit =
-      train > 1 ? train : std::clamp<size_t>(kCoalesceBytes / std::max<size_t>(size, 1), 1,
-                                             kCoalescePackets);
+  const size_t unit = train > 1 ? train
+                                : std::clamp<size_t>(kCoalesceBytes / std::max<size_t>(size, 1), 1,
+                                                     kCoalescePackets);
   const size_t ready = n / unit * unit;
   if (ready == n) return n;
   if (since == Instant{}) {
