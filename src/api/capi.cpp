@@ -748,6 +748,7 @@ ssize_t do_recv(CSock& c, Lock& lock, RecvOut& out, int in_flags) {
   const bool peek = (in_flags & MSG_PEEK) != 0;
   const Deadline dl = deadline_for(c, in_flags);
   if (out.infotype) *out.infotype = SCTP_RECVV_NOINFO;
+  s.stack->rt->note_receive();  // a request and its answer are not a burst of sends
   while (true) {
     s.reap();
     s.top_up();

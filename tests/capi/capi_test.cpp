@@ -108,8 +108,8 @@ Got recv_one(int sd, size_t cap = 65536, int in_flags = 0, bool wait = true) {
   socklen_t infolen = sizeof g.rn;
   g.fromlen = sizeof g.from;
   g.flags = in_flags;
-  g.n = sctpp_recvv(sd, &iov, 1, reinterpret_cast<sockaddr*>(&g.from), &g.fromlen, &g.rn,
-                    &infolen, &g.infotype, &g.flags);
+  g.n = sctpp_recvv(sd, &iov, 1, reinterpret_cast<sockaddr*>(&g.from), &g.fromlen, &g.rn, &infolen,
+                    &g.infotype, &g.flags);
   if (g.n < 0) {
     g.err = errno;
     return g;
@@ -235,6 +235,42 @@ TEST(test_1_to_1, SocketBindListenAcceptConnectSendRecv) {
   EXPECT_EQ(sctpp_close(s), 0);
   EXPECT_EQ(sctpp_close(s), -1);
   EXPECT_EQ(errno, EBADF);
+}
+
+// A one-to-one socket that sends in a loop has its packets coalesced into trains and
+// reads its own acknowledgements (runtime.h), like a Connection. Every message must
+// still arrive once, whole and in order, and the shutdown after the last send must
+// not strand a held tail.
+TEST(test_1_to_1, BulkSendsArriveWholeAndInOrder) {
+  auto [c, s] = stream_pair();
+  ASSERT_GE(c, 0);
+  ASSERT_GE(s, 0);
+  constexpr int kMessages = 3000;
+  auto message = [](int i) {
+    std::string m(1 + (i * 37) % 2900, '\0');
+    for (size_t k = 0; k < m.size(); ++k) m[k] = static_cast<char>(i * 7 + k);
+    return m;
+  };
+  std::thread sender([&] {
+    for (int i = 0; i < kMessages; ++i) {
+      const std::string m = message(i);
+      if (sctpp_send(c, m.data(), m.size(), 0) != static_cast<ssize_t>(m.size())) return;
+    }
+    sctpp_shutdown(c, SHUT_WR);
+  });
+  std::vector<char> buf(4096);
+  int got = 0;
+  while (true) {
+    ssize_t n = sctpp_recv(s, buf.data(), buf.size(), 0);
+    if (n <= 0) break;
+    ASSERT_LT(got, kMessages);
+    ASSERT_EQ(std::string(buf.data(), static_cast<size_t>(n)), message(got)) << "message " << got;
+    ++got;
+  }
+  sender.join();
+  EXPECT_EQ(got, kMessages);
+  EXPECT_EQ(sctpp_close(c), 0);
+  EXPECT_EQ(sctpp_close(s), 0);
 }
 
 TEST(test_1_to_1, Errors) {
@@ -688,8 +724,8 @@ TEST(test_sendmsg, SendmsgDefaultSndinfoAndSendall) {
   EXPECT_EQ(g.rcv().rcv_sid, 5);
   EXPECT_EQ(ntohl(g.rcv().rcv_ppid), 42u);
   // Gathered from several iovecs, with SPA.
-  iovec parts[3] = {{const_cast<char*>("a"), 1}, {const_cast<char*>("bc"), 2},
-                    {const_cast<char*>("def"), 3}};
+  iovec parts[3] = {
+      {const_cast<char*>("a"), 1}, {const_cast<char*>("bc"), 2}, {const_cast<char*>("def"), 3}};
   sctpp_sendv_spa spa{};
   spa.sendv_flags = SCTP_SEND_SNDINFO_VALID;
   spa.sendv_sndinfo.snd_sid = 1;
