@@ -258,6 +258,7 @@ void Runtime::drain_transmits(Entry& e) {
     Slot& slot = slots_[batch_.size()];
     auto t = e.endpoint->poll_transmit(now, slot.data);
     if (!t) break;
+    slot.queued = now;
     batch_.push_back(OutDatagram{t->to, t->from, std::span<const uint8_t>(slot.data)});
   }
 }
@@ -267,9 +268,13 @@ void Runtime::send_batch() {
 }
 
 void Runtime::send_batch(size_t count) {
-  if (count == 0) return;  // all of it held
   const size_t n = batch_.size();
-  if (count >= n) held_since_.clear(std::memory_order_relaxed);
+  count = std::min(count, n);
+  if (count == n) held_since_.clear(std::memory_order_relaxed);
+  if (count == 0) {
+    if (n > 0) hold_from(slots_[0].queued);
+    return;
+  }
   const size_t sent = transport_->send(std::span<const OutDatagram>(batch_.data(), count));
   if (sent < count) {
     // The socket is full: what it refused, and what was held behind it, wait in order.
@@ -287,14 +292,27 @@ void Runtime::send_batch(size_t count) {
     }
     return;
   }
-  // The held rest moves to the front slots; it keeps held_since_ (the time of the
-  // oldest packet held, or earlier), so it never waits longer than kCoalesceDelay.
+  if (count == n) {
+    batch_.clear();
+    return;
+  }
+  // The held rest moves to the front slots.
   for (size_t i = count; i < n; ++i) {
-    std::swap(slots_[i - count].data, slots_[i].data);
+    std::swap(slots_[i - count], slots_[i]);
     batch_[i - count] =
         OutDatagram{batch_[i].to, batch_[i].from, std::span<const uint8_t>(slots_[i - count].data)};
   }
   batch_.resize(n - count);
+  hold_from(slots_[0].queued);
+}
+
+void Runtime::hold_from(Instant oldest) {
+  if (held_since_.load(std::memory_order_relaxed) == oldest) return;
+  // seq_cst store, then seq_cst exchange, against on_coalesce()'s clear-then-load:
+  // either the timer sees this hold or this thread arms a new timer.
+  held_since_.store(oldest);
+  if (!coalesce_armed_.exchange(true))
+    loop_.add_timer(oldest + kCoalesceDelay, [this] { on_coalesce(); });
 }
 
 void Runtime::update_interest() {
@@ -428,8 +446,7 @@ void Runtime::flush_send(uint16_t port, bool will_wait) {
 size_t Runtime::sendable_now(Instant now) {
   const size_t n = batch_.size();
   if (n == 0 || blocked_) return n;
-  const Instant since = held_since_.load(std::memory_order_relaxed);
-  if (since != Instant{} && now - since >= kCoalesceDelay) return n;
+  if (now - slots_[0].queued >= kCoalesceDelay) return n;  // the oldest waited enough
   // Whole trains leave now: the kernel's cost is per buffer more than per byte (a
   // 64 KiB GSO buffer of 44 packets costs about as much as one of 4), so a train
   // topped up by the next send is worth the wait. The first packet's size stands for
@@ -440,16 +457,7 @@ size_t Runtime::sendable_now(Instant now) {
   const size_t unit = train > 1 ? train
                                 : std::clamp<size_t>(kCoalesceBytes / std::max<size_t>(size, 1), 1,
                                                      kCoalescePackets);
-  const size_t ready = n / unit * unit;
-  if (ready == n) return n;
-  if (since == Instant{}) {
-    // seq_cst store, then seq_cst exchange, against on_coalesce()'s clear-then-load:
-    // either the timer sees this hold or this thread arms a new timer.
-    held_since_.store(now);
-    if (!coalesce_armed_.exchange(true))
-      loop_.add_timer(now + kCoalesceDelay, [this] { on_coalesce(); });
-  }
-  return ready;
+  return n / unit * unit;  // send_batch() holds the rest
 }
 
 void Runtime::on_coalesce() {

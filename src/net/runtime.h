@@ -160,6 +160,7 @@ class Runtime {
   };
   struct Slot {
     std::vector<uint8_t> data;
+    Instant queued{};  // when the packet was written
   };
 
   Runtime() = default;
@@ -169,8 +170,10 @@ class Runtime {
   void drain_transmits(Entry& e);
   // Sends the batched datagrams; keeps what the socket refused in pending_.
   void send_batch();
-  // Sends the first `count` and keeps holding the rest (see sendable_now()).
+  // Sends the first `count` and holds the rest (see sendable_now()).
   void send_batch(size_t count);
+  // Marks the batch held since `oldest` (its first packet's time) for on_coalesce().
+  void hold_from(Instant oldest);
   // Sets what the I/O thread watches the sockets for (from driving_ and blocked_).
   void update_interest();
   // Reads and handles a few batches from `fd` (level-triggered watchers come back for
@@ -230,8 +233,8 @@ class Runtime {
   AtomicInstant user_read_;
   Instant last_send_{};  // flush_send(): the burst being counted
   int burst_sends_ = 0;
-  // When the packets in batch_ began to be held for a burst, Instant{} when none are
-  // (on_coalesce() reads it unlocked).
+  // When the oldest packet held in batch_ for a burst was written, Instant{} when none
+  // is held (on_coalesce() reads it unlocked).
   AtomicInstant held_since_;
   std::atomic<bool> coalesce_armed_{false};
   // A burst sender reads (read_while_sending(), or wait() for room): what the SACKs it
