@@ -32,7 +32,7 @@ constexpr int kBurstSends = 8;
 // kCoalesceDelay (runtime.h).
 constexpr size_t kCoalescePackets = 16;
 constexpr size_t kCoalesceBytes = 64 * 1024;
-constexpr Duration kCoalesceDelay = std::chrono::microseconds(200);
+constexpr Duration kCoalesceDelay = std::chrono::microseconds(400);
 constexpr Duration kMaxSpin = std::chrono::seconds(1);
 constexpr uint16_t kEphemeralFirst = 49152;
 constexpr uint16_t kEphemeralLast = 65535;

@@ -378,7 +378,7 @@ TEST_F(ApiTest, PacketsAreHandledAfterTheThreadsThatReadStopCalling) {
 
 // A burst of sends has its packets held for one system call with the next ones
 // (runtime.h, coalescing). When the sending thread stops calling into its stack right
-// after a burst, the held tail must still leave within about 200 us (the I/O thread's
+// after a burst, the held tail must still leave within about 400 us (the I/O thread's
 // timer). Without that timer it would wait until the I/O thread takes the sockets back
 // and reads an acknowledgement, 1 ms or more after the last send.
 TEST_F(ApiTest, TheTailOfABurstLeavesSoonWhenTheSenderStopsCalling) {
@@ -405,7 +405,10 @@ TEST_F(ApiTest, TheTailOfABurstLeavesSoonWhenTheSenderStopsCalling) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   (void)median;  // too slow for a sub-millisecond bound; the messages are checked above
 #else
-  EXPECT_LT(median, 700us) << "median delay of a burst's tail";
+  EXPECT_LT(median, 850us) << "median delay of a burst's tail";
+  RecordProperty(
+      "tail_median_us",
+      static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(median).count()));
 #endif
 }
 
