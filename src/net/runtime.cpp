@@ -33,6 +33,10 @@ constexpr int kBurstSends = 8;
 constexpr size_t kCoalescePackets = 16;
 constexpr size_t kCoalesceBytes = 64 * 1024;
 constexpr Duration kCoalesceDelay = std::chrono::microseconds(400);
+// While the sending thread keeps calling, a partial train waits at most this long to
+// be topped up: a sender limited by its window (not by its CPU) gets its packets out
+// without adding more than this to each round trip.
+constexpr Duration kTopUpDelay = std::chrono::microseconds(50);
 constexpr Duration kMaxSpin = std::chrono::seconds(1);
 constexpr uint16_t kEphemeralFirst = 49152;
 constexpr uint16_t kEphemeralLast = 65535;
@@ -446,7 +450,7 @@ void Runtime::flush_send(uint16_t port, bool will_wait) {
 size_t Runtime::sendable_now(Instant now) {
   const size_t n = batch_.size();
   if (n == 0 || blocked_) return n;
-  if (now - slots_[0].queued >= kCoalesceDelay) return n;  // the oldest waited enough
+  if (now - slots_[0].queued >= kTopUpDelay) return n;  // the oldest waited enough
   // Whole trains leave now: the kernel's cost is per buffer more than per byte (a
   // 64 KiB GSO buffer of 44 packets costs about as much as one of 4), so a train
   // topped up by the next send is worth the wait. The first packet's size stands for
@@ -515,6 +519,12 @@ void Runtime::drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> d
     } while (n == 0 && Runtime::now() < until);
   }
   if (n <= 0) {  // nothing within the spin (or a signal): sleep until input or the deadline
+    if (hold_in_burst_) {
+      // Packets held for a train: the spin is as long as they may wait for more.
+      lock.lock();
+      send_batch();
+      lock.unlock();
+    }
     do {
       timespec ts = deadline ? time_left(*deadline) : timespec{};
       n = ppoll(pfds.data(), pfds.size(), deadline ? &ts : nullptr, nullptr);

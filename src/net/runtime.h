@@ -41,10 +41,13 @@
 // by what the SACKs the sender reads let it send (flush_send(), read_while_sending(),
 // and wait() while a burst sender waits for room). The kernel's cost is per buffer far
 // more than per byte, and the peer reads a train in one go and acknowledges it in one
-// batch. TCP's autocorking makes the same trade. Any other wait or flush sends them
-// first; if the thread makes no further call, the I/O thread sends them once the oldest
-// has waited 400 us (on_coalesce(); each check is a wake-up, which at 200 us cost ~8%
-// of a bulk sender). Calls that will not wait (try_) never hold anything.
+// batch. TCP's autocorking makes the same trade. While the thread keeps calling, a
+// partial train waits at most 50 us for more (a window-limited sender then adds at most
+// that to a round trip), and all of it leaves before the thread sleeps in drive(). Any
+// other wait or flush sends them first; if the thread makes no further call, the I/O
+// thread sends them once the oldest has waited 400 us (on_coalesce(); each check is a
+// wake-up, which at 200 us cost ~8% of a bulk sender). Calls that will not wait (try_)
+// never hold anything.
 //
 // Spinning: before the driver sleeps in poll it polls without sleeping for a short
 // while (RuntimeOptions::spin, default 50 us, SCTPP_SPIN_US in the environment). A
