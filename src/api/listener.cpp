@@ -72,7 +72,10 @@ Result<Connection> Listener::accept(Deadline deadline) {
       lock.unlock();
       return Connection(stack_, std::move(conn));
     }
-    if (!detail::wait_until(*stack_->rt, ctx.accept_cv, lock, deadline))
+    // Gives way to threads that wait for data (net::Runtime::wait): a server's accept
+    // thread waits for ever, and as the driver it would hand each of its connections'
+    // messages to the thread serving it.
+    if (!detail::wait_until(*stack_->rt, ctx.accept_cv, lock, deadline, true))
       return Status(Errc::Timeout, "no association within the deadline");
   }
 }

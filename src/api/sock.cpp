@@ -28,17 +28,17 @@ Status ended_status(EventKind kind, const Status& st) {
 
 }  // namespace
 
-bool wait_until(net::Runtime& rt, std::condition_variable& cv, Lock& lock,
-                const Deadline& deadline) {
+bool wait_until(net::Runtime& rt, std::condition_variable& cv, Lock& lock, const Deadline& deadline,
+                bool yields) {
   if (deadline.is_never()) {
-    rt.wait(lock, cv, std::nullopt);
+    rt.wait(lock, cv, std::nullopt, yields);
     return true;
   }
   if (deadline.passed()) {
     rt.give_back_sockets();  // the caller waits elsewhere, if at all (runtime.h)
     return false;
   }
-  rt.wait(lock, cv, deadline.when());
+  rt.wait(lock, cv, deadline.when(), yields);
   return true;
 }
 
@@ -523,7 +523,8 @@ Result<std::shared_ptr<SockState>> SockState::accept(Lock& lock, Deadline deadli
       changed();
       return child;
     }
-    if (!wait_until(*stack->rt, cv, lock, deadline))
+    // Gives way to threads that wait for data (net::Runtime::wait).
+    if (!wait_until(*stack->rt, cv, lock, deadline, true))
       return Status(Errc::Timeout, "no association within the deadline");
   }
 }

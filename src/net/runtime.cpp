@@ -377,24 +377,37 @@ void Runtime::receive_from(int fd) {
 }
 
 void Runtime::wait(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
-                   std::optional<Instant> deadline) {
-  const bool drives = drive_enabled_ && !driving_;
+                   std::optional<Instant> deadline, bool yields) {
+  const bool drives = drive_enabled_ && !driving_ && !(yields && data_waiters_ > 0);
+  if (!yields && driving_ && driver_yields_ && !successor_) {
+    // The driver waits for something rare: it hands the drive to this thread, which
+    // would otherwise get every packet through it, a wake-up each (wait(), runtime.h).
+    successor_ = &cv;
+    wake_driver();
+  }
   // A burst sender that waits for room in its send buffer drives, and the SACKs it
   // reads let it send more: those packets are held to top up trains, like its own
   // sends, since it will send again as soon as there is room. The coalescing timer
   // bounds their wait if it does not. Anything else sends all before waiting.
   const bool hold = drives && burst_sends_ >= kBurstSends;
   if (!hold) send_batch();
+  if (!yields) ++data_waiters_;
   if (!drives) {
     if (deadline)
       cv.wait_until(lock, *deadline);
     else
       cv.wait(lock);
+    if (successor_ == &cv) successor_ = nullptr;
+    if (!yields) --data_waiters_;
     return;
   }
   hold_in_burst_ = hold;
+  driver_yields_ = yields;
   drive(lock, deadline);
+  driver_yields_ = false;
   hold_in_burst_ = false;
+  if (!yields) --data_waiters_;
+  if (yields && successor_) successor_->notify_all();  // its turn to drive
   // Waiting for room does not end the burst: the next send comes as soon as there is.
   if (hold) last_send_ = Runtime::now();
 }
