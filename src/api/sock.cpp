@@ -50,6 +50,10 @@ void SockState::flush() {
   if (ctx && !ctx->removed) stack->rt->flush(ctx->port);
 }
 
+void SockState::flush_send(bool will_wait) {
+  if (ctx && !ctx->removed) stack->rt->flush_send(ctx->port, will_wait);
+}
+
 void SockState::changed() {
   cv.notify_all();
   stack->rt->wake_driver();
@@ -441,8 +445,8 @@ Status SockState::send(Lock& lock, uint32_t id, std::span<const uint8_t> data, c
       // faster. Not yet one-to-many: reading while sending makes one association
       // ~30% faster but not 10,000 of them (bench/run.sh "many tput"), so the scaling
       // would fall from ~1.0x to ~0.65x of one; find why first (issue 5).
-      if (kind == SockKind::OneToOne && ctx && !ctx->removed)
-        stack->rt->flush_send(ctx->port, !deadline.passed());
+      if (kind == SockKind::OneToOne)
+        flush_send(!deadline.passed());
       else
         flush();
       return st;

@@ -109,6 +109,8 @@ struct SockState : std::enable_shared_from_this<SockState> {
   // ---- every function below: with the runtime mutex held ----
   Endpoint* endpoint();
   void flush();
+  // After a send: coalesces a burst like a Connection does (net::Runtime::flush_send).
+  void flush_send(bool will_wait);
   void changed();
   bool bound() const { return ctx != nullptr; }
   uint16_t port() const { return ctx ? ctx->port : config.port; }

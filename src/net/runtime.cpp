@@ -254,8 +254,7 @@ void Runtime::drain_transmits(Entry& e) {
   while (true) {
     if (batch_.size() == slots_.size()) {
       // Full: the whole trains go, a partial one stays to be topped up.
-      const size_t train = transport_->train_packets(batch_.front().data.size());
-      const size_t whole = train > 1 ? batch_.size() / train * train : 0;
+      const size_t whole = whole_trains();
       send_batch(whole > 0 ? whole : batch_.size());
       if (blocked_) return;
     }
@@ -274,40 +273,34 @@ void Runtime::send_batch() {
 void Runtime::send_batch(size_t count) {
   const size_t n = batch_.size();
   count = std::min(count, n);
-  if (count == n) held_since_.clear(std::memory_order_relaxed);
-  if (count == 0) {
-    if (n > 0) hold_from(slots_[0].queued);
-    return;
+  if (count > 0) {
+    const size_t sent = transport_->send(std::span<const OutDatagram>(batch_.data(), count));
+    if (sent < count) {
+      // The socket is full: what it refused, and what was held behind it, wait in order.
+      ++stats_.send_blocked;
+      for (size_t i = sent; i < n; ++i) {
+        pending_.push_back(
+            Pending{batch_[i].to, batch_[i].from,
+                    std::vector<uint8_t>(batch_[i].data.begin(), batch_[i].data.end())});
+      }
+      count = n;
+      if (!blocked_) {
+        blocked_ = true;
+        update_interest();
+      }
+    }
+    // The held rest moves to the front slots.
+    for (size_t i = count; i < n; ++i) {
+      std::swap(slots_[i - count], slots_[i]);
+      batch_[i - count] = OutDatagram{batch_[i].to, batch_[i].from,
+                                      std::span<const uint8_t>(slots_[i - count].data)};
+    }
+    batch_.resize(n - count);
   }
-  const size_t sent = transport_->send(std::span<const OutDatagram>(batch_.data(), count));
-  if (sent < count) {
-    // The socket is full: what it refused, and what was held behind it, wait in order.
-    ++stats_.send_blocked;
+  if (batch_.empty())
     held_since_.clear(std::memory_order_relaxed);
-    for (size_t i = sent; i < n; ++i) {
-      pending_.push_back(
-          Pending{batch_[i].to, batch_[i].from,
-                  std::vector<uint8_t>(batch_[i].data.begin(), batch_[i].data.end())});
-    }
-    batch_.clear();
-    if (!blocked_) {
-      blocked_ = true;
-      update_interest();
-    }
-    return;
-  }
-  if (count == n) {
-    batch_.clear();
-    return;
-  }
-  // The held rest moves to the front slots.
-  for (size_t i = count; i < n; ++i) {
-    std::swap(slots_[i - count], slots_[i]);
-    batch_[i - count] =
-        OutDatagram{batch_[i].to, batch_[i].from, std::span<const uint8_t>(slots_[i - count].data)};
-  }
-  batch_.resize(n - count);
-  hold_from(slots_[0].queued);
+  else
+    hold_from(slots_[0].queued);
 }
 
 void Runtime::hold_from(Instant oldest) {
@@ -464,17 +457,21 @@ size_t Runtime::sendable_now(Instant now) {
   const size_t n = batch_.size();
   if (n == 0 || blocked_) return n;
   if (now - slots_[0].queued >= kTopUpDelay) return n;  // the oldest waited enough
-  // Whole trains leave now: the kernel's cost is per buffer more than per byte (a
-  // 64 KiB GSO buffer of 44 packets costs about as much as one of 4), so a train
-  // topped up by the next send is worth the wait. The first packet's size stands for
-  // the train's: in a burst nearly every packet is full. Without GSO only the system
-  // calls are shared, which is worth nothing for packets of tens of kilobytes.
-  const size_t size = batch_.front().data.size();
+  return whole_trains();                                // send_batch() holds the rest
+}
+
+size_t Runtime::whole_trains() const {
+  if (batch_.empty()) return 0;
+  // The kernel's cost is per buffer more than per byte (a 64 KiB GSO buffer of 44
+  // packets costs about as much as one of 4), so a train topped up by the next send is
+  // worth the wait. The first packet's size stands for the train's: in a burst nearly
+  // every packet is full. Without GSO only the system calls are shared, which is worth
+  // nothing for packets of tens of kilobytes.
+  const size_t size = std::max<size_t>(batch_.front().data.size(), 1);
   const size_t train = transport_->train_packets(size);
-  const size_t unit = train > 1 ? train
-                                : std::clamp<size_t>(kCoalesceBytes / std::max<size_t>(size, 1), 1,
-                                                     kCoalescePackets);
-  return n / unit * unit;  // send_batch() holds the rest
+  const size_t unit =
+      train > 1 ? train : std::clamp<size_t>(kCoalesceBytes / size, 1, kCoalescePackets);
+  return batch_.size() / unit * unit;
 }
 
 void Runtime::on_coalesce() {

@@ -29,11 +29,12 @@
 // do not wake the I/O thread just to hand their data over. A thread that only sends
 // in a burst (8 or more sends, each within 50 us of the last, no receive between)
 // reads the peer's acknowledgements itself every 20 us or so (read_while_sending()),
-// so the I/O thread sleeps through a bulk transfer too. Timers stay with the I/O thread; a packet
-// waits at most 1 ms when the user threads stop reading. A call that will not wait (a try_ call, a
-// deadline already passed: an event loop that waits outside the stack) hands the sockets back to
-// the I/O thread at once (give_back_sockets()), and so does a lone send, so an event loop's answers
-// are read as soon as they arrive.
+// so the I/O thread sleeps through a bulk transfer too. Timers stay with the I/O
+// thread; a packet waits at most 1 ms when the user threads stop reading. A call that
+// will not wait (a try_ call, a deadline already passed: an event loop that waits
+// outside the stack) hands the sockets back to the I/O thread at once
+// (give_back_sockets()), and so does a lone send, so an event loop's answers are read
+// as soon as they arrive.
 //
 // Coalescing: in such a burst, the packets of one send are not sent at once but held
 // until they fill whole trains (sendable_now(): one UDP GSO buffer each, 44 packets of
@@ -140,8 +141,8 @@ class Runtime {
   // listener's next association) drives only while no other thread waits, and hands
   // the drive to the first that comes: as the driver it would read that thread's
   // packets and pass each on through a condition variable, a wake-up (20-100 us on a
-  // VM) per message. The demo's echo round trip was 16-20 us or 60-120 us depending on
-  // which of the server's threads won the drive; it is now ~10 us.
+  // VM) per message (the demo's echo round trip was 60-120 us instead of ~10 when the
+  // server's accept thread won the drive).
   void wait(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
             std::optional<Instant> deadline, bool yields = false);
   // Wakes the driver, if any and not the calling thread, so it re-checks what it waits
@@ -196,6 +197,8 @@ class Runtime {
   // In a burst: how many of the batched packets to send now; the rest wait for more
   // (arms on_coalesce()).
   size_t sendable_now(Instant now);
+  // How many of the batch's first packets make whole trains (see sendable_now()).
+  size_t whole_trains() const;
   // The I/O thread sends a held batch that has waited kCoalesceDelay.
   void on_coalesce();
   // Stops the I/O thread reading the sockets, until on_takeover() finds them unread.
