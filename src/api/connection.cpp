@@ -16,8 +16,9 @@ Status not_connected() {
   return Status(Errc::NotConnected, "connection is not open");
 }
 
-bool wait(ConnState& c, Lock& lock, const Deadline& deadline) {
-  return detail::wait_until(*c.stack->rt, c.cv, lock, deadline);
+bool wait(ConnState& c, Lock& lock, const Deadline& deadline,
+          net::Runtime::WaitFor what = net::Runtime::WaitFor::Data) {
+  return detail::wait_until(*c.stack->rt, c.cv, lock, deadline, what);
 }
 
 // What an operation on a finished association reports.
@@ -189,7 +190,8 @@ Status Connection::send(std::span<const uint8_t> data, const SendInfo& info, Dea
       if (c.terminal()) return terminal_status(c);
       return st;
     }
-    if (!wait(c, lock, deadline)) return Status(Errc::Timeout, "send buffer stayed full");
+    if (!wait(c, lock, deadline, net::Runtime::WaitFor::Room))
+      return Status(Errc::Timeout, "send buffer stayed full");
   }
 }
 

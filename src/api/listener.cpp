@@ -75,7 +75,8 @@ Result<Connection> Listener::accept(Deadline deadline) {
     // Gives way to threads that wait for data (net::Runtime::wait): a server's accept
     // thread waits for ever, and as the driver it would hand each of its connections'
     // messages to the thread serving it.
-    if (!detail::wait_until(*stack_->rt, ctx.accept_cv, lock, deadline, true))
+    if (!detail::wait_until(*stack_->rt, ctx.accept_cv, lock, deadline,
+                            net::Runtime::WaitFor::Rare))
       return Status(Errc::Timeout, "no association within the deadline");
   }
 }

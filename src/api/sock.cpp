@@ -29,16 +29,16 @@ Status ended_status(EventKind kind, const Status& st) {
 }  // namespace
 
 bool wait_until(net::Runtime& rt, std::condition_variable& cv, Lock& lock, const Deadline& deadline,
-                bool yields) {
+                net::Runtime::WaitFor what) {
   if (deadline.is_never()) {
-    rt.wait(lock, cv, std::nullopt, yields);
+    rt.wait(lock, cv, std::nullopt, what);
     return true;
   }
   if (deadline.passed()) {
     rt.give_back_sockets();  // the caller waits elsewhere, if at all (runtime.h)
     return false;
   }
-  rt.wait(lock, cv, deadline.when(), yields);
+  rt.wait(lock, cv, deadline.when(), what);
   return true;
 }
 
@@ -458,7 +458,7 @@ Status SockState::send(Lock& lock, uint32_t id, std::span<const uint8_t> data, c
     a->send_blocked = true;
     send_blocked_any = true;
     changed();
-    if (!wait_until(*stack->rt, cv, lock, deadline))
+    if (!wait_until(*stack->rt, cv, lock, deadline, net::Runtime::WaitFor::Room))
       return Status(Errc::Timeout, "send buffer stayed full");
   }
 }
@@ -528,7 +528,7 @@ Result<std::shared_ptr<SockState>> SockState::accept(Lock& lock, Deadline deadli
       return child;
     }
     // Gives way to threads that wait for data (net::Runtime::wait).
-    if (!wait_until(*stack->rt, cv, lock, deadline, true))
+    if (!wait_until(*stack->rt, cv, lock, deadline, net::Runtime::WaitFor::Rare))
       return Status(Errc::Timeout, "no association within the deadline");
   }
 }

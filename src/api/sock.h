@@ -39,10 +39,10 @@ namespace sctpp::detail {
 using Lock = std::unique_lock<std::mutex>;
 
 // Waits on `cv` until notified or the deadline passes (maybe reading the sockets
-// meanwhile: net::Runtime::wait, which also says what `yields` does); false when it
+// meanwhile: net::Runtime::wait, which also says what `what` changes); false when it
 // passed.
 bool wait_until(net::Runtime& rt, std::condition_variable& cv, Lock& lock, const Deadline& deadline,
-                bool yields = false);
+                net::Runtime::WaitFor what = net::Runtime::WaitFor::Data);
 
 struct SockItem {
   uint32_t assoc = 0;

@@ -135,16 +135,24 @@ class Runtime {
   // Sends the endpoint's pending packets, dispatches its events, re-arms its timer.
   void flush(uint16_t port);
   RuntimeStats stats() const;
+  // What a thread waits for, which decides how it drives in wait().
+  enum class WaitFor {
+    Data,  // anything else: a message, a state change, the end of an association
+    // Room in a send buffer: a burst sender's packets keep being held for trains while
+    // it waits, since it sends again as soon as there is room.
+    Room,
+    // Something rare, like a listener's next association: the thread drives only while
+    // no other thread waits, and hands the drive to the first that comes. As the
+    // driver it would read that thread's packets and pass each on through a condition
+    // variable, a wake-up (20-100 us on a VM) per message (the demo's echo round trip
+    // was 60-120 us instead of ~10 when the server's accept thread won the drive).
+    Rare,
+  };
   // Waits on `cv` (lock holds mutex()) until notified, `deadline` or a spurious wake-up,
   // like cv.wait_until: callers re-check what they wait for. Drives (see above) when no
-  // other thread does. A thread that `yields` (it waits for something rare, like a
-  // listener's next association) drives only while no other thread waits, and hands
-  // the drive to the first that comes: as the driver it would read that thread's
-  // packets and pass each on through a condition variable, a wake-up (20-100 us on a
-  // VM) per message (the demo's echo round trip was 60-120 us instead of ~10 when the
-  // server's accept thread won the drive).
+  // other thread does.
   void wait(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
-            std::optional<Instant> deadline, bool yields = false);
+            std::optional<Instant> deadline, WaitFor what = WaitFor::Data);
   // Wakes the driver, if any and not the calling thread, so it re-checks what it waits
   // for: call after notifying a condition variable.
   void wake_driver();
@@ -249,11 +257,13 @@ class Runtime {
   // is held (on_coalesce() reads it unlocked).
   AtomicInstant held_since_;
   std::atomic<bool> coalesce_armed_{false};
+  // How far on_coalesce() has backed off while the sender keeps calling (I/O thread only).
+  int coalesce_backoff_ = 0;
   // A burst sender reads (read_while_sending(), or wait() for room): what the SACKs it
   // reads let it send is held like its own sends.
   bool hold_in_burst_ = false;
   bool driver_kicked_ = false;
-  bool driver_yields_ = false;                    // the driver passed yields to wait()
+  bool driver_yields_ = false;                    // the driver waits for something rare
   std::condition_variable* successor_ = nullptr;  // a waiter the yielding driver makes way for
   int data_waiters_ = 0;  // threads in wait() that do not yield: a yielding one only waits
   std::thread::id driver_;

@@ -412,6 +412,72 @@ TEST_F(ApiTest, TheTailOfABurstLeavesSoonWhenTheSenderStopsCalling) {
 #endif
 }
 
+// The same after a long burst. While a burst goes on, the I/O thread checks the held
+// packets less and less often (each check is a wake-up on another CPU), up to every
+// 1.6 ms; the tail of a burst that then stops must still leave within about that.
+TEST_F(ApiTest, TheTailOfALongBurstLeavesSoonWhenTheSenderStopsCalling) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  std::vector<std::chrono::steady_clock::duration> tails;
+  for (int round = 0; round < 9; ++round) {
+    // 5 ms of back-to-back sends: long enough for the checks to back off fully.
+    const auto start = std::chrono::steady_clock::now();
+    uint32_t n = 0;
+    while (std::chrono::steady_clock::now() - start < 5ms)
+      ASSERT_TRUE(c.send(std::to_string(round) + ":" + std::to_string(n++)).ok());
+    const auto sent = std::chrono::steady_clock::now();
+    for (uint32_t i = 0; i < n; ++i) {
+      auto m = s.receive(10s);
+      ASSERT_TRUE(m.ok()) << m.status().reason();
+      ASSERT_EQ(m->data, bytes(std::to_string(round) + ":" + std::to_string(i)));
+    }
+    tails.push_back(std::chrono::steady_clock::now() - sent);
+    std::this_thread::sleep_for(3ms);
+  }
+  std::sort(tails.begin(), tails.end());
+  const auto median = tails[tails.size() / 2];
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  (void)median;
+#else
+  EXPECT_LT(median, 2500us) << "median delay of a long burst's tail";
+  RecordProperty(
+      "tail_median_us",
+      static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(median).count()));
+#endif
+}
+
+// A graceful shutdown right after a burst of sends: when shutdown() returns, the
+// SHUTDOWN COMPLETE has left (it was once held for a train like the burst's DATA, and
+// lost when the program then ended), so the peer's association closes at once instead
+// of retransmitting its SHUTDOWN ACK to a port nobody serves any more.
+TEST_F(ApiTest, ShutdownRightAfterABurstClosesThePeerToo) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  constexpr int kMessages = 2000;
+  for (int i = 0; i < kMessages; ++i)
+    ASSERT_TRUE(c.send(std::string(1000, static_cast<char>('a' + i % 26))).ok());
+  std::thread reader([&s] {
+    for (int i = 0; i < kMessages; ++i) {
+      auto m = s.receive(10s);
+      ASSERT_TRUE(m.ok()) << m.status().reason();
+      ASSERT_EQ(m->data, bytes(std::string(1000, static_cast<char>('a' + i % 26))));
+    }
+  });
+  ASSERT_TRUE(c.shutdown(10s).ok());
+  { auto gone = std::move(c); }
+  client_.reset();  // the program ends: nothing is left to answer a retransmission
+  reader.join();
+  const auto until = std::chrono::steady_clock::now() + 500ms;
+  std::string state;
+  while (std::chrono::steady_clock::now() < until) {
+    auto info = s.info();
+    state = info.ok() ? info->state : "gone";
+    if (state == "CLOSED" || state == "gone") break;
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_TRUE(state == "CLOSED" || state == "gone") << "peer still in " << state;
+}
+
 TEST_F(ApiTest, BlockedReceiveHonoursItsDeadline) {
   auto [c, s] = pair();
   ASSERT_TRUE(c && s);
