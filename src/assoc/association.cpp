@@ -1301,8 +1301,8 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     if (peer_rwnd_ > 0 && peer_rwnd_ < max_payload && flight > 0) max_payload = peer_rwnd_;
     auto d = send_queue_->produce(std::max<size_t>(max_payload, 1));
     if (!d) break;
-    Tsn tsn = rtx_->add(*d, now, path);
-    put(tsn, *d);
+    const Tsn tsn = rtx_->add(std::move(*d), now, path);
+    put(tsn, rtx_->newest());
     sent_new = true;
   }
   if (sent_new) --burst_left_;

@@ -115,10 +115,11 @@ PacketView::Iterator& PacketView::Iterator::operator++() {
 }
 
 PacketWriter::PacketWriter(std::vector<uint8_t>& buffer, size_t max_size)
-    : buffer_(buffer), max_size_(max_size) {}
+    : buffer_(buffer), max_size_(max_size), size_(buffer.size()) {}
 
 void PacketWriter::begin(uint16_t src_port, uint16_t dst_port, VerificationTag vtag) {
-  buffer_.resize(kCommonHeaderSize);
+  size_ = kCommonHeaderSize;
+  reserve_to(size_);
   uint8_t* p = buffer_.data();
   store16(p, src_port);
   store16(p + 2, dst_port);
@@ -127,12 +128,17 @@ void PacketWriter::begin(uint16_t src_port, uint16_t dst_port, VerificationTag v
 }
 
 void PacketWriter::add_raw(std::span<const uint8_t> chunk_bytes) {
-  buffer_.insert(buffer_.end(), chunk_bytes.begin(), chunk_bytes.end());
-  buffer_.resize(buffer_.size() + (pad4(chunk_bytes.size()) - chunk_bytes.size()), 0);
+  const size_t at = size_;
+  size_ = at + pad4(chunk_bytes.size());
+  reserve_to(size_);
+  std::copy(chunk_bytes.begin(), chunk_bytes.end(), buffer_.begin() + static_cast<ptrdiff_t>(at));
+  std::fill(buffer_.begin() + static_cast<ptrdiff_t>(at + chunk_bytes.size()),
+            buffer_.begin() + static_cast<ptrdiff_t>(size_), uint8_t{0});
 }
 
 std::span<const uint8_t> PacketWriter::finish(bool zero_checksum) {
-  if (buffer_.size() < kCommonHeaderSize) return buffer_;  // begin() was not called
+  buffer_.resize(size_);
+  if (size_ < kCommonHeaderSize) return buffer_;  // begin() was not called
   uint8_t* p = buffer_.data();
   store32(p + kChecksumOffset, 0);
   if (!zero_checksum) store32_le(p + kChecksumOffset, crc32c(buffer_));

@@ -95,10 +95,10 @@ class PacketWriter {
   explicit PacketWriter(std::vector<uint8_t>& buffer, size_t max_size = 65535);
 
   void begin(uint16_t src_port, uint16_t dst_port, VerificationTag vtag);
-  size_t size() const { return buffer_.size(); }
+  size_t size() const { return size_; }
   size_t max_size() const { return max_size_; }
-  size_t remaining() const { return max_size_ > buffer_.size() ? max_size_ - buffer_.size() : 0; }
-  bool empty() const { return buffer_.size() <= kCommonHeaderSize; }
+  size_t remaining() const { return max_size_ > size_ ? max_size_ - size_ : 0; }
+  bool empty() const { return size_ <= kCommonHeaderSize; }
 
   // Any chunk type from chunks.h: has size() (unpadded, header included) and
   // write(uint8_t*) writing exactly size() bytes.
@@ -109,22 +109,29 @@ class PacketWriter {
   // Appends the chunk and its padding. Precondition: fits(chunk).
   template <class C>
   void add(const C& chunk) {
-    size_t n = chunk.size();
-    size_t at = buffer_.size();
-    buffer_.resize(at + pad4(n));
+    const size_t n = chunk.size();
+    const size_t at = size_;
+    size_ = at + pad4(n);
+    reserve_to(size_);
     chunk.write(buffer_.data() + at);
-    for (size_t i = at + n; i < buffer_.size(); ++i) buffer_[i] = 0;
+    for (size_t i = at + n; i < size_; ++i) buffer_[i] = 0;
   }
   // Appends an already-serialized chunk (e.g. an unrecognized one being bounced).
   void add_raw(std::span<const uint8_t> chunk_bytes);
 
-  // Writes the checksum (CRC32c, or 0 when zero_checksum is set per RFC 9653) and
-  // returns the finished packet.
+  // Cuts the buffer to the packet, writes the checksum (CRC32c, or 0 when
+  // zero_checksum is set per RFC 9653) and returns the finished packet.
   std::span<const uint8_t> finish(bool zero_checksum = false);
 
  private:
+  // The buffer is only ever grown while writing (growing zero-fills, and a reused
+  // buffer that held a full packet has room for the next one without that).
+  void reserve_to(size_t n) {
+    if (buffer_.size() < n) buffer_.resize(n);
+  }
   std::vector<uint8_t>& buffer_;
   size_t max_size_;
+  size_t size_ = 0;
 };
 
 // Checksum helpers on a whole packet (checksum field treated as zero).

@@ -29,6 +29,8 @@ class RetransmissionQueue {
 
   // Gives `d` the next TSN and records it as sent at `now` on path `path`.
   Tsn add(OutgoingData d, Instant now, size_t path);
+  // The chunk add() stored last. Precondition: !empty().
+  const OutgoingData& newest() const { return entries_.back().data; }
 
   struct SackOutcome {
     bool accepted = false;  // false: SACK older than one already processed

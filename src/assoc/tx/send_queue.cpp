@@ -14,6 +14,7 @@ void SendQueue::set_stream_count(uint16_t n) {
 
 // Drops the state of streams beyond stream_count_ that have nothing queued.
 void SendQueue::trim_streams() {
+  front_ = nullptr;
   std::erase_if(streams_, [&](const auto& kv) {
     return kv.first >= stream_count_ && kv.second.queue.empty();
   });
@@ -42,8 +43,13 @@ void SendQueue::push(StreamId stream, Ppid ppid, bool unordered, uint32_t contex
 
 std::optional<OutgoingData> SendQueue::produce(size_t max_payload) {
   if (active_.empty() || max_payload == 0) return std::nullopt;
-  uint16_t sid = active_.front();
-  Stream& s = streams_[sid];
+  const uint16_t sid = active_.front();
+  // The stream in turn stays the same for every fragment of a message: one lookup each.
+  if (front_ == nullptr || front_sid_ != sid) {
+    front_ = &streams_[sid];
+    front_sid_ = sid;
+  }
+  Stream& s = *front_;
   Pending& m = s.queue.front();
 
   OutgoingData out;
@@ -75,6 +81,7 @@ std::optional<OutgoingData> SendQueue::produce(size_t max_payload) {
     if (!s.queue.empty()) {
       active_.push_back(sid);
     } else if (sid >= stream_count_) {
+      front_ = nullptr;
       streams_.erase(sid);
     }
   }
@@ -105,6 +112,7 @@ std::vector<OutgoingData> SendQueue::take_all() {
     s.queue.clear();
   }
   active_.clear();
+  front_ = nullptr;
   queued_bytes_ = 0;
   queued_messages_ = 0;
   return out;

@@ -96,6 +96,10 @@ class SendQueue {
   size_t queued_bytes_ = 0;
   size_t queued_messages_ = 0;
   LazyDeque<uint16_t> active_;  // streams with queued messages, in turn order
+  // streams_[front_sid_], cached for produce(); null after an erase (map nodes are
+  // stable otherwise).
+  Stream* front_ = nullptr;
+  uint16_t front_sid_ = 0;
 };
 
 }  // namespace sctpp
