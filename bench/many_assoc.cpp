@@ -139,6 +139,7 @@ struct Options {
   size_t budget = 1024 * 1024;
   uint16_t first_port = 10000;
   size_t mtu = 1500;
+  bool more = false;  // --more: MSG_MORE on all but a turn's last send
 };
 
 // ---- server -----------------------------------------------------------------------
@@ -426,7 +427,10 @@ class Client {
     while (p.turn_left > 0) {
       pattern_.stamp(msg_.data(), msg_.size(), p.seq);
       iovec iov{msg_.data(), msg_.size()};
-      if (sctpp_sendv(p.sd, &iov, 1, nullptr, 0, &snd, sizeof snd, SCTP_SENDV_SNDINFO, 0) < 0) {
+      // More follow unless this is the turn's last: the stack may hold the packets for
+      // one system call with the next ones (a full send buffer sends them anyway).
+      const int more = p.turn_left > 1 && o_.more ? MSG_MORE : 0;
+      if (sctpp_sendv(p.sd, &iov, 1, nullptr, 0, &snd, sizeof snd, SCTP_SENDV_SNDINFO, more) < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
           set_out(i, true);
           return;
@@ -638,12 +642,12 @@ int run_client(const Options& o) {
 }
 
 void usage() {
-  std::fprintf(
-      stderr,
-      "usage: many_assoc --server [--listen ADDR:PORT] [--udp-port N] [--max-assocs N] "
-      "[--mtu B]\n"
-      "       many_assoc --connect ADDR:PORT --remote-udp-port N --assocs N "
-      "[--mode idle|throughput] [--size B] [--time S] [--budget BYTES] [--first-port P]\n");
+  std::fprintf(stderr,
+               "usage: many_assoc --server [--listen ADDR:PORT] [--udp-port N] [--max-assocs N] "
+               "[--mtu B]\n"
+               "       many_assoc --connect ADDR:PORT --remote-udp-port N --assocs N "
+               "[--mode idle|throughput] [--size B] [--time S] [--budget BYTES] [--first-port P] "
+               "[--more]\n");
   std::exit(2);
 }
 
@@ -694,6 +698,8 @@ int main(int argc, char** argv) {
       o.first_port = static_cast<uint16_t>(number());
     } else if (a == "--mtu") {
       o.mtu = number();
+    } else if (a == "--more") {
+      o.more = true;
     } else {
       usage();
     }

@@ -150,7 +150,7 @@ cells+=("connect|--mode connect --mtu 1500")
 
 tcp_flags() { sed -e 's/--streams [0-9]*//' -e 's/--unordered//' <<<"$1"; }
 
-ncells=$(( ${#cells[@]} * 3 + 4 + 7 ))
+ncells=$(( ${#cells[@]} * 3 + 4 + 9 ))
 echo "bench: $RUNS run(s), ${T} s per cell, $ncells cells per run (sctpp $SCTP_PORT/udp $SCTP_UDP)" >&2
 for ((run = 1; run <= RUNS; run++)); do
   for c in "${cells[@]}"; do
@@ -181,6 +181,12 @@ for ((run = 1; run <= RUNS; run++)); do
   for n in 1 100 10000; do
     echo "  run $run: throughput, $n associations" >&2
     record "many tput 1024B $n" sctpp "$run" "$(run_many --mode throughput --size 1024 --assocs $n)"
+  done
+  # Not targets: the same client saying more follow (MSG_MORE), so that the stack may
+  # send a run of messages in one system call (report.py prints them beside).
+  for n in 1 10000; do
+    echo "  run $run: throughput, $n associations, MSG_MORE" >&2
+    record "many tput 1024B more $n" sctpp "$run" "$(run_many --mode throughput --size 1024 --assocs $n --more)"
   done
 done
 

@@ -181,8 +181,12 @@ Status Connection::send(std::span<const uint8_t> data, const SendInfo& info, Dea
         c.we_shutdown = true;
         ep->shutdown(Clock::now(), c.id);
       }
-      // A try_ call's caller waits outside the stack: its packets go out at once.
-      stack_->rt->flush_send(c.ctx->port, !deadline.passed());
+      // A try_ call's caller waits outside the stack: its packets go out at once,
+      // unless it says more follow.
+      if (has_flag(info.flags, SendFlags::More))
+        stack_->rt->flush_more(c.ctx->port);
+      else
+        stack_->rt->flush_send(c.ctx->port, !deadline.passed());
       return st;
     }
     if (st.code() != Errc::WouldBlock) {
@@ -190,6 +194,9 @@ Status Connection::send(std::span<const uint8_t> data, const SendInfo& info, Dea
       if (c.terminal()) return terminal_status(c);
       return st;
     }
+    // A caller that said more follow comes back to send it (see SockState::send).
+    if (deadline.passed() && has_flag(info.flags, SendFlags::More))
+      return Status(Errc::Timeout, "send buffer stayed full");
     if (!wait(c, lock, deadline, net::Runtime::WaitFor::Room))
       return Status(Errc::Timeout, "send buffer stayed full");
   }

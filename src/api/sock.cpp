@@ -54,6 +54,10 @@ void SockState::flush_send(bool will_wait) {
   if (ctx && !ctx->removed) stack->rt->flush_send(ctx->port, will_wait);
 }
 
+void SockState::flush_more() {
+  if (ctx && !ctx->removed) stack->rt->flush_more(ctx->port);
+}
+
 void SockState::changed() {
   cv.notify_all();
   stack->rt->wake_driver();
@@ -445,7 +449,9 @@ Status SockState::send(Lock& lock, uint32_t id, std::span<const uint8_t> data, c
       // faster. Not yet one-to-many: reading while sending makes one association
       // ~30% faster but not 10,000 of them (bench/run.sh "many tput"), so the scaling
       // would fall from ~1.0x to ~0.65x of one; find why first (issue 5).
-      if (kind == SockKind::OneToOne)
+      if (has_flag(info.flags, SendFlags::More))
+        flush_more();
+      else if (kind == SockKind::OneToOne)
         flush_send(!deadline.passed());
       else
         flush();
@@ -458,6 +464,11 @@ Status SockState::send(Lock& lock, uint32_t id, std::span<const uint8_t> data, c
     a->send_blocked = true;
     send_blocked_any = true;
     changed();
+    // A caller that said more follow (MSG_MORE) comes back to send it, here or on
+    // another socket: what is held waits for that, for the acknowledgements the I/O
+    // thread reads (which send everything), or for the coalescing bound.
+    if (deadline.passed() && has_flag(info.flags, SendFlags::More))
+      return Status(Errc::Timeout, "send buffer stayed full");
     if (!wait_until(*stack->rt, cv, lock, deadline, net::Runtime::WaitFor::Room))
       return Status(Errc::Timeout, "send buffer stayed full");
   }

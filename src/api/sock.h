@@ -111,6 +111,8 @@ struct SockState : std::enable_shared_from_this<SockState> {
   void flush();
   // After a send: coalesces a burst like a Connection does (net::Runtime::flush_send).
   void flush_send(bool will_wait);
+  // After a send with more to follow (MSG_MORE): net::Runtime::flush_more.
+  void flush_more();
   void changed();
   bool bound() const { return ctx != nullptr; }
   uint16_t port() const { return ctx ? ctx->port : config.port; }

@@ -460,6 +460,10 @@ void Runtime::flush_send(uint16_t port, bool will_wait) {
   last_send_ = Runtime::now();
 }
 
+void Runtime::flush_more(uint16_t port) {
+  flush_port(port, true, Runtime::now());
+}
+
 size_t Runtime::sendable_now(Instant now) {
   const size_t n = batch_.size();
   if (n == 0 || blocked_) return n;
