@@ -1310,6 +1310,16 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
 }
 
 std::optional<Transmit> Association::poll_transmit(Instant now, std::vector<uint8_t>& buffer) {
+  wire::PacketWriter w(buffer, max_packet_size());
+  return poll_transmit_into(now, w);
+}
+
+std::optional<Transmit> Association::poll_transmit(Instant now, std::span<uint8_t> out) {
+  wire::PacketWriter w(out, max_packet_size());
+  return poll_transmit_into(now, w);
+}
+
+std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::PacketWriter& w) {
   if (paths_.empty()) return std::nullopt;
   const bool data_ok = rtx_ != nullptr && state_ != AssocState::Closed &&
                        state_ != AssocState::CookieWait && state_ != AssocState::CookieEchoed;
@@ -1342,7 +1352,6 @@ std::optional<Transmit> Association::poll_transmit(Instant now, std::vector<uint
     path = control_.front().path.value_or(dpath);
     vtag = control_.front().vtag.value_or(peer_tag_);
   }
-  wire::PacketWriter w(buffer, max_packet_size());
   w.begin(ctx_.config->port, peer_port_, vtag);
   bool alone = false;
   bool has_cookie_echo = false;
@@ -1391,9 +1400,11 @@ std::optional<Transmit> Association::poll_transmit(Instant now, std::vector<uint
     burst_left_ = 0;
     return std::nullopt;
   }
-  w.finish();
+  // Empty only if a chunk did not fit fixed memory (never with max_packet_size()
+  // bytes): what it held is lost as if on the network.
+  const size_t size = w.finish().size();
   ++packets_sent_;
-  return Transmit{paths_[path].address, paths_[path].local};
+  return Transmit{paths_[path].address, paths_[path].local, size};
 }
 
 }  // namespace sctpp

@@ -82,8 +82,10 @@ class Association {
 
   void handle_timeout(Instant now);
   std::optional<Instant> next_timeout() const;
-  // Builds the next packet, if anything is due.
+  // Builds the next packet, if anything is due, into `buffer` or into `out` (at least
+  // max_packet_size() bytes; Transmit::size says how many it took).
   std::optional<Transmit> poll_transmit(Instant now, std::vector<uint8_t>& buffer);
+  std::optional<Transmit> poll_transmit(Instant now, std::span<uint8_t> out);
 
   Status send(Instant now, const SendInfo& info, std::span<const uint8_t> data);
   std::optional<Message> receive(Instant now);
@@ -169,6 +171,8 @@ class Association {
   }
   // Returns true when new (never sent) DATA went into the packet.
   bool write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd, size_t path);
+  // poll_transmit() into either kind of writer.
+  std::optional<Transmit> poll_transmit_into(Instant now, wire::PacketWriter& w);
   size_t path_for(const SocketAddress& from, const IpAddress& to = IpAddress());
   // The local address to send to `peer` from: the configured local address sharing
   // the longest prefix with it (any when no addresses are configured).

@@ -459,13 +459,36 @@ std::optional<Instant> Endpoint::next_timeout() const {
   return impl_->timers.top().first;
 }
 
+namespace {
+
+// A reply leaves in the caller's buffer, or is copied into its memory.
+void take_reply(Reply& r, std::vector<uint8_t>& packet) {
+  packet = std::move(r.bytes);
+}
+void take_reply(Reply& r, std::span<uint8_t> out) {
+  std::copy_n(r.bytes.begin(), std::min(r.bytes.size(), out.size()), out.begin());
+}
+
+}  // namespace
+
 std::optional<Transmit> Endpoint::poll_transmit(Instant now, std::vector<uint8_t>& packet) {
+  return poll_transmit_to(now, packet);
+}
+
+std::optional<Transmit> Endpoint::poll_transmit(Instant now, std::span<uint8_t> out) {
+  return poll_transmit_to(now, out);
+}
+
+template <class Out>
+std::optional<Transmit> Endpoint::poll_transmit_to(Instant now, Out& packet) {
   auto& s = *impl_;
   if (!s.replies.empty()) {
     Reply r = std::move(s.replies.front());
     s.replies.pop_front();
-    packet = std::move(r.bytes);
-    return r.to;
+    Transmit t = r.to;
+    t.size = r.bytes.size();  // <= 65535 + 12: a packet of one chunk
+    take_reply(r, packet);
+    return t;
   }
   // Round-robin over associations that may have something to send, so that one
   // busy association cannot starve the others.

@@ -53,6 +53,10 @@ class Endpoint {
   // Writes the next packet to send into `packet` (replacing its contents) and
   // returns where to send it (peer IP and UDP port). nullopt when nothing is due.
   std::optional<Transmit> poll_transmit(Instant now, std::vector<uint8_t>& packet);
+  // The same into fixed memory of at least kMaxPacketBytes (Transmit::size: how many
+  // bytes the packet took): a sender can write packets back to back.
+  std::optional<Transmit> poll_transmit(Instant now, std::span<uint8_t> out);
+  static constexpr size_t kMaxPacketBytes = 65536 + 64;
   std::optional<Event> poll_event();
 
   // ---- user side ----
@@ -89,6 +93,8 @@ class Endpoint {
   static std::optional<std::vector<uint8_t>> out_of_the_blue_reply(std::span<const uint8_t> packet);
 
  private:
+  template <class Out>
+  std::optional<Transmit> poll_transmit_to(Instant now, Out& packet);
   std::unique_ptr<EndpointImpl> impl_;
 };
 

@@ -68,6 +68,7 @@ struct EndpointConfig {
 struct Transmit {
   SocketAddress to;  // peer IP + UDP encapsulation port (0 on raw IP)
   IpAddress from;    // local source address to use (any = let the OS choose)
+  size_t size = 0;   // bytes of the packet (the caller's buffer or memory holds them)
 };
 
 enum class EventKind {

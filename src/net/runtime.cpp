@@ -19,6 +19,9 @@ namespace {
 
 // Room for two and a half full UDP GSO trains (44 packets of 1500 bytes each).
 constexpr size_t kTxBatch = 112;
+// Memory they are written into: many batches of 1500-byte packets, or ~30 of the
+// largest; one more packet always fits after the last.
+constexpr size_t kArenaBytes = 2 * 1024 * 1024 + Endpoint::kMaxPacketBytes;
 constexpr int kMaxRxBatchesPerWakeup = 8;
 // How long the sockets stay with user threads after the last one read them (runtime.h).
 constexpr Duration kTakeover = std::chrono::milliseconds(1);
@@ -104,8 +107,9 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const RuntimeOptions& options) {
   }
   rt->udp_port_ = rt->transport_->udp_port();
   rt->bound_ = rt->transport_->bound_addresses();
-  rt->slots_.resize(kTxBatch);
+  rt->arena_.resize(kArenaBytes);
   rt->batch_.reserve(kTxBatch);
+  rt->queued_.reserve(kTxBatch);
   uint16_t r;
   random_bytes(std::span<uint8_t>(reinterpret_cast<uint8_t*>(&r), sizeof r));
   rt->next_ephemeral_ =
@@ -256,18 +260,33 @@ void Runtime::drain_transmits(Entry& e) {
   if (blocked_) return;  // the endpoint keeps its packets until the socket drains
   const Instant now = Runtime::now();
   while (true) {
-    if (batch_.size() == slots_.size()) {
+    if (batch_.size() == kTxBatch || arena_.size() - arena_used_ < Endpoint::kMaxPacketBytes) {
       // Full: the whole trains go, a partial one stays to be topped up.
       const size_t whole = whole_trains();
       send_batch(whole > 0 ? whole : batch_.size());
       if (blocked_) return;
+      make_arena_room();
     }
-    Slot& slot = slots_[batch_.size()];
-    auto t = e.endpoint->poll_transmit(now, slot.data);
+    uint8_t* at = arena_.data() + arena_used_;
+    auto t = e.endpoint->poll_transmit(now, std::span<uint8_t>(at, arena_.size() - arena_used_));
     if (!t) break;
-    slot.queued = now;
-    batch_.push_back(OutDatagram{t->to, t->from, std::span<const uint8_t>(slot.data)});
+    if (t->size == 0) continue;  // nothing fitted (Association::poll_transmit)
+    arena_used_ += t->size;
+    batch_.push_back(OutDatagram{t->to, t->from, std::span<const uint8_t>(at, t->size)});
+    queued_.push_back(now);
   }
+}
+
+void Runtime::make_arena_room() {
+  if (arena_.size() - arena_used_ >= Endpoint::kMaxPacketBytes) return;
+  // Only a partial train is held here (whole ones have just left): move it to the front.
+  const uint8_t* from = batch_.front().data.data();
+  const size_t bytes = static_cast<size_t>(arena_.data() + arena_used_ - from);
+  std::memmove(arena_.data(), from, bytes);
+  const ptrdiff_t shift = from - arena_.data();
+  for (OutDatagram& d : batch_)
+    d.data = std::span<const uint8_t>(d.data.data() - shift, d.data.size());
+  arena_used_ = bytes;
 }
 
 void Runtime::send_batch() {
@@ -293,18 +312,16 @@ void Runtime::send_batch(size_t count) {
         update_interest();
       }
     }
-    // The held rest moves to the front slots.
-    for (size_t i = count; i < n; ++i) {
-      std::swap(slots_[i - count], slots_[i]);
-      batch_[i - count] = OutDatagram{batch_[i].to, batch_[i].from,
-                                      std::span<const uint8_t>(slots_[i - count].data)};
-    }
-    batch_.resize(n - count);
+    // The held rest stays where it is in the arena; more packets join it there.
+    batch_.erase(batch_.begin(), batch_.begin() + static_cast<ptrdiff_t>(count));
+    queued_.erase(queued_.begin(), queued_.begin() + static_cast<ptrdiff_t>(count));
   }
-  if (batch_.empty())
+  if (batch_.empty()) {
+    arena_used_ = 0;
     held_since_.clear(std::memory_order_relaxed);
-  else
-    hold_from(slots_[0].queued);
+  } else {
+    hold_from(queued_.front());
+  }
 }
 
 void Runtime::hold_from(Instant oldest) {
@@ -467,8 +484,8 @@ void Runtime::flush_more(uint16_t port) {
 size_t Runtime::sendable_now(Instant now) {
   const size_t n = batch_.size();
   if (n == 0 || blocked_) return n;
-  if (now - slots_[0].queued >= kTopUpDelay) return n;  // the oldest waited enough
-  return whole_trains();                                // send_batch() holds the rest
+  if (now - queued_.front() >= kTopUpDelay) return n;  // the oldest waited enough
+  return whole_trains();                               // send_batch() holds the rest
 }
 
 size_t Runtime::whole_trains() const {

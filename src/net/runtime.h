@@ -181,10 +181,6 @@ class Runtime {
     EventLoop::TimerId timer = 0;
     SctpPortClaim claim;  // raw IP only
   };
-  struct Slot {
-    std::vector<uint8_t> data;
-    Instant queued{};  // when the packet was written
-  };
 
   Runtime() = default;
   void on_socket(int fd, uint32_t events);
@@ -234,9 +230,18 @@ class Runtime {
   int flush_depth_ = 0;
   uint16_t next_ephemeral_ = 0;
 
-  // Transmit batching: slots hold packets until send_batch().
-  std::vector<Slot> slots_;
+  // Transmit batching: packets are written back to back into arena_ (the first
+  // arena_used_ bytes) and listed in batch_ until send_batch(), so that a train of
+  // them is one piece of memory, one iovec for the kernel: 44 iovecs of one packet
+  // each cost a UDP GSO blaster ~14% against one of 64 KiB. queued_[i]: when batch_[i]
+  // was written.
+  std::vector<uint8_t> arena_;
+  size_t arena_used_ = 0;
   std::vector<OutDatagram> batch_;
+  std::vector<Instant> queued_;
+  // Makes room at the end of arena_ for one more packet (moves the held ones to the
+  // front when the end is reached).
+  void make_arena_room();
   // Datagrams the socket refused (buffer full), sent first when it is writable.
   struct Pending {
     SocketAddress to;

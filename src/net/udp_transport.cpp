@@ -295,14 +295,22 @@ size_t UdpTransport::send(std::span<const OutDatagram> datagrams) {
       }
       mmsghdr& m = b.tx_msgs[msgs];
       std::memset(&m, 0, sizeof m);
+      // Datagrams that lie back to back in memory (the runtime writes them so) make
+      // one iovec: the kernel's cost is per iovec too.
+      size_t iovs = 0;
       for (size_t k = 0; k < segs; ++k) {
         const OutDatagram& d = datagrams[done + used + k];
-        b.tx_iov[used + k] = iovec{const_cast<uint8_t*>(d.data.data()), d.data.size()};
+        iovec& last = b.tx_iov[used + iovs - (iovs > 0 ? 1 : 0)];
+        if (iovs > 0 && static_cast<uint8_t*>(last.iov_base) + last.iov_len == d.data.data()) {
+          last.iov_len += d.data.size();
+        } else {
+          b.tx_iov[used + iovs++] = iovec{const_cast<uint8_t*>(d.data.data()), d.data.size()};
+        }
       }
       m.msg_hdr.msg_name = &b.tx_addrs[msgs];
       m.msg_hdr.msg_namelen = to_sockaddr(first.to, &b.tx_addrs[msgs]);
       m.msg_hdr.msg_iov = &b.tx_iov[used];
-      m.msg_hdr.msg_iovlen = segs;
+      m.msg_hdr.msg_iovlen = iovs;
       uint8_t* ctrl = b.tx_control[msgs].data();
       std::memset(ctrl, 0, kControlSize);
       m.msg_hdr.msg_control = ctrl;

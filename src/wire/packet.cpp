@@ -115,12 +115,19 @@ PacketView::Iterator& PacketView::Iterator::operator++() {
 }
 
 PacketWriter::PacketWriter(std::vector<uint8_t>& buffer, size_t max_size)
-    : buffer_(buffer), max_size_(max_size), size_(buffer.size()) {}
+    : vector_(&buffer),
+      data_(buffer.data()),
+      capacity_(buffer.size()),
+      max_size_(max_size),
+      size_(buffer.size()) {}
+
+PacketWriter::PacketWriter(std::span<uint8_t> out, size_t max_size)
+    : data_(out.data()), capacity_(out.size()), max_size_(std::min(max_size, out.size())) {}
 
 void PacketWriter::begin(uint16_t src_port, uint16_t dst_port, VerificationTag vtag) {
+  if (!reserve_to(kCommonHeaderSize)) return;
   size_ = kCommonHeaderSize;
-  reserve_to(size_);
-  uint8_t* p = buffer_.data();
+  uint8_t* p = data_;
   store16(p, src_port);
   store16(p + 2, dst_port);
   store32(p + 4, vtag.value());
@@ -129,20 +136,20 @@ void PacketWriter::begin(uint16_t src_port, uint16_t dst_port, VerificationTag v
 
 void PacketWriter::add_raw(std::span<const uint8_t> chunk_bytes) {
   const size_t at = size_;
+  if (!reserve_to(at + pad4(chunk_bytes.size()))) return;
   size_ = at + pad4(chunk_bytes.size());
-  reserve_to(size_);
-  std::copy(chunk_bytes.begin(), chunk_bytes.end(), buffer_.begin() + static_cast<ptrdiff_t>(at));
-  std::fill(buffer_.begin() + static_cast<ptrdiff_t>(at + chunk_bytes.size()),
-            buffer_.begin() + static_cast<ptrdiff_t>(size_), uint8_t{0});
+  std::copy(chunk_bytes.begin(), chunk_bytes.end(), data_ + at);
+  std::fill(data_ + at + chunk_bytes.size(), data_ + size_, uint8_t{0});
 }
 
 std::span<const uint8_t> PacketWriter::finish(bool zero_checksum) {
-  buffer_.resize(size_);
-  if (size_ < kCommonHeaderSize) return buffer_;  // begin() was not called
-  uint8_t* p = buffer_.data();
-  store32(p + kChecksumOffset, 0);
-  if (!zero_checksum) store32_le(p + kChecksumOffset, crc32c(buffer_));
-  return buffer_;
+  if (vector_) vector_->resize(size_);
+  if (overflow_) return {};
+  const std::span<const uint8_t> packet(data_, size_);
+  if (size_ < kCommonHeaderSize) return packet;  // begin() was not called
+  store32(data_ + kChecksumOffset, 0);
+  if (!zero_checksum) store32_le(data_ + kChecksumOffset, crc32c(packet));
+  return packet;
 }
 
 }  // namespace sctpp::wire

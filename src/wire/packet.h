@@ -88,11 +88,17 @@ class PacketView {
   size_t chunk_count_ = 0;
 };
 
-// Builds one packet into `buffer` (resized as needed, capacity kept between uses).
-// Usage: begin(); while (fits(c)) add(c); finish().
+// Builds one packet into `buffer` (resized as needed, capacity kept between uses), or
+// into fixed memory (`out`: a sender writing packets back to back, so that a train of
+// them is one piece of memory for the kernel). Usage: begin(); while (fits(c)) add(c);
+// finish().
 class PacketWriter {
  public:
   explicit PacketWriter(std::vector<uint8_t>& buffer, size_t max_size = 65535);
+  // max_size is capped to out.size(). A chunk that would still not fit (a control
+  // chunk alone in a packet may exceed max_size) is left out, and finish() then
+  // returns an empty packet.
+  PacketWriter(std::span<uint8_t> out, size_t max_size);
 
   void begin(uint16_t src_port, uint16_t dst_port, VerificationTag vtag);
   size_t size() const { return size_; }
@@ -111,10 +117,10 @@ class PacketWriter {
   void add(const C& chunk) {
     const size_t n = chunk.size();
     const size_t at = size_;
+    if (!reserve_to(at + pad4(n))) return;
     size_ = at + pad4(n);
-    reserve_to(size_);
-    chunk.write(buffer_.data() + at);
-    for (size_t i = at + n; i < size_; ++i) buffer_[i] = 0;
+    chunk.write(data_ + at);
+    for (size_t i = at + n; i < size_; ++i) data_[i] = 0;
   }
   // Appends an already-serialized chunk (e.g. an unrecognized one being bounced).
   void add_raw(std::span<const uint8_t> chunk_bytes);
@@ -124,14 +130,26 @@ class PacketWriter {
   std::span<const uint8_t> finish(bool zero_checksum = false);
 
  private:
-  // The buffer is only ever grown while writing (growing zero-fills, and a reused
-  // buffer that held a full packet has room for the next one without that).
-  void reserve_to(size_t n) {
-    if (buffer_.size() < n) buffer_.resize(n);
+  // Room for n bytes. A vector is only ever grown while writing (growing zero-fills,
+  // and a reused buffer that held a full packet has room for the next one without
+  // that); fixed memory has what it has (false: it does not fit).
+  bool reserve_to(size_t n) {
+    if (n <= capacity_) return true;
+    if (vector_ == nullptr) {
+      overflow_ = true;
+      return false;
+    }
+    vector_->resize(n);
+    data_ = vector_->data();
+    capacity_ = n;
+    return true;
   }
-  std::vector<uint8_t>& buffer_;
+  std::vector<uint8_t>* vector_ = nullptr;
+  uint8_t* data_ = nullptr;
+  size_t capacity_ = 0;
   size_t max_size_;
   size_t size_ = 0;
+  bool overflow_ = false;
 };
 
 // Checksum helpers on a whole packet (checksum field treated as zero).
