@@ -124,6 +124,43 @@ TEST(UdpTransport, BatchedSendAndReceive) {
   EXPECT_EQ(b->stats().datagrams_received, n);
 }
 
+// With UDP GSO a run of equal-sized datagrams to one peer leaves as one message (the
+// kernel splits it), and datagrams that lie back to back in memory as one iovec. Every
+// datagram must still arrive once, intact and in order: trains longer than the kernel
+// takes at once, a shorter last one, one lying elsewhere in memory, other sizes.
+TEST(UdpTransport, GsoTrainsArriveAsTheirDatagrams) {
+  setenv("SCTPP_UDP_GSO", "1", 1);
+  auto a = open_on({kV4});
+  unsetenv("SCTPP_UDP_GSO");
+  auto b = open_on({kV4});
+  ASSERT_TRUE(a && b);
+  std::vector<size_t> sizes(100, 1200);  // 120 KB: more than one GSO message
+  sizes[60] = 700;                       // ends a train
+  sizes.insert(sizes.end(), {300, 300, 1200, 1200, 1200, 1000, 28, 28, 28});
+  std::string arena;
+  std::vector<size_t> offsets;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    offsets.push_back(arena.size());
+    for (size_t k = 0; k < sizes[i]; ++k) arena.push_back(static_cast<char>(i * 31 + k));
+  }
+  // Datagram 30 lies elsewhere (same size and content): its train has two iovecs.
+  const std::string elsewhere = arena.substr(offsets[30], sizes[30]);
+  std::vector<OutDatagram> out;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const std::string_view d = i == 30 ? std::string_view(elsewhere)
+                                       : std::string_view(arena).substr(offsets[i], sizes[i]);
+    out.push_back(
+        OutDatagram{{kV4, b->port()}, {}, {reinterpret_cast<const uint8_t*>(d.data()), d.size()}});
+  }
+  EXPECT_EQ(a->send(out), sizes.size());
+  auto got = receive_n(*b, sizes.size());
+  ASSERT_EQ(got.size(), sizes.size());
+  for (size_t i = 0; i < sizes.size(); ++i)
+    EXPECT_EQ(got[i].data, arena.substr(offsets[i], sizes[i])) << "datagram " << i;
+  EXPECT_EQ(a->stats().datagrams_sent, sizes.size());
+  EXPECT_EQ(b->stats().datagrams_received, sizes.size());
+}
+
 TEST(UdpTransport, UnroutableFamilyIsDropped) {
   auto a = open_on({kV4});
   ASSERT_TRUE(a);
