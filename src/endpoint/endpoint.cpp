@@ -461,12 +461,16 @@ std::optional<Instant> Endpoint::next_timeout() const {
 
 namespace {
 
-// A reply leaves in the caller's buffer, or is copied into its memory.
-void take_reply(Reply& r, std::vector<uint8_t>& packet) {
+// A reply leaves in the caller's buffer, or is copied into its memory. Returns its
+// size (0: it did not fit, and is dropped like a packet lost on the way).
+size_t take_reply(Reply& r, std::vector<uint8_t>& packet) {
   packet = std::move(r.bytes);
+  return packet.size();
 }
-void take_reply(Reply& r, std::span<uint8_t> out) {
-  std::copy_n(r.bytes.begin(), std::min(r.bytes.size(), out.size()), out.begin());
+size_t take_reply(Reply& r, std::span<uint8_t> out) {
+  if (r.bytes.size() > out.size()) return 0;
+  std::copy(r.bytes.begin(), r.bytes.end(), out.begin());
+  return r.bytes.size();
 }
 
 }  // namespace
@@ -486,8 +490,7 @@ std::optional<Transmit> Endpoint::poll_transmit_to(Instant now, Out& packet) {
     Reply r = std::move(s.replies.front());
     s.replies.pop_front();
     Transmit t = r.to;
-    t.size = r.bytes.size();  // <= 65535 + 12: a packet of one chunk
-    take_reply(r, packet);
+    t.size = take_reply(r, packet);
     return t;
   }
   // Round-robin over associations that may have something to send, so that one
