@@ -107,7 +107,8 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const RuntimeOptions& options) {
   }
   rt->udp_port_ = rt->transport_->udp_port();
   rt->bound_ = rt->transport_->bound_addresses();
-  rt->arena_.resize(kArenaBytes);
+  rt->arena_.reset(new uint8_t[kArenaBytes]);
+  rt->arena_size_ = kArenaBytes;
   rt->batch_.reserve(kTxBatch);
   rt->queued_.reserve(kTxBatch);
   uint16_t r;
@@ -260,15 +261,15 @@ void Runtime::drain_transmits(Entry& e) {
   if (blocked_) return;  // the endpoint keeps its packets until the socket drains
   const Instant now = Runtime::now();
   while (true) {
-    if (batch_.size() == kTxBatch || arena_.size() - arena_used_ < Endpoint::kMaxPacketBytes) {
+    if (batch_.size() == kTxBatch || arena_size_ - arena_used_ < Endpoint::kMaxPacketBytes) {
       // Full: the whole trains go, a partial one stays to be topped up.
       const size_t whole = whole_trains();
       send_batch(whole > 0 ? whole : batch_.size());
       if (blocked_) return;
       make_arena_room();
     }
-    uint8_t* at = arena_.data() + arena_used_;
-    auto t = e.endpoint->poll_transmit(now, std::span<uint8_t>(at, arena_.size() - arena_used_));
+    uint8_t* at = arena_.get() + arena_used_;
+    auto t = e.endpoint->poll_transmit(now, std::span<uint8_t>(at, arena_size_ - arena_used_));
     if (!t) break;
     if (t->size == 0) continue;  // nothing fitted (Association::poll_transmit)
     arena_used_ += t->size;
@@ -278,12 +279,12 @@ void Runtime::drain_transmits(Entry& e) {
 }
 
 void Runtime::make_arena_room() {
-  if (arena_.size() - arena_used_ >= Endpoint::kMaxPacketBytes) return;
+  if (arena_size_ - arena_used_ >= Endpoint::kMaxPacketBytes) return;
   // Only a partial train is held here (whole ones have just left): move it to the front.
   const uint8_t* from = batch_.front().data.data();
-  const size_t bytes = static_cast<size_t>(arena_.data() + arena_used_ - from);
-  std::memmove(arena_.data(), from, bytes);
-  const ptrdiff_t shift = from - arena_.data();
+  const size_t bytes = static_cast<size_t>(arena_.get() + arena_used_ - from);
+  std::memmove(arena_.get(), from, bytes);
+  const ptrdiff_t shift = from - arena_.get();
   for (OutDatagram& d : batch_)
     d.data = std::span<const uint8_t>(d.data.data() - shift, d.data.size());
   arena_used_ = bytes;

@@ -235,7 +235,10 @@ class Runtime {
   // them is one piece of memory, one iovec for the kernel: 44 iovecs of one packet
   // each cost a UDP GSO blaster ~14% against one of 64 KiB. queued_[i]: when batch_[i]
   // was written.
-  std::vector<uint8_t> arena_;
+  // Left uninitialized: pages are only touched (and counted in memory use) as packets
+  // reach them; an idle stack costs no more than the first few.
+  std::unique_ptr<uint8_t[]> arena_;
+  size_t arena_size_ = 0;
   size_t arena_used_ = 0;
   std::vector<OutDatagram> batch_;
   std::vector<Instant> queued_;
