@@ -608,8 +608,12 @@ class Client {
     auto next_report = t0 + 1s;
     uint64_t seq = 0, last_seq = 0;
     double last_t = 0;
+    // The clock is read every few small messages, not every one: a read costs ~20 ns,
+    // 8% of a 64-byte send, the same for every transport measured.
+    const uint64_t clock_every = a_.size >= 4096 ? 1 : 16;
+    auto now = t0;
     while (true) {
-      const auto now = Clock::now();
+      if (seq % clock_every == 0) now = Clock::now();
       if (now >= next_report) {
         double t = std::chrono::duration<double>(now - t0).count();
         double mb = static_cast<double>((seq - last_seq) * a_.size) / 1e6;

@@ -175,7 +175,8 @@ Status Connection::send(std::span<const uint8_t> data, const SendInfo& info, Dea
     if (c.peer_shutdown) return Status(Errc::ShuttingDown, "peer shut down the association");
     Endpoint* ep = stack_->endpoint(*c.ctx);
     if (!ep) return not_connected();
-    Status st = ep->send(Clock::now(), c.id, info, data);
+    const Instant now = Clock::now();
+    Status st = ep->send(now, c.id, info, data);
     if (st.ok()) {
       if (eof) {
         c.we_shutdown = true;
@@ -186,7 +187,7 @@ Status Connection::send(std::span<const uint8_t> data, const SendInfo& info, Dea
       if (has_flag(info.flags, SendFlags::More))
         stack_->rt->flush_more(c.ctx->port);
       else
-        stack_->rt->flush_send(c.ctx->port, !deadline.passed());
+        stack_->rt->flush_send(c.ctx->port, !deadline.passed(), now);
       return st;
     }
     if (st.code() != Errc::WouldBlock) {

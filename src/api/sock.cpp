@@ -50,8 +50,8 @@ void SockState::flush() {
   if (ctx && !ctx->removed) stack->rt->flush(ctx->port);
 }
 
-void SockState::flush_send(bool will_wait) {
-  if (ctx && !ctx->removed) stack->rt->flush_send(ctx->port, will_wait);
+void SockState::flush_send(bool will_wait, Instant now) {
+  if (ctx && !ctx->removed) stack->rt->flush_send(ctx->port, will_wait, now);
 }
 
 void SockState::flush_more() {
@@ -434,7 +434,8 @@ Status SockState::send(Lock& lock, uint32_t id, std::span<const uint8_t> data, c
     }
     Endpoint* ep = endpoint();
     if (!ep) return no_assoc(id);
-    Status st = ep->send(Clock::now(), a->id, info, data);
+    const Instant now = Clock::now();
+    Status st = ep->send(now, a->id, info, data);
     if (st.ok()) {
       if (eof) {
         if (a->up) {
@@ -452,7 +453,7 @@ Status SockState::send(Lock& lock, uint32_t id, std::span<const uint8_t> data, c
       if (has_flag(info.flags, SendFlags::More))
         flush_more();
       else if (kind == SockKind::OneToOne)
-        flush_send(!deadline.passed());
+        flush_send(!deadline.passed(), now);
       else
         flush();
       return st;

@@ -110,7 +110,7 @@ struct SockState : std::enable_shared_from_this<SockState> {
   Endpoint* endpoint();
   void flush();
   // After a send: coalesces a burst like a Connection does (net::Runtime::flush_send).
-  void flush_send(bool will_wait);
+  void flush_send(bool will_wait, Instant now);
   // After a send with more to follow (MSG_MORE): net::Runtime::flush_more.
   void flush_more();
   void changed();
