@@ -75,6 +75,23 @@ class EndpointImpl {
     bool rearm_due = false;  // listed in rearms: its deadline may have changed
   };
   std::unordered_map<uint32_t, Slot> assocs;
+  // assocs[id], or null. A send looks its association up ~5 times (send, touch, poll,
+  // rearm, heap), nearly always the same one: the last found is kept (map nodes stay
+  // where they are until erased; erase() below forgets it).
+  Slot* slot_of(uint32_t id) {
+    if (cached_slot_ != nullptr && cached_id_ == id) return cached_slot_;
+    auto it = assocs.find(id);
+    if (it == assocs.end()) return nullptr;
+    cached_id_ = id;
+    cached_slot_ = &it->second;
+    return cached_slot_;
+  }
+  void erase(uint32_t id) {
+    cached_slot_ = nullptr;
+    assocs.erase(id);
+  }
+  Slot* cached_slot_ = nullptr;
+  uint32_t cached_id_ = 0;
   std::map<PeerKey, uint32_t> by_peer;
   std::deque<Event> events;
   std::deque<Reply> replies;
@@ -107,9 +124,9 @@ class EndpointImpl {
   // Call after anything that may have changed what an association wants to send or
   // when it wants to be woken.
   void touch(uint32_t id) {
-    auto it = assocs.find(id);
-    if (it == assocs.end()) return;
-    Slot& slot = it->second;
+    Slot* found = slot_of(id);
+    if (found == nullptr) return;
+    Slot& slot = *found;
     if (!slot.queued) {
       slot.queued = true;
       ready.push_back(id);
@@ -126,9 +143,9 @@ class EndpointImpl {
   }
   void apply_rearms() {
     for (uint32_t id : rearms) {
-      auto it = assocs.find(id);
-      if (it == assocs.end() || !it->second.rearm_due) continue;  // gone meanwhile
-      Slot& slot = it->second;
+      Slot* found = slot_of(id);
+      if (found == nullptr || !found->rearm_due) continue;  // gone meanwhile
+      Slot& slot = *found;
       slot.rearm_due = false;
       auto d = slot.assoc->next_timeout();
       if (d == slot.armed) continue;
@@ -142,8 +159,8 @@ class EndpointImpl {
     apply_rearms();
     while (!timers.empty()) {
       auto [t, id] = timers.top();
-      auto it = assocs.find(id);
-      if (it != assocs.end() && it->second.armed == t) return;
+      const Slot* slot = slot_of(id);
+      if (slot != nullptr && slot->armed == t) return;
       timers.pop();
     }
   }
@@ -161,12 +178,12 @@ class EndpointImpl {
   Association* find(const SocketAddress& from, uint16_t peer_port) {
     auto it = by_peer.find(PeerKey{from.ip, peer_port});
     if (it == by_peer.end()) return nullptr;
-    auto a = assocs.find(it->second);
+    const Slot* a = slot_of(it->second);
     // A closed association only waits for its user to read what is left: to the
     // network it no longer exists, so its packets are out of the blue (§8.4) and a
     // new INIT from the same peer starts afresh.
-    if (a == assocs.end() || a->second.assoc->terminated()) return nullptr;
-    return a->second.assoc.get();
+    if (a == nullptr || a->assoc->terminated()) return nullptr;
+    return a->assoc.get();
   }
 
   void register_paths(Association& a) {
@@ -498,9 +515,9 @@ std::optional<Transmit> Endpoint::poll_transmit_to(Instant now, Out& packet) {
   while (!s.ready.empty()) {
     uint32_t id = s.ready.front();
     s.ready.pop_front();
-    auto it = s.assocs.find(id);
-    if (it == s.assocs.end()) continue;
-    auto& slot = it->second;
+    EndpointImpl::Slot* found = s.slot_of(id);
+    if (found == nullptr) continue;
+    auto& slot = *found;
     auto t = slot.assoc->poll_transmit(now, packet);
     s.rearm(id, slot);  // sending may have started a timer
     if (t) {
@@ -545,8 +562,8 @@ Result<AssocId> Endpoint::connect(Instant now, std::span<const SocketAddress> re
 
 namespace {
 Association* lookup(EndpointImpl& s, AssocId id) {
-  auto it = s.assocs.find(id.value());
-  return it == s.assocs.end() ? nullptr : it->second.assoc.get();
+  EndpointImpl::Slot* slot = s.slot_of(id.value());
+  return slot == nullptr ? nullptr : slot->assoc.get();
 }
 Status unknown(AssocId id) {
   return Status(Errc::NotConnected, "no association with id " + std::to_string(id.value()));
@@ -615,7 +632,7 @@ void Endpoint::release(AssocId id) {
     else
       ++p;
   }
-  s.assocs.erase(it);
+  s.erase(id.value());
 }
 
 std::vector<AssocId> Endpoint::associations() const {
