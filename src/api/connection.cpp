@@ -16,9 +16,8 @@ Status not_connected() {
   return Status(Errc::NotConnected, "connection is not open");
 }
 
-bool wait(ConnState& c, Lock& lock, const Deadline& deadline,
-          net::Runtime::WaitFor what = net::Runtime::WaitFor::Data) {
-  return detail::wait_until(*c.stack->rt, c.cv, lock, deadline, what);
+bool wait(ConnState& c, Lock& lock, const Deadline& deadline) {
+  return detail::wait_until(*c.stack->rt, c.cv, lock, deadline);
 }
 
 // What an operation on a finished association reports.
@@ -180,12 +179,12 @@ Status Connection::send(std::span<const uint8_t> data, const SendInfo& info, Dea
     if (st.ok()) {
       if (eof) {
         c.we_shutdown = true;
-        ep->shutdown(Clock::now(), c.id);
+        ep->shutdown(now, c.id);
       }
       // A try_ call's caller waits outside the stack: its packets go out at once,
       // unless it says more follow.
       if (has_flag(info.flags, SendFlags::More))
-        stack_->rt->flush_more(c.ctx->port);
+        stack_->rt->flush_more(c.ctx->port, now);
       else
         stack_->rt->flush_send(c.ctx->port, !deadline.passed(), now);
       return st;
@@ -195,10 +194,7 @@ Status Connection::send(std::span<const uint8_t> data, const SendInfo& info, Dea
       if (c.terminal()) return terminal_status(c);
       return st;
     }
-    // A caller that said more follow comes back to send it (see SockState::send).
-    if (deadline.passed() && has_flag(info.flags, SendFlags::More))
-      return Status(Errc::Timeout, "send buffer stayed full");
-    if (!wait(c, lock, deadline, net::Runtime::WaitFor::Room))
+    if (!detail::wait_for_room(*c.stack->rt, c.cv, lock, deadline, info))
       return Status(Errc::Timeout, "send buffer stayed full");
   }
 }

@@ -42,6 +42,16 @@ bool wait_until(net::Runtime& rt, std::condition_variable& cv, Lock& lock, const
   return true;
 }
 
+bool wait_for_room(net::Runtime& rt, std::condition_variable& cv, Lock& lock,
+                   const Deadline& deadline, const SendInfo& info) {
+  // A caller that said more follow (MSG_MORE) comes back to send it, here or on
+  // another socket: what is held waits for that, for the acknowledgements the I/O
+  // thread reads (which send everything), or for the coalescing bound. Other callers
+  // that will not wait hand everything over (wait_until()).
+  if (deadline.passed() && has_flag(info.flags, SendFlags::More)) return false;
+  return wait_until(rt, cv, lock, deadline, net::Runtime::WaitFor::Room);
+}
+
 Endpoint* SockState::endpoint() {
   return ctx ? stack->endpoint(*ctx) : nullptr;
 }
@@ -54,8 +64,8 @@ void SockState::flush_send(bool will_wait, Instant now) {
   if (ctx && !ctx->removed) stack->rt->flush_send(ctx->port, will_wait, now);
 }
 
-void SockState::flush_more() {
-  if (ctx && !ctx->removed) stack->rt->flush_more(ctx->port);
+void SockState::flush_more(Instant now) {
+  if (ctx && !ctx->removed) stack->rt->flush_more(ctx->port, now);
 }
 
 void SockState::changed() {
@@ -451,7 +461,7 @@ Status SockState::send(Lock& lock, uint32_t id, std::span<const uint8_t> data, c
       // ~30% faster but not 10,000 of them (bench/run.sh "many tput"), so the scaling
       // would fall from ~1.0x to ~0.65x of one; find why first (issue 5).
       if (has_flag(info.flags, SendFlags::More))
-        flush_more();
+        flush_more(now);
       else if (kind == SockKind::OneToOne)
         flush_send(!deadline.passed(), now);
       else
@@ -465,12 +475,7 @@ Status SockState::send(Lock& lock, uint32_t id, std::span<const uint8_t> data, c
     a->send_blocked = true;
     send_blocked_any = true;
     changed();
-    // A caller that said more follow (MSG_MORE) comes back to send it, here or on
-    // another socket: what is held waits for that, for the acknowledgements the I/O
-    // thread reads (which send everything), or for the coalescing bound.
-    if (deadline.passed() && has_flag(info.flags, SendFlags::More))
-      return Status(Errc::Timeout, "send buffer stayed full");
-    if (!wait_until(*stack->rt, cv, lock, deadline, net::Runtime::WaitFor::Room))
+    if (!wait_for_room(*stack->rt, cv, lock, deadline, info))
       return Status(Errc::Timeout, "send buffer stayed full");
   }
 }

@@ -44,6 +44,11 @@ using Lock = std::unique_lock<std::mutex>;
 bool wait_until(net::Runtime& rt, std::condition_variable& cv, Lock& lock, const Deadline& deadline,
                 net::Runtime::WaitFor what = net::Runtime::WaitFor::Data);
 
+// wait_until() for a send that found its buffer full (WaitFor::Room); with
+// SendFlags::More and a passed deadline it leaves held packets held.
+bool wait_for_room(net::Runtime& rt, std::condition_variable& cv, Lock& lock,
+                   const Deadline& deadline, const SendInfo& info);
+
 struct SockItem {
   uint32_t assoc = 0;
   std::variant<ReceivedMessage, Notification> value;
@@ -112,7 +117,7 @@ struct SockState : std::enable_shared_from_this<SockState> {
   // After a send: coalesces a burst like a Connection does (net::Runtime::flush_send).
   void flush_send(bool will_wait, Instant now);
   // After a send with more to follow (MSG_MORE): net::Runtime::flush_more.
-  void flush_more();
+  void flush_more(Instant now);
   void changed();
   bool bound() const { return ctx != nullptr; }
   uint16_t port() const { return ctx ? ctx->port : config.port; }

@@ -482,8 +482,8 @@ void Runtime::flush_send(uint16_t port, bool will_wait, Instant now) {
   last_send_ = io_calls_ != calls ? Runtime::now() : now;
 }
 
-void Runtime::flush_more(uint16_t port) {
-  flush_port(port, true, Runtime::now());
+void Runtime::flush_more(uint16_t port, Instant now) {
+  flush_port(port, true, now);
 }
 
 size_t Runtime::sendable_now(Instant now) {

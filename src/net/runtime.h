@@ -160,12 +160,12 @@ class Runtime {
   // except that in a burst of sends from a call that may wait (will_wait) the packets
   // may be held for one system call with the next ones, and the peer's
   // acknowledgements are read on this thread (see above).
-  void flush_send(uint16_t port, bool will_wait, Instant now = Runtime::now());
+  void flush_send(uint16_t port, bool will_wait, Instant now);
   // For a user thread that has just queued a message and says more follow at once
   // (SendFlags::More, MSG_MORE): flush(port), except that packets short of whole trains
   // are held for the next send, as in a burst. Never reads the sockets: the caller may
   // be an event loop waiting outside the stack.
-  void flush_more(uint16_t port);
+  void flush_more(uint16_t port, Instant now);
   // For a user thread about to receive: its sends are requests that wait for answers,
   // not a burst (no packet is held, and acknowledgements are left to the driver).
   void note_receive() { burst_sends_ = 0; }

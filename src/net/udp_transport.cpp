@@ -300,12 +300,14 @@ size_t UdpTransport::send(std::span<const OutDatagram> datagrams) {
       size_t iovs = 0;
       for (size_t k = 0; k < segs; ++k) {
         const OutDatagram& d = datagrams[done + used + k];
-        iovec& last = b.tx_iov[used + iovs - (iovs > 0 ? 1 : 0)];
-        if (iovs > 0 && static_cast<uint8_t*>(last.iov_base) + last.iov_len == d.data.data()) {
-          last.iov_len += d.data.size();
-        } else {
-          b.tx_iov[used + iovs++] = iovec{const_cast<uint8_t*>(d.data.data()), d.data.size()};
+        if (iovs > 0) {
+          iovec& last = b.tx_iov[used + iovs - 1];
+          if (static_cast<uint8_t*>(last.iov_base) + last.iov_len == d.data.data()) {
+            last.iov_len += d.data.size();
+            continue;
+          }
         }
+        b.tx_iov[used + iovs++] = iovec{const_cast<uint8_t*>(d.data.data()), d.data.size()};
       }
       m.msg_hdr.msg_name = &b.tx_addrs[msgs];
       m.msg_hdr.msg_namelen = to_sockaddr(first.to, &b.tx_addrs[msgs]);
