@@ -398,14 +398,24 @@ void expect_median_below(std::vector<std::chrono::steady_clock::duration> tails,
 // (runtime.h, coalescing). When the sending thread stops calling into its stack right
 // after a burst, the held tail must still leave within about 400 us (the I/O thread's
 // timer). Without that timer it would wait until the I/O thread takes the sockets back
-// and reads an acknowledgement, 1 ms or more after the last send.
+// and reads an acknowledgement, 1 ms or more after the last send. The bound is on top of
+// the delay of a lone message, which nothing holds, measured in the same rounds: on a
+// loaded machine (CI runs tests side by side) every delivery is slower, not only a
+// held one.
 TEST_F(ApiTest, TheTailOfABurstLeavesSoonWhenTheSenderStopsCalling) {
   auto [c, s] = pair();
   ASSERT_TRUE(c && s);
   // 8 sends start the burst; the next 5 are held (fewer than a full batch).
   constexpr int kSends = 13;
-  std::vector<std::chrono::steady_clock::duration> tails;
+  std::vector<std::chrono::steady_clock::duration> tails, lone;
   for (int round = 0; round < 21; ++round) {
+    const auto alone = std::chrono::steady_clock::now();
+    ASSERT_TRUE(c.send("lone").ok());
+    auto first = s.receive(10s);
+    ASSERT_TRUE(first.ok()) << first.status().reason();
+    EXPECT_EQ(first->data, bytes("lone"));
+    lone.push_back(std::chrono::steady_clock::now() - alone);
+    std::this_thread::sleep_for(2ms);
     for (int i = 0; i < kSends; ++i)
       ASSERT_TRUE(c.send(std::string(100, static_cast<char>('a' + i))).ok());
     // From here on nothing calls into the client's stack.
@@ -418,7 +428,9 @@ TEST_F(ApiTest, TheTailOfABurstLeavesSoonWhenTheSenderStopsCalling) {
     tails.push_back(std::chrono::steady_clock::now() - sent);
     std::this_thread::sleep_for(2ms);
   }
-  expect_median_below(tails, 850us, "median delay of a burst's tail");
+  std::sort(lone.begin(), lone.end());
+  const auto base = std::chrono::duration_cast<std::chrono::microseconds>(lone[lone.size() / 2]);
+  expect_median_below(tails, 750us + base, "median delay of a burst's tail");
 }
 
 // The same after a long burst. While a burst goes on, the I/O thread checks the held
