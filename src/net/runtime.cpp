@@ -195,8 +195,7 @@ void Runtime::remove_endpoint(uint16_t port) {
   }
   auto it = endpoints_.find(port);
   if (it == endpoints_.end()) return;
-  if (it->second.timer) loop_.cancel_timer(it->second.timer);
-  endpoints_.erase(it);
+  endpoints_.erase(it);  // its queued deadlines are skipped when they come due
 }
 
 void Runtime::end_flush() {
@@ -237,24 +236,35 @@ void Runtime::flush_entry(uint16_t port, Entry& e, Instant now) {
   }
   // Sinks may have made the endpoint send something (e.g. an ABORT).
   drain_transmits(e, now);
-  std::optional<Instant> next = e.endpoint->next_timeout();
   // A deadline that moved later (T3-rtx restarted by a SACK, the usual case while data
-  // flows) keeps the armed timer: it fires early once, handle_timeout() finds nothing
-  // due, and the timer is armed again then. Re-arming on every change cost a cancel,
-  // an insert and two allocations per flush.
-  const bool later = next && e.armed && *next >= *e.armed;
-  if (next != e.armed && !later) {
-    if (e.timer) loop_.cancel_timer(e.timer);
-    e.timer = 0;
+  // flows) keeps the queued one: that comes due early once, nothing is due, and the
+  // endpoint's deadline then is queued (on_deadlines()).
+  const std::optional<Instant> next = e.endpoint->next_timeout();
+  if (next && (!e.armed || *next < *e.armed)) {
     e.armed = next;
-    if (next) {
-      // The id is only known after add_timer returns (the timer may fire before
-      // that): on_timer reads it from this shared slot under the mutex.
-      auto id_slot = std::make_shared<EventLoop::TimerId>(0);
-      e.timer = loop_.add_timer(*next, [this, port, id_slot] { on_timer(port, id_slot); });
-      *id_slot = e.timer;
-    }
+    queue_deadline(*next, port);
   }
+}
+
+void Runtime::queue_deadline(Instant when, uint16_t port) {
+  deadlines_.push(when, port);
+  if (deadlines_.size() > 2 * endpoints_.size() + 64) {
+    // Mostly stale entries (deadlines that moved earlier again and again): keep the
+    // live ones only.
+    deadlines_.clear();
+    for (const auto& [p, e] : endpoints_)
+      if (e.armed) deadlines_.push(*e.armed, p);
+  }
+  arm_deadline_timer();
+}
+
+void Runtime::arm_deadline_timer() {
+  const std::optional<Instant> first = deadlines_.first();
+  if (!first || (deadline_armed_ && *deadline_armed_ <= *first)) return;
+  // One that fires anyway (already due, about to run) only finds nothing due.
+  if (deadline_timer_) loop_.cancel_timer(deadline_timer_);
+  deadline_armed_ = first;
+  deadline_timer_ = loop_.add_timer(*first, [this] { on_deadlines(); });
 }
 
 void Runtime::drain_transmits(Entry& e, Instant now) {
@@ -631,22 +641,28 @@ void Runtime::on_socket(int fd, uint32_t events) {
   end_flush();
 }
 
-void Runtime::on_timer(uint16_t port, const std::shared_ptr<EventLoop::TimerId>& id_slot) {
+void Runtime::on_deadlines() {
   std::lock_guard<std::mutex> lock(mu_);
-  const EventLoop::TimerId id = *id_slot;
-  auto it = endpoints_.find(port);
-  if (it == endpoints_.end()) return;
-  Entry& e = it->second;
-  if (e.timer == id) {
-    e.timer = 0;
-    e.armed.reset();
-  }
+  deadline_timer_ = 0;
+  deadline_armed_.reset();
   begin_flush();
   const Instant now = Runtime::now();
-  e.endpoint->handle_timeout(now);
-  flush_entry(port, e, now);
+  // Only what was due on entry: a deadline queued meanwhile waits for the next round,
+  // so an endpoint whose deadline stayed due cannot keep this loop going.
+  deadlines_.take_due(now, due_);
+  for (const DeadlineQueue::Due& d : due_) {
+    auto it = endpoints_.find(d.port);
+    if (it == endpoints_.end()) continue;  // removed
+    Entry& e = it->second;
+    if (e.armed != d.when) continue;  // stale: an earlier deadline replaced it
+    e.armed.reset();
+    if (const auto next = e.endpoint->next_timeout(); next && *next <= now)
+      e.endpoint->handle_timeout(now);
+    flush_entry(d.port, e, now);  // queues the endpoint's next deadline
+  }
   send_batch();
   end_flush();
+  arm_deadline_timer();
 }
 
 }  // namespace sctpp::net

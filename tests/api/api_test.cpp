@@ -243,6 +243,45 @@ TEST_F(ApiTest, ConnectWithoutAnswerGivesUpAfterMaxAttempts) {
   close(fd);
 }
 
+// Every endpoint of a stack has its deadlines behind one timer of the runtime
+// (runtime.h): many connections that each retransmit their INIT on their own clock
+// must all give up on time, none left waiting for its deadline to be noticed.
+TEST_F(ApiTest, ManyConnectionsWithoutAnswerEachGiveUpOnTheirOwnClock) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+  socklen_t len = sizeof sin;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+  Tuning fast;
+  fast.rto_initial = 50ms;
+  fast.rto_min = 50ms;
+  Stack quick = make_stack({}, fast);
+  constexpr int kConnections = 24;
+  std::vector<std::thread> threads;
+  std::vector<Status> results(kConnections);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kConnections; ++i) {
+    threads.emplace_back([&, i] {
+      // Started a little apart, with different limits: the deadlines interleave.
+      std::this_thread::sleep_for(std::chrono::milliseconds(3 * i));
+      ConnectOptions o;
+      o.remote_udp_port = ntohs(sin.sin_port);
+      o.init.max_attempts = 2 + i % 3;
+      o.init.max_init_timeout = 100ms;
+      auto c = Connection::connect(quick, SocketAddress{kV4, kPort}, o, 20s);
+      results[static_cast<size_t>(i)] = c.ok() ? Status() : c.status();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const Status& st : results) EXPECT_EQ(st.code(), Errc::NoAnswer) << st.reason();
+  // The longest: 4 attempts, 50 + 100 + 100 ms of waits, plus the last one's 100 ms.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  close(fd);
+}
+
 TEST_F(ApiTest, ConnectDeadlineReportsTimeout) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in sin{};
