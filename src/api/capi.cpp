@@ -281,9 +281,10 @@ void update_fd(CSock& c) {
       char b = 1;
       (void)::send(c.peer, &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
     } else {
-      char buf[64];
-      while (::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
-      }
+      // Only the one byte above is ever there: one read, not a second one that says
+      // EAGAIN (a system call per notification a busy one-to-many socket reads).
+      char b;
+      (void)::recv(c.fd, &b, 1, MSG_DONTWAIT);
     }
     c.fd_readable = r.readable;
   }
