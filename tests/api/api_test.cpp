@@ -217,22 +217,43 @@ TEST_F(ApiTest, ConnectToPortNobodyListensOnIsRefusedFast) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 900ms);
 }
 
-TEST_F(ApiTest, ConnectWithoutAnswerGivesUpAfterMaxAttempts) {
-  // A UDP socket that exists but never answers.
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
-  socklen_t len = sizeof sin;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+// A UDP port on loopback that exists but never answers (an SCTP peer that is gone).
+class SilentUdpPort {
+ public:
+  SilentUdpPort() : fd_(socket(AF_INET, SOCK_DGRAM, 0)) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0) return;
+    socklen_t len = sizeof sin;
+    if (getsockname(fd_, reinterpret_cast<sockaddr*>(&sin), &len) == 0) port_ = ntohs(sin.sin_port);
+  }
+  ~SilentUdpPort() {
+    if (fd_ >= 0) close(fd_);
+  }
+  SilentUdpPort(const SilentUdpPort&) = delete;
+  SilentUdpPort& operator=(const SilentUdpPort&) = delete;
+  uint16_t port() const { return port_; }  // 0 if it could not be bound
+
+ private:
+  int fd_;
+  uint16_t port_ = 0;
+};
+
+// A stack whose INITs are retransmitted after 50 ms, not the RFC's 1 s.
+Stack quick_retransmit_stack() {
   Tuning fast;
   fast.rto_initial = 50ms;
   fast.rto_min = 50ms;
-  Stack quick = make_stack({}, fast);
+  return make_stack({}, fast);
+}
+
+TEST_F(ApiTest, ConnectWithoutAnswerGivesUpAfterMaxAttempts) {
+  SilentUdpPort silent;
+  ASSERT_NE(silent.port(), 0);
+  Stack quick = quick_retransmit_stack();
   ConnectOptions o;
-  o.remote_udp_port = ntohs(sin.sin_port);
+  o.remote_udp_port = silent.port();
   o.init.max_attempts = 3;
   o.init.max_init_timeout = 100ms;
   auto t0 = std::chrono::steady_clock::now();
@@ -240,25 +261,15 @@ TEST_F(ApiTest, ConnectWithoutAnswerGivesUpAfterMaxAttempts) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), Errc::NoAnswer) << c.status().reason();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
-  close(fd);
 }
 
 // Every endpoint of a stack has its deadlines behind one timer of the runtime
 // (runtime.h): many connections that each retransmit their INIT on their own clock
 // must all give up on time, none left waiting for its deadline to be noticed.
 TEST_F(ApiTest, ManyConnectionsWithoutAnswerEachGiveUpOnTheirOwnClock) {
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
-  socklen_t len = sizeof sin;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
-  Tuning fast;
-  fast.rto_initial = 50ms;
-  fast.rto_min = 50ms;
-  Stack quick = make_stack({}, fast);
+  SilentUdpPort silent;
+  ASSERT_NE(silent.port(), 0);
+  Stack quick = quick_retransmit_stack();
   constexpr int kConnections = 24;
   std::vector<std::thread> threads;
   std::vector<Status> results(kConnections);
@@ -268,7 +279,7 @@ TEST_F(ApiTest, ManyConnectionsWithoutAnswerEachGiveUpOnTheirOwnClock) {
       // Started a little apart, with different limits: the deadlines interleave.
       std::this_thread::sleep_for(std::chrono::milliseconds(3 * i));
       ConnectOptions o;
-      o.remote_udp_port = ntohs(sin.sin_port);
+      o.remote_udp_port = silent.port();
       o.init.max_attempts = 2 + i % 3;
       o.init.max_init_timeout = 100ms;
       auto c = Connection::connect(quick, SocketAddress{kV4, kPort}, o, 20s);
@@ -279,23 +290,16 @@ TEST_F(ApiTest, ManyConnectionsWithoutAnswerEachGiveUpOnTheirOwnClock) {
   for (const Status& st : results) EXPECT_EQ(st.code(), Errc::NoAnswer) << st.reason();
   // The longest: 4 attempts, 50 + 100 + 100 ms of waits, plus the last one's 100 ms.
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
-  close(fd);
 }
 
 TEST_F(ApiTest, ConnectDeadlineReportsTimeout) {
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
-  socklen_t len = sizeof sin;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+  SilentUdpPort silent;
+  ASSERT_NE(silent.port(), 0);
   ConnectOptions o;
-  o.remote_udp_port = ntohs(sin.sin_port);
+  o.remote_udp_port = silent.port();
   auto c = Connection::connect(*client_, SocketAddress{kV4, kPort}, o, 200ms);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), Errc::Timeout);
-  close(fd);
 }
 
 TEST_F(ApiTest, StreamOutOfRange) {
