@@ -632,7 +632,14 @@ void Runtime::on_socket(int fd, uint32_t events) {
       blocked_ = false;
       update_interest();
       const Instant now = Runtime::now();
-      for (auto& [port, e] : endpoints_) flush_entry(port, e, now);
+      // By port numbers taken first: a sink may add an endpoint, and a hash map that
+      // grows moves its elements between buckets under the loop.
+      std::vector<uint16_t> ports;
+      ports.reserve(endpoints_.size());
+      for (const auto& [port, e] : endpoints_) ports.push_back(port);
+      for (uint16_t port : ports)
+        if (auto it = endpoints_.find(port); it != endpoints_.end())
+          flush_entry(port, it->second, now);
       send_batch();
     }
   }
