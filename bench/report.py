@@ -15,8 +15,10 @@ from collections import defaultdict
 raw, outdir, machine = sys.argv[1], sys.argv[2], sys.argv[3]
 vals = defaultdict(lambda: defaultdict(list))  # cell -> impl -> [result]
 order = []
+raw_rows = []
 for line in open(raw):
     r = json.loads(line)
+    raw_rows.append(r)
     if r["cell"] not in order:
         order.append(r["cell"])
     vals[r["cell"]][r["impl"]].append(r["result"])
@@ -29,6 +31,20 @@ def med(cell, impl, key):
 
 def ratio(a, b):
     return a / b if a is not None and b else None
+
+
+def run_by_run(num, den):
+    """Ratios of two (cell, impl) pairs within each run: the lines that compare two cells
+    move with the machine's phase, and the median hides how far apart the runs are."""
+    def by_run(cell, impl):
+        runs = [r["run"] for r in raw_rows if r["cell"] == cell and r["impl"] == impl and r["result"]]
+        res = [r["result"] for r in raw_rows if r["cell"] == cell and r["impl"] == impl and r["result"]]
+        return {run: x.get("mbytes_per_s") for run, x in zip(runs, res) if not x.get("errors")}
+    a, b = by_run(*num), by_run(*den)
+    rs = [ratio(a[k], b[k]) for k in sorted(a) if k in b]
+    if len(rs) < 2:
+        return ""
+    return "run by run: " + ", ".join("-" if r is None else f"{r:.2f}" for r in rs)
 
 
 def f(x, nd=1):
@@ -122,6 +138,8 @@ print(f"{'  + copies, CRC32c, acks':30} {f(udp_floor):>9}   "
       f"{rf(ratio(s64, udp_floor))} of this")
 target("64 KiB at MTU 1500: sctpp >= 1.0x UDP sendto blaster", ratio(s64, udp_sendto), 1.0)
 target("64 KiB at MTU 1500: sctpp >= 0.5x UDP sendmmsg+GSO blaster", ratio(s64, udp_gso), 0.5)
+if line := run_by_run(("tput 65536B mtu1500", "sctpp"), ("udp 1472B", "udp-gso")):
+    print(f"  sctpp 64 KiB mtu1500 / best, {line}")
 
 print()
 lat = "latency 64B"
@@ -169,6 +187,8 @@ for n in (1, 10000):
           f"   {rf(ratio(more_tput[n], more_tput[1]))} of 1 association")
 target("<= 2 KiB per idle association at 10,000 (bytes)", mem[10000], 2048, False)
 target("10,000 active associations >= 0.8x one", ratio(many_tput[10000], many_tput[1]), 0.8)
+if line := run_by_run(("many tput 1024B 10000", "sctpp"), ("many tput 1024B 1", "sctpp")):
+    print(f"  10,000 active / 1 active, {line}")
 
 print("\ntargets (issue 5)")
 for t in targets:
