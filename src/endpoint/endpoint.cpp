@@ -7,12 +7,12 @@
 #include <array>
 #include <deque>
 #include <map>
-#include <queue>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "assoc/association.h"
 #include "endpoint/state_cookie.h"
+#include "util/deadline_heap.h"
 #include "wire/chunk_bytes.h"
 #include "wire/chunks.h"
 #include "wire/error_causes.h"
@@ -95,9 +95,8 @@ class EndpointImpl {
   std::map<PeerKey, uint32_t> by_peer;
   std::deque<Event> events;
   std::deque<Reply> replies;
-  std::deque<uint32_t> ready;  // round-robin order of associations that may transmit
-  using TimerEntry = std::pair<Instant, uint32_t>;
-  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
+  std::deque<uint32_t> ready;     // round-robin order of associations that may transmit
+  DeadlineHeap<uint32_t> timers;  // live entries: those equal to their slot's `armed`
   // Associations whose deadline is looked at again before the heap is next read.
   std::vector<uint32_t> rearms;
   uint32_t next_id = 1;
@@ -150,7 +149,7 @@ class EndpointImpl {
       auto d = slot.assoc->next_timeout();
       if (d == slot.armed) continue;
       slot.armed = d;
-      if (d) timers.push({*d, id});
+      if (d) timers.push(*d, id);
     }
     rearms.clear();
   }
@@ -158,7 +157,7 @@ class EndpointImpl {
   void prune_timers() {
     apply_rearms();
     while (!timers.empty()) {
-      auto [t, id] = timers.top();
+      const auto [t, id] = timers.top();
       const Slot* slot = slot_of(id);
       if (slot != nullptr && slot->armed == t) return;
       timers.pop();
@@ -460,8 +459,8 @@ void Endpoint::handle_timeout(Instant now) {
   auto& s = *impl_;
   for (;;) {
     s.prune_timers();
-    if (s.timers.empty() || s.timers.top().first > now) break;
-    uint32_t id = s.timers.top().second;
+    if (s.timers.empty() || s.timers.top().when > now) break;
+    const uint32_t id = s.timers.top().id;
     s.timers.pop();
     auto& slot = s.assocs.at(id);
     slot.armed.reset();
@@ -472,8 +471,7 @@ void Endpoint::handle_timeout(Instant now) {
 
 std::optional<Instant> Endpoint::next_timeout() const {
   impl_->prune_timers();
-  if (impl_->timers.empty()) return std::nullopt;
-  return impl_->timers.top().first;
+  return impl_->timers.first();
 }
 
 namespace {

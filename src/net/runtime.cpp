@@ -657,15 +657,15 @@ void Runtime::on_deadlines() {
   // Only what was due on entry: a deadline queued meanwhile waits for the next round,
   // so an endpoint whose deadline stayed due cannot keep this loop going.
   deadlines_.take_due(now, due_);
-  for (const DeadlineQueue::Due& d : due_) {
-    auto it = endpoints_.find(d.port);
+  for (const auto& d : due_) {
+    auto it = endpoints_.find(d.id);
     if (it == endpoints_.end()) continue;  // removed
     Entry& e = it->second;
     if (e.armed != d.when) continue;  // stale: an earlier deadline replaced it
     e.armed.reset();
     if (const auto next = e.endpoint->next_timeout(); next && *next <= now)
       e.endpoint->handle_timeout(now);
-    flush_entry(d.port, e, now);  // queues the endpoint's next deadline
+    flush_entry(d.id, e, now);  // queues the endpoint's next deadline
   }
   send_batch();
   end_flush();

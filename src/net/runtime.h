@@ -82,11 +82,11 @@
 
 #include "endpoint/endpoint.h"
 #include "net/atomic_instant.h"
-#include "net/deadline_queue.h"
 #include "net/event_loop.h"
 #include "net/packet_transport.h"
 #include "net/raw_ip_transport.h"
 #include "net/udp_transport.h"
+#include "util/deadline_heap.h"
 
 namespace sctpp::net {
 
@@ -269,9 +269,9 @@ class Runtime {
   // per endpoint, each deadline that moved later fired early once through its own
   // callback (the mutex, a re-arm, two allocations): 10,000 busy associations made
   // ~10,000 such wake-ups a second, 6.6% of a sender's time (bench/many_assoc).
-  DeadlineQueue deadlines_;
-  std::vector<DeadlineQueue::Due> due_;    // on_deadlines()'s scratch
-  std::optional<Instant> deadline_armed_;  // when the timer for deadlines_ fires
+  DeadlineHeap<uint16_t> deadlines_;              // by port; live: equal to Entry::armed
+  std::vector<DeadlineHeap<uint16_t>::Due> due_;  // on_deadlines()'s scratch
+  std::optional<Instant> deadline_armed_;         // when the timer for deadlines_ fires
   EventLoop::TimerId deadline_timer_ = 0;
 
   // The driver: set and cleared with mu_ held.
