@@ -19,7 +19,9 @@ using namespace std::chrono_literals;
 
 const std::string kBin = SCTPP_BINARY;
 
-size_t count_lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
+size_t count_lines(const std::string& s) {
+  return std::count(s.begin(), s.end(), '\n');
+}
 
 void expect_usage_error(std::vector<std::string> args, const std::string& mention) {
   args.insert(args.begin(), {kBin, "perf"});
@@ -54,20 +56,30 @@ double num(const std::map<std::string, std::string>& j, const std::string& key) 
 
 class PerfServer {
  public:
-  explicit PerfServer(bool tcp) : port_(std::to_string(20000 + getpid() % 20000 + (tcp ? 1 : 0))) {
-    std::vector<std::string> argv{kBin, "perf", "--server", "--listen", "127.0.0.1:" + port_};
-    if (tcp) argv.push_back("--tcp");
-    else argv.insert(argv.end(), {"--udp-port", "0"});
-    proc_ = std::make_unique<ChildProcess>(argv);
-    line_ = proc_->read_line(10s).value_or("");
+  explicit PerfServer(bool tcp) {
+    // The tool takes no port 0, and a port picked from the pid may be in use (another
+    // test's connection took it as its ephemeral port): the next ones are tried.
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      port_ = std::to_string(20000 + (getpid() + 97 * attempt) % 20000 + (tcp ? 1 : 0));
+      std::vector<std::string> argv{kBin, "perf", "--server", "--listen", "127.0.0.1:" + port_};
+      if (tcp)
+        argv.push_back("--tcp");
+      else
+        argv.insert(argv.end(), {"--udp-port", "0"});
+      proc_ = std::make_unique<ChildProcess>(argv);
+      line_ = proc_->read_line(10s).value_or("");
+      if (line_.rfind("listening", 0) == 0) break;
+    }
     std::smatch m;
     if (std::regex_search(line_, m, std::regex("udp ([0-9]+)"))) udp_ = m[1];
   }
   const std::string& line() const { return line_; }
   std::vector<std::string> client(std::vector<std::string> extra) const {
     std::vector<std::string> argv{kBin, "perf", "--connect", "127.0.0.1:" + port_};
-    if (!udp_.empty()) argv.insert(argv.end(), {"--remote-udp-port", udp_});
-    else argv.push_back("--tcp");
+    if (!udp_.empty())
+      argv.insert(argv.end(), {"--remote-udp-port", udp_});
+    else
+      argv.push_back("--tcp");
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
@@ -90,8 +102,8 @@ std::map<std::string, std::string> run_json(const PerfServer& s, std::vector<std
   auto j = parse_flat_json(r.out);
   EXPECT_TRUE(j.has_value()) << r.out;
   if (!j) return {};
-  for (const char* key : {"mode", "size", "streams", "messages", "bytes", "seconds",
-                          "mbytes_per_s", "rtt_p50_us", "rtt_p99_us", "assoc_per_s"}) {
+  for (const char* key : {"mode", "size", "streams", "messages", "bytes", "seconds", "mbytes_per_s",
+                          "rtt_p50_us", "rtt_p99_us", "assoc_per_s"}) {
     EXPECT_TRUE(j->count(key)) << key << " missing in " << r.out;
   }
   EXPECT_EQ(num(*j, "errors"), 0) << r.out;
@@ -133,9 +145,9 @@ TEST(PerfCli, Help) {
     RunResult r = run({kBin, "perf", h});
     EXPECT_EQ(r.code, 0);
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.out;
-    for (const char* flag : {"--server", "--listen", "--udp-port", "--connect", "--remote-udp-port",
-                             "--mode", "--size", "--streams", "--unordered", "--time", "--mtu",
-                             "--json", "--tcp"}) {
+    for (const char* flag :
+         {"--server", "--listen", "--udp-port", "--connect", "--remote-udp-port", "--mode",
+          "--size", "--streams", "--unordered", "--time", "--mtu", "--json", "--tcp"}) {
       EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
     }
   }
@@ -206,9 +218,8 @@ TEST(PerfRun, IntervalReportsAndSummaryWithoutJson) {
 }
 
 TEST(PerfRun, NoServerIsAOneLineError) {
-  RunResult r = run({kBin, "perf", "--connect", "127.0.0.1:9", "--remote-udp-port", "9",
-                     "--time", "1"},
-                    {}, 60s);
+  RunResult r = run(
+      {kBin, "perf", "--connect", "127.0.0.1:9", "--remote-udp-port", "9", "--time", "1"}, {}, 60s);
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(count_lines(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("127.0.0.1:9"), std::string::npos) << r.err;
