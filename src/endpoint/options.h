@@ -63,9 +63,8 @@ struct EndpointConfig {
   // after it is replaced, so a cookie's lifetime (Valid.Cookie.Life plus what a
   // Cookie Preservative adds) is capped at this.
   Duration secret_rotation = seconds(120);
-  // Where large messages get their buffers (reassembly, and the copy of a message
-  // queued to send) and where they go back; null: plain allocation. Shared by the
-  // endpoints of one stack, which must not outlive it.
+  // Where reassembly takes its buffers for large messages (their readers give them
+  // back); null: plain allocation. Shared by the endpoints of one stack.
   BufferPool* buffers = nullptr;
 };
 
