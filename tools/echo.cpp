@@ -125,14 +125,14 @@ int run_one_to_many_echo(const EchoArgs& args, Stack& stack) {
   std::fflush(stdout);
 
   std::map<uint32_t, uint64_t> echoed;  // per live association
+  PacketEvent ev;                       // received into, so that large messages reuse their buffers
   while (!stopping) {
-    auto ev = sock->receive(200ms);
-    if (!ev) {
-      if (ev.status().code() == Errc::Timeout) continue;
-      log("receive failed: " + describe(ev.status()));
+    if (Status rs = sock->receive(ev, 200ms); !rs) {
+      if (rs.code() == Errc::Timeout) continue;
+      log("receive failed: " + describe(rs));
       break;
     }
-    if (auto* note = std::get_if<Notification>(&*ev)) {
+    if (auto* note = std::get_if<Notification>(&ev)) {
       auto* ac = std::get_if<AssocChange>(note);
       if (!ac) continue;
       if (ac->state == AssocChangeState::CommUp || ac->state == AssocChangeState::Restart) {
@@ -153,7 +153,7 @@ int run_one_to_many_echo(const EchoArgs& args, Stack& stack) {
       }
       continue;
     }
-    auto& msg = std::get<ReceivedMessage>(*ev);
+    auto& msg = std::get<ReceivedMessage>(ev);
     SendInfo si;
     si.stream = msg.info.stream;
     si.ppid = msg.info.ppid;
@@ -230,17 +230,17 @@ int run_sctp_echo(const EchoArgs& args) {
           std::to_string(conn->inbound_streams()) + " in streams");
       Status end;
       uint64_t echoed = 0;
+      ReceivedMessage msg;  // received into, so that large messages reuse their buffers
       while (true) {
-        auto msg = conn->receive();
-        if (!msg) {
-          end = msg.status();
+        if (Status rs = conn->receive(msg); !rs) {
+          end = rs;
           break;
         }
         SendInfo si;
-        si.stream = msg->info.stream;
-        si.ppid = msg->info.ppid;
-        si.unordered = msg->info.unordered;
-        Status st = conn->send(msg->data, si);
+        si.stream = msg.info.stream;
+        si.ppid = msg.info.ppid;
+        si.unordered = msg.info.unordered;
+        Status st = conn->send(msg.data, si);
         if (st.code() == Errc::InvalidStream) {
           log_unechoed(id, st);
           continue;

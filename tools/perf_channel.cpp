@@ -34,13 +34,12 @@ class SctpChannel final : public Channel {
     return st.ok();
   }
   Rx receive(size_t, InMsg* out) override {
-    auto m = conn_.receive();
-    if (!m) {
-      if (m.status().code() == Errc::Closed) return Rx::Eof;
-      error_ = describe(m.status());
+    // Into the last message: its buffer is reused for a later one.
+    if (Status st = conn_.receive(last_); !st) {
+      if (st.code() == Errc::Closed) return Rx::Eof;
+      error_ = describe(st);
       return Rx::Error;
     }
-    last_ = std::move(*m);
     out->data = last_.data.data();
     out->size = last_.data.size();
     out->stream = last_.info.stream;

@@ -134,6 +134,10 @@ class Connection {
   // every message was read: Errc::Closed.
   Result<ReceivedMessage> receive(Deadline deadline = {});
   Result<ReceivedMessage> try_receive();
+  // The same into `message`, whose old buffer goes back to the stack to hold a later
+  // large message: a loop that receives into one ReceivedMessage does not allocate
+  // (and fault in fresh pages) for every message. On failure `message` is unchanged.
+  Status receive(ReceivedMessage& message, Deadline deadline = {});
 
   // Byte-stream convenience. write() sends `data` as one message on stream 0;
   // read() copies the next message into `buffer` (the rest of a message that does

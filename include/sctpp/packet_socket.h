@@ -117,6 +117,9 @@ class PacketSocket {
   // The next message or notification. Errc::Closed after close().
   Result<PacketEvent> receive(Deadline deadline = {});
   Result<PacketEvent> try_receive();
+  // The same into `event`: a message's buffer it held goes back to the stack to hold
+  // a later large message (see Connection::receive). On failure `event` is unchanged.
+  Status receive(PacketEvent& event, Deadline deadline = {});
 
   // Branches association `assoc_id` off into a one-to-one Connection (RFC 6458
   // §9.2). What was queued here for it moves to the Connection in order: its

@@ -824,7 +824,10 @@ ssize_t do_recv(CSock& c, Lock& lock, RecvOut& out, int in_flags) {
       if (!peek) {
         if (complete) {
           c.partial_off = 0;
-          s.pop();
+          SockItem done = s.pop();
+          // Copied out: its buffer can hold a later large message.
+          if (!done.is_notification())
+            s.stack->buffers.give(std::move(std::get<0>(done.value).data));
         } else {
           c.partial_off = off + copied;
         }

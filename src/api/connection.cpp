@@ -209,7 +209,7 @@ Result<ReceivedMessage> Connection::receive(Deadline deadline) {
       ReceivedMessage m;
       m.info = c.partial_info;
       m.data.assign(c.partial.begin() + static_cast<ptrdiff_t>(c.partial_offset), c.partial.end());
-      c.partial.clear();
+      stack_->buffers.give(std::move(c.partial));
       c.partial_offset = 0;
       return m;
     }
@@ -230,6 +230,14 @@ Result<ReceivedMessage> Connection::receive(Deadline deadline) {
     if (c.peer_shutdown) return Status(Errc::Closed, "association shut down by peer");
     if (!wait(c, lock, deadline)) return Status(Errc::Timeout, "no message within the deadline");
   }
+}
+
+Status Connection::receive(ReceivedMessage& message, Deadline deadline) {
+  auto m = receive(deadline);
+  if (!m.ok()) return m.status();
+  stack_->buffers.give(std::move(message.data));
+  message = std::move(*m);
+  return Status();
 }
 
 Result<ReceivedMessage> Connection::try_receive() {
@@ -256,7 +264,7 @@ Result<size_t> Connection::read(std::span<uint8_t> buffer, Deadline deadline) {
       std::memcpy(buffer.data(), c.partial.data() + c.partial_offset, n);
       c.partial_offset += n;
       if (c.partial_offset == c.partial.size()) {
-        c.partial.clear();
+        stack_->buffers.give(std::move(c.partial));
         c.partial_offset = 0;
       }
       return n;
@@ -274,6 +282,8 @@ Result<size_t> Connection::read(std::span<uint8_t> buffer, Deadline deadline) {
     state_->partial = std::move(m->data);
     state_->partial_offset = n;
     state_->partial_info = m->info;
+  } else {
+    stack_->buffers.give(std::move(m->data));
   }
   return n;
 }

@@ -190,6 +190,14 @@ Result<PacketEvent> PacketSocket::receive(Deadline deadline) {
   return PacketEvent(std::move(std::get<0>(item->value)));
 }
 
+Status PacketSocket::receive(PacketEvent& event, Deadline deadline) {
+  auto e = receive(deadline);
+  if (!e.ok()) return e.status();
+  if (auto* m = std::get_if<ReceivedMessage>(&event)) stack_->buffers.give(std::move(m->data));
+  event = std::move(*e);
+  return Status();
+}
+
 Result<PacketEvent> PacketSocket::try_receive() {
   auto r = receive(Deadline::expired());
   if (!r.ok() && r.status().code() == Errc::Timeout)

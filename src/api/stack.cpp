@@ -94,6 +94,7 @@ Result<std::shared_ptr<EndpointCtx>> StackState::add_endpoint(EndpointConfig con
   auto ctx = std::make_shared<EndpointCtx>();
   ctx->local_addresses = config.local_addresses;
   config.secret_rotation = options.tuning.cookie_secret_rotation;
+  config.buffers = &buffers;
   auto port = rt->add_endpoint(
       std::move(config), [this, ctx](Endpoint& ep, const Event& ev) { on_event(ctx, ep, ev); });
   if (!port.ok()) return port.status();

@@ -87,6 +87,9 @@ struct EndpointCtx {
 
 struct StackState {
   StackOptions options;
+  // Buffers of large received messages, given back by their readers (before `rt`:
+  // its endpoints take from it until they are gone).
+  BufferPool buffers;
   std::unique_ptr<net::Runtime> rt;
   std::map<uint16_t, std::shared_ptr<EndpointCtx>> endpoints;
   std::condition_variable terminal_cv;  // any association reached a terminal phase

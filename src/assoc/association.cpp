@@ -255,8 +255,8 @@ void Association::setup_after_handshake(uint16_t outbound, uint16_t inbound, Tsn
     while (auto m = reassembly_->pop()) carried_.push_back(std::move(*m));
   }
   tracker_ = std::make_unique<DataTracker>(peer_tsn, cfg_.delayed_ack);
-  reassembly_ =
-      std::make_unique<ReassemblyQueue>(inbound, cfg_.max_message_size, cfg_.receive_buffer);
+  reassembly_ = std::make_unique<ReassemblyQueue>(inbound, cfg_.max_message_size,
+                                                  cfg_.receive_buffer, ctx_.config->buffers);
   peer_rwnd_ = peer_rwnd;
   last_advertised_rwnd_ = advertised_rwnd();
   // §7.2.1: initial ssthresh MAY be arbitrarily high; use the peer's window.
@@ -1044,7 +1044,7 @@ Status Association::send(Instant now, const SendInfo& info, std::span<const uint
     return Status(Errc::WouldBlock, "send buffer full");
   }
   send_queue_->push(StreamId(info.stream), Ppid(info.ppid), info.unordered, info.context,
-                    std::vector<uint8_t>(data.begin(), data.end()));
+                    BufferPool::share_copy(ctx_.config->buffers, data));
   burst_on_event();
   dry_ = false;
   note_user_data(now);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sctpp/types.h"
+#include "util/buffer_pool.h"
 #include "util/ip_address.h"
 #include "util/strong_types.h"
 #include "util/time.h"
@@ -62,6 +63,9 @@ struct EndpointConfig {
   // after it is replaced, so a cookie's lifetime (Valid.Cookie.Life plus what a
   // Cookie Preservative adds) is capped at this.
   Duration secret_rotation = seconds(120);
+  // Where reassembly takes its buffers for large messages (their readers give them
+  // back); null: plain allocation. Shared by the endpoints of one stack.
+  BufferPool* buffers = nullptr;
 };
 
 // A packet to send: written into the caller's buffer by poll_transmit.

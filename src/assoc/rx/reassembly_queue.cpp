@@ -6,14 +6,15 @@
 namespace sctpp {
 
 ReassemblyQueue::ReassemblyQueue(uint16_t inbound_streams, size_t max_message_size,
-                                 size_t buffer_limit)
+                                 size_t buffer_limit, BufferPool* buffers)
     : inbound_streams_(inbound_streams),
       max_message_size_(std::min(max_message_size, buffer_limit)),
       buffer_limit_(buffer_limit),
       // About one entry per 128 buffered bytes: with MTU-sized chunks the byte
       // limit binds long before this; with 1-byte chunks this does, keeping the
       // bookkeeping (map nodes, vectors) in proportion to the buffer.
-      max_entries_(std::max<size_t>(256, buffer_limit / 128)) {}
+      max_entries_(std::max<size_t>(256, buffer_limit / 128)),
+      buffers_(buffers) {}
 
 // Assembly buffers grow geometrically (so alternating arrivals such as 2, 1, 4,
 // 3, ... stay linear) but never past the largest message, so a buffer's capacity
@@ -127,7 +128,12 @@ ReassemblyQueue::AddResult ReassemblyQueue::start_assembly(uint64_t tsn, const M
   // message can be in assembly at a time (its fragments take consecutive TSNs, §6.9),
   // start with room for one as large as the last, rather than doubling ~6 times
   // (copying the message ~1.4 times over) on the way to a 64 KiB one.
-  if (in_sequence && last_assembled_ > payload.size()) a.data.reserve(last_assembled_);
+  if (in_sequence && last_assembled_ > payload.size()) {
+    if (buffers_ != nullptr)
+      a.data = buffers_->take(last_assembled_);
+    else
+      a.data.reserve(last_assembled_);
+  }
   a.data.assign(payload.begin(), payload.end());
   absorb_and_finish(it);
   return AddResult::Ok;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "endpoint/options.h"
+#include "util/buffer_pool.h"
 #include "util/lazy_deque.h"
 #include "util/strong_types.h"
 #include "wire/chunks.h"
@@ -48,7 +49,9 @@ class ReassemblyQueue {
   // A message larger than the buffer could never be completed, so the effective
   // maximum is min(max_message_size, buffer_limit): such a message is reported as
   // TooLarge instead of stalling the association.
-  ReassemblyQueue(uint16_t inbound_streams, size_t max_message_size, size_t buffer_limit);
+  // `buffers` (may be null) lends the buffers of large messages.
+  ReassemblyQueue(uint16_t inbound_streams, size_t max_message_size, size_t buffer_limit,
+                  BufferPool* buffers = nullptr);
 
   enum class AddResult {
     Ok,
@@ -143,6 +146,7 @@ class ReassemblyQueue {
   size_t max_message_size_;
   size_t buffer_limit_;
   size_t max_entries_;
+  BufferPool* buffers_;
   size_t buffered_ = 0;
   size_t last_assembled_ = 0;  // size of the last message assembled from fragments
   uint64_t discarded_ = 0;

@@ -30,15 +30,20 @@ size_t SendQueue::queued_messages() const {
 
 void SendQueue::push(StreamId stream, Ppid ppid, bool unordered, uint32_t context,
                      std::vector<uint8_t> data) {
-  assert(!data.empty() && "DATA must carry at least one byte (RFC 9260 §3.3.1)");
-  if (data.empty()) return;  // Nothing could carry it; the caller rejects empty sends.
+  push(stream, ppid, unordered, context,
+       std::make_shared<const std::vector<uint8_t>>(std::move(data)));
+}
+
+void SendQueue::push(StreamId stream, Ppid ppid, bool unordered, uint32_t context,
+                     std::shared_ptr<const std::vector<uint8_t>> data) {
+  assert(data && !data->empty() && "DATA must carry at least one byte (RFC 9260 §3.3.1)");
+  if (!data || data->empty()) return;  // Nothing could carry it; the caller rejects empty sends.
   uint16_t sid = stream.value();
   Stream& s = streams_[sid];
   if (s.queue.empty()) active_.push_back(sid);
-  queued_bytes_ += data.size();
+  queued_bytes_ += data->size();
   ++queued_messages_;
-  s.queue.push_back(Pending{ppid, unordered, context,
-                            std::make_shared<const std::vector<uint8_t>>(std::move(data))});
+  s.queue.push_back(Pending{ppid, unordered, context, std::move(data)});
 }
 
 std::optional<OutgoingData> SendQueue::produce(size_t max_payload) {

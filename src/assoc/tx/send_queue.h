@@ -45,6 +45,8 @@ class SendQueue {
   // messages are not allowed (RFC 9260: DATA must carry at least one byte).
   void push(StreamId stream, Ppid ppid, bool unordered, uint32_t context,
             std::vector<uint8_t> data);
+  void push(StreamId stream, Ppid ppid, bool unordered, uint32_t context,
+            std::shared_ptr<const std::vector<uint8_t>> data);
 
   // Takes the next fragment of at most `max_payload` bytes (>= 1), choosing the stream
   // round-robin among those with data, staying on a stream until its current message
