@@ -63,8 +63,9 @@ struct EndpointConfig {
   // after it is replaced, so a cookie's lifetime (Valid.Cookie.Life plus what a
   // Cookie Preservative adds) is capped at this.
   Duration secret_rotation = seconds(120);
-  // Where reassembly takes its buffers for large messages (their readers give them
-  // back); null: plain allocation. Shared by the endpoints of one stack.
+  // Where large messages get their buffers (reassembly, and the copy of a message
+  // queued to send) and where they go back; null: plain allocation. Shared by the
+  // endpoints of one stack, which must not outlive it.
   BufferPool* buffers = nullptr;
 };
 
