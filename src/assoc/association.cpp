@@ -1063,9 +1063,12 @@ std::optional<Message> Association::receive(Instant now) {
   if (!m) return m;
   if (tracker_) m->info.cumtsn = tracker_->cumulative_tsn().value();
   m->info.assoc_id = id_.value();
-  // §6.2: tell the peer when reading opened the window a lot (it may be stalled).
+  // §6.2: tell the peer when reading opened the window a lot (it may be stalled). A
+  // peer that sent SHUTDOWN has nothing more to send; once it has our SHUTDOWN ACK it
+  // has forgotten the association and would answer the SACK with an ABORT (§8.4 (8)),
+  // which, if its SHUTDOWN COMPLETE was lost, ends our graceful close as aborted.
   uint32_t rwnd = advertised_rwnd();
-  if (tracker_ && state_ != AssocState::Closed && rwnd > last_advertised_rwnd_ &&
+  if (tracker_ && peer_may_send_data() && rwnd > last_advertised_rwnd_ &&
       rwnd - last_advertised_rwnd_ >=
           std::max<size_t>(cfg_.receive_buffer / 4, max_packet_size())) {
     tracker_->request_sack();
@@ -1333,7 +1336,9 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
   // SACKs answer the address the DATA came from (§6.4), unless it stopped working.
   const size_t sack_path = paths_[last_data_path_].active ? last_data_path_ : dpath;
   const size_t cwnd = paths_[dpath].cc.cwnd();
-  bool sack_due = tracker_ && data_ok && tracker_->sack_due();
+  // After our SHUTDOWN ACK only SHUTDOWN ACK may reach the peer (see poll_message()).
+  bool sack_due =
+      tracker_ && data_ok && state_ != AssocState::ShutdownAckSent && tracker_->sack_due();
   bool data_due =
       data_ok &&
       ((rtx_->has_retransmissions() && (fast_rtx_pending_ || rtx_->outstanding_bytes() < cwnd)) ||
@@ -1376,8 +1381,8 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
   }
   if (!alone && vtag == peer_tag_ && data_ok) {
     // A SACK rides along whenever one is owed (§6.2: bundle with outgoing data).
-    if (!has_sack && tracker_ && (tracker_->sack_due() || tracker_->deadline()) &&
-        path == sack_path) {
+    if (!has_sack && tracker_ && state_ != AssocState::ShutdownAckSent &&
+        (tracker_->sack_due() || tracker_->deadline()) && path == sack_path) {
       uint32_t rwnd = advertised_rwnd();
       auto sack = tracker_->make_sack(rwnd, std::min<size_t>(w.remaining(), 1200));
       if (w.fits(sack)) {

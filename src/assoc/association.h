@@ -222,6 +222,11 @@ class Association {
   }
   void burst_on_event() { burst_left_ = std::max(burst_left_, cfg_.max_burst); }
   bool burst_exhausted() const { return cfg_.max_burst > 0 && burst_left_ <= 0; }
+  // Until the peer has sent SHUTDOWN it may send DATA, so our window matters to it.
+  bool peer_may_send_data() const {
+    return state_ == AssocState::Established || state_ == AssocState::ShutdownPending ||
+           state_ == AssocState::ShutdownSent;
+  }
 
   Timer t1_;            // T1-init / T1-cookie
   Timer t2_;            // T2-shutdown

@@ -80,6 +80,60 @@ TEST(FlowControl, SenderStopsAtTheReceiveWindowAndResumesWhenTheReaderReads) {
   EXPECT_EQ(received, 512u);
 }
 
+// The peer that sent SHUTDOWN has no data left, and once it has the SHUTDOWN ACK it
+// forgets the association: any packet but SHUTDOWN ACK from us after that is out of
+// the blue there and answered with an ABORT (§8.4 (8)). So a reader that opens its
+// window after our SHUTDOWN ACK went out must not announce it. Here the SHUTDOWN
+// COMPLETE is lost, so the ABORT such a SACK draws would arrive while the server still
+// waits: a graceful close would end as "aborted by peer" (seen in `sctpp perf` under
+// load). Our T2-shutdown retransmission of SHUTDOWN ACK must close it instead.
+TEST(Shutdown, ReadingAfterOurShutdownAckDoesNotProvokeAnAbort) {
+  SimNetwork net(24);
+  EndpointConfig server_cfg = endpoint_config(5000, true);
+  server_cfg.assoc.receive_buffer = 64 * 1024;
+  Endpoint& server = net.add_host(kB, server_cfg);
+  Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
+  Recorder rec;
+  AssocId cid = connect(net, client, kB, 5000);
+  ASSERT_TRUE(net.run_until(
+      [&] {
+        return rec.find(server, EventKind::Accepted) && rec.find(client, EventKind::Connected);
+      },
+      seconds(5), std::ref(rec)));
+  AssocId sid = rec.find(server, EventKind::Accepted)->assoc;
+
+  // Most of the window, unread, then the client shuts down.
+  std::vector<uint8_t> msg(4096, 0x5a);
+  constexpr size_t kMessages = 12;
+  for (size_t i = 0; i < kMessages; ++i)
+    ASSERT_TRUE(client.send(net.now(), cid, SendInfo{}, msg).ok());
+  ASSERT_TRUE(client.shutdown(net.now(), cid).ok());
+  bool dropped_complete = false;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    if (from == kA && bytes.size() > 12 &&
+        bytes[12] == static_cast<uint8_t>(wire::ChunkType::ShutdownComplete) && !dropped_complete) {
+      dropped_complete = true;
+      return false;
+    }
+    return true;
+  });
+  ASSERT_TRUE(net.run_until([&] { return rec.find(client, EventKind::Closed).has_value(); },
+                            seconds(10), std::ref(rec)));
+  ASSERT_TRUE(dropped_complete);
+  client.release(cid);  // as the API does once the user has seen the close
+
+  // The server's reader catches up: its window opens by the whole buffer.
+  size_t received = 0;
+  while (server.receive(net.now(), sid)) ++received;
+  EXPECT_EQ(received, kMessages);
+  ASSERT_TRUE(net.run_until(
+      [&] { return rec.find(server, EventKind::Closed) || rec.find(server, EventKind::Aborted); },
+      seconds(60), std::ref(rec)));
+  EXPECT_TRUE(rec.find(server, EventKind::Closed).has_value());
+  EXPECT_FALSE(rec.find(server, EventKind::Aborted).has_value())
+      << rec.find(server, EventKind::Aborted)->status.reason();
+}
+
 TEST(PeerLoss, AssociationIsReportedLostAfterMaxRetransmissions) {
   SimNetwork net(22);
   Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
