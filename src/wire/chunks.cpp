@@ -112,14 +112,18 @@ std::optional<DataChunk> DataChunk::parse(const ChunkView& c) {
   return d;
 }
 
-void DataChunk::write(uint8_t* out) const {
+void DataChunk::write_header(uint8_t* out) const {
   uint8_t flags = (immediate ? kFlagImmediate : 0) | (unordered ? kFlagUnordered : 0) |
                   (beginning ? kFlagBeginning : 0) | (ending ? kFlagEnding : 0);
-  write_header(out, kType, flags, size());
+  wire::write_header(out, kType, flags, size());
   store32(out + 4, tsn.value());
   store16(out + 8, stream.value());
   store16(out + 10, ssn.value());
   store32(out + 12, ppid.value());
+}
+
+void DataChunk::write(uint8_t* out) const {
+  write_header(out);
   copy(out + kHeaderSize, payload);
 }
 

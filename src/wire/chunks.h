@@ -73,6 +73,7 @@ struct DataChunk {
   static std::optional<DataChunk> parse(const ChunkView& c);
   size_t size() const { return kHeaderSize + payload.size(); }
   void write(uint8_t* out) const;
+  void write_header(uint8_t* out) const;  // the 16 bytes before the payload
 };
 
 // Length of a TLV region (parameters, error causes) without the padding after its

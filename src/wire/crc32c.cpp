@@ -204,9 +204,32 @@ __attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.2"))) inline __m1
   return _mm_xor_si128(_mm_xor_si128(h, l), next);
 }
 
-__attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.2"))) uint32_t fold_raw(
-    const uint8_t* p, size_t n, uint32_t reg) {
-  if (n < kFoldMin) return hw_raw(p, n, reg);
+// A 64- or 16-byte piece of the input, also stored at the same offset of `d` when copying.
+template <bool kCopy>
+__attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.2"))) inline __m512i load_vec(
+    const uint8_t* p, uint8_t* d, size_t i) {
+  const __m512i v = _mm512_loadu_si512(p + i);
+  if constexpr (kCopy) _mm512_storeu_si512(d + i, v);
+  return v;
+}
+template <bool kCopy>
+__attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.2"))) inline __m128i load_lane(
+    const uint8_t* p, uint8_t* d, size_t i) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+  if constexpr (kCopy) _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), v);
+  return v;
+}
+
+// The fold over p[0, n). With kCopy it also copies p to d in the same pass: every byte is
+// loaded once for both, which is what a packet's payload needs (copied in, then summed).
+template <bool kCopy>
+__attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.2"))) uint32_t fold_impl(
+    const uint8_t* p, uint8_t* d, size_t n, uint32_t reg) {
+  if (n < kFoldMin) {
+    if constexpr (kCopy) std::memcpy(d, p, n);
+    return hw_raw(p, n, reg);
+  }
+  size_t i = 0;
 
   // The register is a CRC of what came before; xoring it into the first 32 message bits
   // accounts for it (init * x^len == those bits' contribution), so the fold starts from 0.
@@ -214,20 +237,18 @@ __attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.2"))) uint32_t fo
   const __m512i k64 = broadcast(kFold64Bytes);
   __m512i acc;
   if (n >= 256) {
-    __m512i a0 = _mm512_xor_si512(_mm512_loadu_si512(p), init);
-    __m512i a1 = _mm512_loadu_si512(p + 64);
-    __m512i a2 = _mm512_loadu_si512(p + 128);
-    __m512i a3 = _mm512_loadu_si512(p + 192);
-    p += 256;
-    n -= 256;
+    __m512i a0 = _mm512_xor_si512(load_vec<kCopy>(p, d, 0), init);
+    __m512i a1 = load_vec<kCopy>(p, d, 64);
+    __m512i a2 = load_vec<kCopy>(p, d, 128);
+    __m512i a3 = load_vec<kCopy>(p, d, 192);
+    i = 256;
     const __m512i k256 = broadcast(kFold256Bytes);
-    while (n >= 256) {
-      a0 = fold(a0, k256, _mm512_loadu_si512(p));
-      a1 = fold(a1, k256, _mm512_loadu_si512(p + 64));
-      a2 = fold(a2, k256, _mm512_loadu_si512(p + 128));
-      a3 = fold(a3, k256, _mm512_loadu_si512(p + 192));
-      p += 256;
-      n -= 256;
+    while (n - i >= 256) {
+      a0 = fold(a0, k256, load_vec<kCopy>(p, d, i));
+      a1 = fold(a1, k256, load_vec<kCopy>(p, d, i + 64));
+      a2 = fold(a2, k256, load_vec<kCopy>(p, d, i + 128));
+      a3 = fold(a3, k256, load_vec<kCopy>(p, d, i + 192));
+      i += 256;
     }
     // Four accumulators into one.
     acc = fold(a0, k64, a1);
@@ -235,14 +256,12 @@ __attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.2"))) uint32_t fo
     acc = fold(acc, k64, a3);
   } else {
     // Too short for four independent chains: one, folding a vector at a time.
-    acc = _mm512_xor_si512(_mm512_loadu_si512(p), init);
-    p += 64;
-    n -= 64;
+    acc = _mm512_xor_si512(load_vec<kCopy>(p, d, 0), init);
+    i = 64;
   }
-  while (n >= 64) {
-    acc = fold(acc, k64, _mm512_loadu_si512(p));
-    p += 64;
-    n -= 64;
+  while (n - i >= 64) {
+    acc = fold(acc, k64, load_vec<kCopy>(p, d, i));
+    i += 64;
   }
 
   // Lanes 0, 1, 2 move 48, 32, 16 bytes to line up with lane 3; lane 3 gets a zero
@@ -261,17 +280,22 @@ __attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.2"))) uint32_t fo
 
   const __m128i k16 = _mm_set_epi64x(static_cast<int64_t>(kFold16Bytes.late),
                                      static_cast<int64_t>(kFold16Bytes.early));
-  while (n >= 16) {
-    r = fold(r, k16, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-    p += 16;
-    n -= 16;
+  while (n - i >= 16) {
+    r = fold(r, k16, load_lane<kCopy>(p, d, i));
+    i += 16;
   }
 
   // r is congruent mod P to everything so far (register included), as a 128-bit message;
   // its CRC from a zero register is therefore the register after everything so far.
   uint64_t crc = _mm_crc32_u64(0, static_cast<uint64_t>(_mm_cvtsi128_si64(r)));
   crc = _mm_crc32_u64(crc, static_cast<uint64_t>(_mm_extract_epi64(r, 1)));
-  return hw_raw(p, n, static_cast<uint32_t>(crc));
+  if constexpr (kCopy) std::memcpy(d + i, p + i, n - i);
+  return hw_raw(p + i, n - i, static_cast<uint32_t>(crc));
+}
+
+__attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.2"))) uint32_t fold_raw(
+    const uint8_t* p, size_t n, uint32_t reg) {
+  return fold_impl<false>(p, nullptr, n, reg);
 }
 
 #endif  // SCTPP_CRC32C_X86
@@ -337,6 +361,16 @@ uint32_t crc32c_avx512(std::span<const uint8_t> data, uint32_t crc) {
 uint32_t crc32c(std::span<const uint8_t> data, uint32_t crc) {
   static const RawFn fn = pick();
   return ~fn(data.data(), data.size(), ~crc);
+}
+
+uint32_t crc32c_copy(uint8_t* dst, std::span<const uint8_t> src, uint32_t crc) {
+#ifdef SCTPP_CRC32C_X86
+  if (crc32c_avx512_available()) return ~fold_impl<true>(src.data(), dst, src.size(), ~crc);
+#endif
+  // The other paths read less than a vector per step: copy first, then sum the copy
+  // while it is in the cache.
+  if (!src.empty()) std::memcpy(dst, src.data(), src.size());
+  return crc32c(std::span<const uint8_t>(dst, src.size()), crc);
 }
 
 }  // namespace sctpp::wire

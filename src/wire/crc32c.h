@@ -13,6 +13,9 @@ namespace sctpp::wire {
 // The result is in host order; SCTP stores it little-endian-reflected as RFC 9260
 // Appendix A describes, which PacketWriter/PacketView handle.
 uint32_t crc32c(std::span<const uint8_t> data, uint32_t crc = 0);
+// Copies `src` to `dst` (which must not overlap it) and returns crc32c(src, crc), in one
+// pass over the bytes where the CPU allows: a packet's payload is copied in and summed.
+uint32_t crc32c_copy(uint8_t* dst, std::span<const uint8_t> src, uint32_t crc = 0);
 
 // Implementations, exposed so tests can check both against the same vectors.
 uint32_t crc32c_portable(std::span<const uint8_t> data, uint32_t crc = 0);

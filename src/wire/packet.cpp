@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "wire/chunks.h"
 #include "wire/crc32c.h"
 
 namespace sctpp::wire {
@@ -132,6 +133,16 @@ void PacketWriter::begin(uint16_t src_port, uint16_t dst_port, VerificationTag v
   store16(p + 2, dst_port);
   store32(p + 4, vtag.value());
   store32(p + kChecksumOffset, 0);
+  summed_ = 0;
+  crc_ = 0;
+}
+
+void PacketWriter::add_data(const DataChunk& chunk, size_t at) {
+  chunk.write_header(data_ + at);
+  const size_t payload_at = at + DataChunk::kHeaderSize;
+  crc_ = crc32c(std::span<const uint8_t>(data_ + summed_, payload_at - summed_), crc_);
+  crc_ = crc32c_copy(data_ + payload_at, chunk.payload, crc_);
+  summed_ = payload_at + chunk.payload.size();
 }
 
 void PacketWriter::add_raw(std::span<const uint8_t> chunk_bytes) {
@@ -143,12 +154,24 @@ void PacketWriter::add_raw(std::span<const uint8_t> chunk_bytes) {
 }
 
 std::span<const uint8_t> PacketWriter::finish(bool zero_checksum) {
-  if (vector_) vector_->resize(size_);
+  if (vector_) {
+    vector_->resize(size_);
+    // A next packet begun on this writer grows the vector again (zero-filled) before
+    // writing past its end, instead of writing there and being zeroed by this resize.
+    capacity_ = size_;
+  }
   if (overflow_) return {};
   const std::span<const uint8_t> packet(data_, size_);
   if (size_ < kCommonHeaderSize) return packet;  // begin() was not called
   store32(data_ + kChecksumOffset, 0);
-  if (!zero_checksum) store32_le(data_ + kChecksumOffset, crc32c(packet));
+  if (!zero_checksum) {
+    // Bytes 8-11 were zero while summed (begin()); the rest is summed here.
+    const uint32_t crc =
+        summed_ >= kCommonHeaderSize
+            ? crc32c(std::span<const uint8_t>(data_ + summed_, size_ - summed_), crc_)
+            : crc32c(packet);
+    store32_le(data_ + kChecksumOffset, crc);
+  }
   return packet;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "util/strong_types.h"
@@ -92,6 +93,8 @@ class PacketView {
 // into fixed memory (`out`: a sender writing packets back to back, so that a train of
 // them is one piece of memory for the kernel). Usage: begin(); while (fits(c)) add(c);
 // finish().
+struct DataChunk;  // chunks.h
+
 class PacketWriter {
  public:
   explicit PacketWriter(std::vector<uint8_t>& buffer, size_t max_size = 65535);
@@ -119,7 +122,11 @@ class PacketWriter {
     const size_t at = size_;
     if (!reserve_to(at + pad4(n))) return;
     size_ = at + pad4(n);
-    chunk.write(data_ + at);
+    if constexpr (std::is_same_v<C, DataChunk>) {
+      add_data(chunk, at);
+    } else {
+      chunk.write(data_ + at);
+    }
     for (size_t i = at + n; i < size_; ++i) data_[i] = 0;
   }
   // Appends an already-serialized chunk (e.g. an unrecognized one being bounced).
@@ -133,6 +140,10 @@ class PacketWriter {
   // Room for n bytes. A vector is only ever grown while writing (growing zero-fills,
   // and a reused buffer that held a full packet has room for the next one without
   // that); fixed memory has what it has (false: it does not fit).
+  // DATA's payload is copied in and summed in one pass (crc32c_copy); the checksum of
+  // what precedes it is taken first, so summed_ only moves over bytes that are final.
+  void add_data(const DataChunk& chunk, size_t at);
+
   bool reserve_to(size_t n) {
     if (n <= capacity_) return true;
     if (vector_ == nullptr) {
@@ -150,6 +161,8 @@ class PacketWriter {
   size_t max_size_;
   size_t size_ = 0;
   bool overflow_ = false;
+  size_t summed_ = 0;  // bytes [0, summed_) are in crc_ (the checksum field as zero)
+  uint32_t crc_ = 0;
 };
 
 // Checksum helpers on a whole packet (checksum field treated as zero).

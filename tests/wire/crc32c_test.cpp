@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <random>
@@ -177,6 +178,29 @@ TEST(Crc32c, Avx512ChainingAcrossThreshold) {
   uint32_t c = crc32c_avx512(all.first(700));
   c = crc32c_avx512(all.subspan(700, 1300), c);
   EXPECT_EQ(crc32c_avx512(all.subspan(2000), c), whole);
+}
+
+// The copying variant: the same sum, an exact copy, and nothing written around it. Every
+// length up to 2048 (all loop counts and tails of the fold, a packet's payload sizes) at
+// every source and destination alignment of the 64-byte vectors, with a previous value.
+TEST(Crc32c, CopyCopiesExactlyAndSumsAsCrc32c) {
+  auto src = random_bytes(2048 + 64, 9);
+  std::vector<uint8_t> dst(2048 + 64 + 32);
+  for (size_t start = 0; start < 64; start += 7) {
+    for (size_t at : {0u, 5u, 16u, 63u}) {
+      for (size_t len = 0; len <= 2048; ++len) {
+        std::fill(dst.begin(), dst.end(), uint8_t{0xA5});
+        std::span<const uint8_t> d(src.data() + start, len);
+        ASSERT_EQ(crc32c_copy(dst.data() + 16 + at, d, 0x12345678), crc32c_portable(d, 0x12345678))
+            << "start " << start << " at " << at << " len " << len;
+        ASSERT_TRUE(std::equal(d.begin(), d.end(), dst.begin() + 16 + static_cast<ptrdiff_t>(at)))
+            << "start " << start << " at " << at << " len " << len;
+        for (size_t i = 0; i < 16 + at; ++i) ASSERT_EQ(dst[i], 0xA5) << "before, len " << len;
+        for (size_t i = 16 + at + len; i < dst.size(); ++i)
+          ASSERT_EQ(dst[i], 0xA5) << "after, len " << len;
+      }
+    }
+  }
 }
 
 TEST(Crc32c, DispatchMatchesPortable) {

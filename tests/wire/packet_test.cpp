@@ -104,6 +104,55 @@ TEST(PacketWriter, ChecksumStoredLowByteFirst) {
   EXPECT_EQ(crc32c(zeroed), crc);
 }
 
+// DATA payloads are copied in and summed in one pass, the rest at finish(): the stored
+// checksum must still be CRC32c over the whole packet, whatever comes before and after
+// the DATA, in a vector or in fixed memory, and for the next packet the writer begins.
+TEST(PacketWriter, ChecksumCoversDataSummedOnTheWayIn) {
+  std::vector<uint8_t> payload(3000);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 7 + 1);
+  const uint8_t raw[] = {0x80, 0x00, 0x00, 0x05, 0x42};  // an unknown chunk, 5 bytes
+  std::vector<uint8_t> vec;
+  std::vector<uint8_t> fixed(4000, 0xEE);
+  auto write = [&](PacketWriter& w, size_t first, size_t second) {
+    w.begin(5000, 5001, VerificationTag(0x01020304));
+    w.add(ShutdownChunk{Tsn(9)});
+    DataChunk d;
+    d.tsn = Tsn(100);
+    d.payload = std::span<const uint8_t>(payload).first(first);
+    w.add(d);
+    d.tsn = Tsn(101);
+    d.payload = std::span<const uint8_t>(payload).subspan(first, second);
+    w.add(d);
+    w.add_raw(raw);
+    auto p = w.finish();
+    return std::vector<uint8_t>(p.begin(), p.end());
+  };
+  PacketWriter vw(vec, 4000);
+  PacketWriter fw(std::span<uint8_t>(fixed), 4000);
+  for (auto [first, second] : {std::pair<size_t, size_t>{1001, 1444}, {1, 2}, {200, 0}}) {
+    for (PacketWriter* w : {&vw, &fw}) {
+      auto packet = write(*w, first, second);
+      std::vector<uint8_t> zeroed = packet;
+      zeroed[8] = zeroed[9] = zeroed[10] = zeroed[11] = 0;
+      const uint32_t stored = uint32_t{packet[8]} | uint32_t{packet[9]} << 8 |
+                              uint32_t{packet[10]} << 16 | uint32_t{packet[11]} << 24;
+      EXPECT_EQ(stored, crc32c(zeroed))
+          << first << "+" << second << (w == &vw ? " vector" : " fixed");
+      ParseError why{};
+      auto view = PacketView::parse(packet, ChecksumPolicy::Verify, &why);
+      ASSERT_TRUE(view) << first << "+" << second << " error " << static_cast<int>(why);
+      std::vector<std::vector<uint8_t>> payloads;
+      for (const auto& c : *view)
+        if (auto d = DataChunk::parse(c))
+          payloads.emplace_back(d->payload.begin(), d->payload.end());
+      ASSERT_EQ(payloads.size(), 2u);
+      EXPECT_EQ(payloads[0], std::vector<uint8_t>(payload.begin(), payload.begin() + first));
+      EXPECT_EQ(payloads[1],
+                std::vector<uint8_t>(payload.begin() + first, payload.begin() + first + second));
+    }
+  }
+}
+
 TEST(PacketWriter, BeginResetsAndFinishIsRepeatable) {
   std::vector<uint8_t> buf(100, 0xAA);
   PacketWriter w(buf, 1500);
