@@ -226,7 +226,9 @@ template <bool kCopy>
 __attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.2"))) uint32_t fold_impl(
     const uint8_t* p, uint8_t* d, size_t n, uint32_t reg) {
   if (n < kFoldMin) {
-    if constexpr (kCopy) std::memcpy(d, p, n);
+    if constexpr (kCopy) {
+      if (n > 0) std::memcpy(d, p, n);  // an empty span may have no data pointer
+    }
     return hw_raw(p, n, reg);
   }
   size_t i = 0;
