@@ -35,20 +35,43 @@ AssocId connect(SimNetwork& net, Endpoint& from, const IpAddress& to, uint16_t p
   return id.ok() ? *id : AssocId(0);
 }
 
-TEST(FlowControl, SenderStopsAtTheReceiveWindowAndResumesWhenTheReaderReads) {
-  SimNetwork net(21);
-  EndpointConfig server_cfg = endpoint_config(5000, true);
-  server_cfg.assoc.receive_buffer = 64 * 1024;
-  Endpoint& server = net.add_host(kB, server_cfg);
-  Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
-  Recorder rec;
+// Connects `client` to `server` (at kB, port 5000) and runs until both ends report the
+// association: its ids at the client and at the server (0 at the server if it never came).
+std::pair<AssocId, AssocId> establish(SimNetwork& net, Endpoint& client, Endpoint& server,
+                                      Recorder& rec) {
   AssocId cid = connect(net, client, kB, 5000);
-  ASSERT_TRUE(net.run_until(
+  bool up = net.run_until(
       [&] {
         return rec.find(server, EventKind::Accepted) && rec.find(client, EventKind::Connected);
       },
-      seconds(5), std::ref(rec)));
-  AssocId sid = rec.find(server, EventKind::Accepted)->assoc;
+      seconds(5), std::ref(rec));
+  EXPECT_TRUE(up) << "association not established";
+  auto accepted = rec.find(server, EventKind::Accepted);
+  return {cid, accepted ? accepted->assoc : AssocId(0)};
+}
+
+// A client at kA connected to a server at kB whose receive buffer (its window) is 64 KiB.
+template <uint64_t kSeed>
+class SmallWindowPair : public ::testing::Test {
+ protected:
+  static constexpr size_t kWindow = 64 * 1024;
+  static EndpointConfig server_config() {
+    EndpointConfig c = endpoint_config(5000, true);
+    c.assoc.receive_buffer = kWindow;
+    return c;
+  }
+  SimNetwork net{kSeed};
+  Endpoint& server = net.add_host(kB, server_config());
+  Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
+  Recorder rec;
+  std::pair<AssocId, AssocId> ids = establish(net, client, server, rec);
+  AssocId cid = ids.first, sid = ids.second;
+};
+using FlowControl = SmallWindowPair<21>;
+using Shutdown = SmallWindowPair<24>;
+
+TEST_F(FlowControl, SenderStopsAtTheReceiveWindowAndResumesWhenTheReaderReads) {
+  ASSERT_FALSE(HasFailure());  // the association came up
 
   // 2 MiB in 4 KiB messages, while the server does not read for 30 s.
   std::vector<uint8_t> msg(4096, 0x5a);
@@ -67,7 +90,7 @@ TEST(FlowControl, SenderStopsAtTheReceiveWindowAndResumesWhenTheReaderReads) {
                 });
   // Nothing read: the server holds at most its window (plus the one-chunk probe
   // reserve), however much the client has queued.
-  EXPECT_LE(peak_pending, server_cfg.assoc.receive_buffer + 64 * 1024);
+  EXPECT_LE(peak_pending, kWindow + 64 * 1024);
   EXPECT_GT(client.info(cid)->queued_bytes, 1'000'000u) << "client kept its data queued";
 
   size_t received = 0;
@@ -87,20 +110,8 @@ TEST(FlowControl, SenderStopsAtTheReceiveWindowAndResumesWhenTheReaderReads) {
 // COMPLETE is lost, so the ABORT such a SACK draws would arrive while the server still
 // waits: a graceful close would end as "aborted by peer" (seen in `sctpp perf` under
 // load). Our T2-shutdown retransmission of SHUTDOWN ACK must close it instead.
-TEST(Shutdown, ReadingAfterOurShutdownAckDoesNotProvokeAnAbort) {
-  SimNetwork net(24);
-  EndpointConfig server_cfg = endpoint_config(5000, true);
-  server_cfg.assoc.receive_buffer = 64 * 1024;
-  Endpoint& server = net.add_host(kB, server_cfg);
-  Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
-  Recorder rec;
-  AssocId cid = connect(net, client, kB, 5000);
-  ASSERT_TRUE(net.run_until(
-      [&] {
-        return rec.find(server, EventKind::Accepted) && rec.find(client, EventKind::Connected);
-      },
-      seconds(5), std::ref(rec)));
-  AssocId sid = rec.find(server, EventKind::Accepted)->assoc;
+TEST_F(Shutdown, ReadingAfterOurShutdownAckDoesNotProvokeAnAbort) {
+  ASSERT_FALSE(HasFailure());  // the association came up
 
   // Most of the window, unread, then the client shuts down.
   std::vector<uint8_t> msg(4096, 0x5a);
@@ -139,12 +150,8 @@ TEST(PeerLoss, AssociationIsReportedLostAfterMaxRetransmissions) {
   Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
   Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
   Recorder rec;
-  AssocId cid = connect(net, client, kB, 5000);
-  ASSERT_TRUE(net.run_until(
-      [&] {
-        return rec.find(server, EventKind::Accepted) && rec.find(client, EventKind::Connected);
-      },
-      seconds(5), std::ref(rec)));
+  AssocId cid = establish(net, client, server, rec).first;
+  ASSERT_FALSE(HasFailure());
   // The peer vanishes; the client keeps sending.
   LinkConditions dead;
   dead.loss = 1.0;
