@@ -1336,7 +1336,7 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
   // SACKs answer the address the DATA came from (§6.4), unless it stopped working.
   const size_t sack_path = paths_[last_data_path_].active ? last_data_path_ : dpath;
   const size_t cwnd = paths_[dpath].cc.cwnd();
-  // After our SHUTDOWN ACK only SHUTDOWN ACK may reach the peer (see poll_message()).
+  // After our SHUTDOWN ACK only SHUTDOWN ACK may reach the peer (see receive()).
   bool sack_due =
       tracker_ && data_ok && state_ != AssocState::ShutdownAckSent && tracker_->sack_due();
   bool data_due =

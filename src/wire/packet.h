@@ -137,13 +137,13 @@ class PacketWriter {
   std::span<const uint8_t> finish(bool zero_checksum = false);
 
  private:
-  // Room for n bytes. A vector is only ever grown while writing (growing zero-fills,
-  // and a reused buffer that held a full packet has room for the next one without
-  // that); fixed memory has what it has (false: it does not fit).
   // DATA's payload is copied in and summed in one pass (crc32c_copy); the checksum of
   // what precedes it is taken first, so summed_ only moves over bytes that are final.
   void add_data(const DataChunk& chunk, size_t at);
 
+  // Room for n bytes. A vector is only ever grown while writing (growing zero-fills,
+  // and a reused buffer that held a full packet has room for the next one without
+  // that); fixed memory has what it has (false: it does not fit).
   bool reserve_to(size_t n) {
     if (n <= capacity_) return true;
     if (vector_ == nullptr) {
