@@ -1336,9 +1336,10 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
   // SACKs answer the address the DATA came from (§6.4), unless it stopped working.
   const size_t sack_path = paths_[last_data_path_].active ? last_data_path_ : dpath;
   const size_t cwnd = paths_[dpath].cc.cwnd();
-  // After our SHUTDOWN ACK only SHUTDOWN ACK may reach the peer (see receive()).
-  bool sack_due =
-      tracker_ && data_ok && state_ != AssocState::ShutdownAckSent && tracker_->sack_due();
+  // After our SHUTDOWN ACK only SHUTDOWN ACK may reach the peer (see receive()): no
+  // SACK, alone or bundled.
+  const bool may_sack = tracker_ && state_ != AssocState::ShutdownAckSent;
+  bool sack_due = may_sack && data_ok && tracker_->sack_due();
   bool data_due =
       data_ok &&
       ((rtx_->has_retransmissions() && (fast_rtx_pending_ || rtx_->outstanding_bytes() < cwnd)) ||
@@ -1381,8 +1382,8 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
   }
   if (!alone && vtag == peer_tag_ && data_ok) {
     // A SACK rides along whenever one is owed (§6.2: bundle with outgoing data).
-    if (!has_sack && tracker_ && state_ != AssocState::ShutdownAckSent &&
-        (tracker_->sack_due() || tracker_->deadline()) && path == sack_path) {
+    if (!has_sack && may_sack && (tracker_->sack_due() || tracker_->deadline()) &&
+        path == sack_path) {
       uint32_t rwnd = advertised_rwnd();
       auto sack = tracker_->make_sack(rwnd, std::min<size_t>(w.remaining(), 1200));
       if (w.fits(sack)) {

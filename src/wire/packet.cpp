@@ -165,12 +165,10 @@ std::span<const uint8_t> PacketWriter::finish(bool zero_checksum) {
   if (size_ < kCommonHeaderSize) return packet;  // begin() was not called
   store32(data_ + kChecksumOffset, 0);
   if (!zero_checksum) {
-    // Bytes 8-11 were zero while summed (begin()); the rest is summed here.
-    const uint32_t crc =
-        summed_ >= kCommonHeaderSize
-            ? crc32c(std::span<const uint8_t>(data_ + summed_, size_ - summed_), crc_)
-            : crc32c(packet);
-    store32_le(data_ + kChecksumOffset, crc);
+    // Bytes 8-11 were zero while summed (begin()); the rest is summed here (all of it
+    // when the packet carries no DATA: summed_ and crc_ are then 0).
+    store32_le(data_ + kChecksumOffset,
+               crc32c(std::span<const uint8_t>(data_ + summed_, size_ - summed_), crc_));
   }
   return packet;
 }
