@@ -33,6 +33,15 @@ class SctpChannel final : public Channel {
     if (!st) error_ = describe(st);
     return st.ok();
   }
+  bool send_shared(SharedMessage m, uint16_t stream, bool unordered, uint32_t ppid) override {
+    SendInfo si;
+    si.stream = stream;
+    si.unordered = unordered;
+    si.ppid = ppid;
+    Status st = conn_.send(std::move(m), si);
+    if (!st) error_ = describe(st);
+    return st.ok();
+  }
   Rx receive(size_t, InMsg* out) override {
     // Into the last message: its buffer is reused for a later one.
     if (Status st = conn_.receive(last_); !st) {

@@ -26,6 +26,10 @@ class Channel {
  public:
   virtual ~Channel() = default;
   virtual bool send(const uint8_t* p, size_t n, uint16_t stream, bool unordered, uint32_t ppid) = 0;
+  // The same for a message the channel may keep instead of copying (SCTP does).
+  virtual bool send_shared(SharedMessage m, uint16_t stream, bool unordered, uint32_t ppid) {
+    return send(m->data(), m->size(), stream, unordered, ppid);
+  }
   // The next message; `expect` is its size (TCP frames by size). The data stays valid
   // until the next call.
   virtual Rx receive(size_t expect, InMsg* out) = 0;

@@ -52,9 +52,11 @@ int run_perf_client(const PerfArgs& args);
 // an ephemeral TCP listener with TCP_MAXSEG = mtu - 40) and answers Ready with its
 // port. The test runs on data associations/connections; then the client sends Done
 // (what it sent) and the server answers Result (what it received and checked).
-constexpr uint32_t kMagic = 0x46525053;  // "SPRF"
+constexpr uint32_t kMagic = 0x46525053;        // "SPRF"
 constexpr uint32_t kControlPpid = 0x70657266;  // "perf"
 constexpr uint32_t kDataPpid = 0x64617461;     // "data"
+// Throughput messages of this size or more are sent without a copy (PayloadBuffers).
+constexpr size_t kSharedFrom = 16 * 1024;
 
 enum class MsgType : uint32_t { Hello = 1, Ready = 2, Done = 3, Result = 4 };
 

@@ -129,6 +129,9 @@ class Connection {
   Status send(std::span<const uint8_t> data, const SendInfo& info = {}, Deadline deadline = {});
   Status send(std::string_view data, const SendInfo& info = {}, Deadline deadline = {});
   Status try_send(std::span<const uint8_t> data, const SendInfo& info = {});
+  // The same without a copy: the stack keeps `message` until the peer has acknowledged
+  // it (see SharedMessage; a null or empty one is InvalidArgument).
+  Status send(SharedMessage message, const SendInfo& info = {}, Deadline deadline = {});
 
   // The next message. After the peer shut down (or the association closed) and
   // every message was read: Errc::Closed.
@@ -183,6 +186,9 @@ class Connection {
   friend class PacketSocket;
   Connection(std::shared_ptr<detail::StackState> stack, std::shared_ptr<detail::ConnState> state);
   void reset();
+  // send() of `data`, which is `*shared` when that is given (then queued without a copy).
+  Status send_message(std::span<const uint8_t> data, const SharedMessage* shared,
+                      const SendInfo& info, Deadline deadline);
 
   std::shared_ptr<detail::StackState> stack_;
   std::shared_ptr<detail::ConnState> state_;

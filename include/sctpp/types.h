@@ -5,9 +5,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace sctpp {
 
@@ -48,6 +50,12 @@ struct SendInfo {
   uint32_t context = 0;               // returned in send-failure notifications
   SendFlags flags = SendFlags::None;  // API only: the protocol core ignores them
 };
+
+// A message sent without a copy (Connection::send(SharedMessage, ...)). The stack keeps
+// a reference until the peer has acknowledged all of it or the association ends; the
+// bytes must not change while it does (a retransmission sends them again). A custom
+// deleter tells the owner when the stack let go, so a sender can reuse its buffers.
+using SharedMessage = std::shared_ptr<const std::vector<uint8_t>>;
 
 // What arrived with one message (RFC 6458 §5.3.5, sctp_rcvinfo).
 struct ReceiveInfo {

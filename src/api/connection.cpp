@@ -145,6 +145,16 @@ Status Connection::try_send(std::span<const uint8_t> data, const SendInfo& info)
 }
 
 Status Connection::send(std::span<const uint8_t> data, const SendInfo& info, Deadline deadline) {
+  return send_message(data, nullptr, info, deadline);
+}
+
+Status Connection::send(SharedMessage message, const SendInfo& info, Deadline deadline) {
+  if (!message) return Status(Errc::InvalidArgument, "no message (null SharedMessage)");
+  return send_message(*message, &message, info, deadline);
+}
+
+Status Connection::send_message(std::span<const uint8_t> data, const SharedMessage* shared,
+                                const SendInfo& info, Deadline deadline) {
   if (!state_) return not_connected();
   ConnState& c = *state_;
   if (has_flag(info.flags, SendFlags::Abort))
@@ -175,7 +185,7 @@ Status Connection::send(std::span<const uint8_t> data, const SendInfo& info, Dea
     Endpoint* ep = stack_->endpoint(*c.ctx);
     if (!ep) return not_connected();
     const Instant now = Clock::now();
-    Status st = ep->send(now, c.id, info, data);
+    Status st = shared ? ep->send(now, c.id, info, *shared) : ep->send(now, c.id, info, data);
     if (st.ok()) {
       if (eof) {
         c.we_shutdown = true;

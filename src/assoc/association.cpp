@@ -1019,6 +1019,18 @@ void Association::terminate(EventKind kind, Status status) {
 // User calls
 
 Status Association::send(Instant now, const SendInfo& info, std::span<const uint8_t> data) {
+  Status st = admit(info, data.size());
+  if (st.ok()) enqueue(now, info, BufferPool::share_copy(ctx_.config->buffers, data));
+  return st;
+}
+
+Status Association::send(Instant now, const SendInfo& info, const SharedMessage& message) {
+  Status st = admit(info, message ? message->size() : 0);
+  if (st.ok()) enqueue(now, info, message);
+  return st;
+}
+
+Status Association::admit(const SendInfo& info, size_t bytes) {
   switch (state_) {
     case AssocState::Established:
     case AssocState::CookieWait:  // queued; goes out with the COOKIE ECHO
@@ -1033,22 +1045,25 @@ Status Association::send(Instant now, const SendInfo& info, std::span<const uint
     return Status(Errc::InvalidStream, "stream " + std::to_string(info.stream) +
                                            " out of range (peer accepts " +
                                            std::to_string(outbound_streams_) + " streams)");
-  if (data.empty()) return Status(Errc::InvalidArgument, "empty message (SCTP needs >= 1 byte)");
-  if (data.size() > cfg_.max_message_size)
-    return Status(Errc::MessageTooLarge, "message of " + std::to_string(data.size()) +
+  if (bytes == 0) return Status(Errc::InvalidArgument, "empty message (SCTP needs >= 1 byte)");
+  if (bytes > cfg_.max_message_size)
+    return Status(Errc::MessageTooLarge, "message of " + std::to_string(bytes) +
                                              " bytes exceeds the limit of " +
                                              std::to_string(cfg_.max_message_size));
   size_t queued = buffered_send_bytes();
-  if (queued > 0 && queued + data.size() + kMessageOverhead > cfg_.send_buffer) {
+  if (queued > 0 && queued + bytes + kMessageOverhead > cfg_.send_buffer) {
     send_blocked_ = true;
     return Status(Errc::WouldBlock, "send buffer full");
   }
+  return Status();
+}
+
+void Association::enqueue(Instant now, const SendInfo& info, SharedMessage message) {
   send_queue_->push(StreamId(info.stream), Ppid(info.ppid), info.unordered, info.context,
-                    BufferPool::share_copy(ctx_.config->buffers, data));
+                    std::move(message));
   burst_on_event();
   dry_ = false;
   note_user_data(now);
-  return Status();
 }
 
 std::optional<Message> Association::receive(Instant now) {

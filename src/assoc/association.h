@@ -87,7 +87,9 @@ class Association {
   std::optional<Transmit> poll_transmit(Instant now, std::vector<uint8_t>& buffer);
   std::optional<Transmit> poll_transmit(Instant now, std::span<uint8_t> out);
 
+  // Queues a copy of `data`, or `message` itself (kept until acknowledged).
   Status send(Instant now, const SendInfo& info, std::span<const uint8_t> data);
+  Status send(Instant now, const SendInfo& info, const SharedMessage& message);
   std::optional<Message> receive(Instant now);
   Status shutdown(Instant now);
   Status abort(Instant now, std::string_view reason);
@@ -111,6 +113,10 @@ class Association {
     bool alone = false;
   };
   Association(AssocId id, AssocContext ctx);
+  // Whether a message of `bytes` on `info.stream` may be queued now (state, stream,
+  // size, send buffer), then the queueing itself.
+  Status admit(const SendInfo& info, size_t bytes);
+  void enqueue(Instant now, const SendInfo& info, SharedMessage message);
 
   // Handshake
   void send_init(Instant now);

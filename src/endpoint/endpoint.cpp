@@ -577,6 +577,14 @@ Status Endpoint::send(Instant now, AssocId id, const SendInfo& info,
   return st;
 }
 
+Status Endpoint::send(Instant now, AssocId id, const SendInfo& info, const SharedMessage& message) {
+  Association* a = lookup(*impl_, id);
+  if (!a) return unknown(id);
+  Status st = a->send(now, info, message);
+  impl_->touch(id.value());
+  return st;
+}
+
 std::optional<Message> Endpoint::receive(Instant now, AssocId id) {
   Association* a = lookup(*impl_, id);
   if (!a) return std::nullopt;

@@ -64,10 +64,12 @@ class Endpoint {
   // encapsulation port; `remote_port` is the peer's SCTP port).
   Result<AssocId> connect(Instant now, std::span<const SocketAddress> remote, uint16_t remote_port,
                           const InitOptions& init);
-  // Queues one message. Copies `data`. Errors: unknown association, not
+  // Queues one message: a copy of `data`, or `message` itself, which the association
+  // keeps until the peer has acknowledged it. Errors: unknown association, not
   // established/shutting down, stream out of range, message over the limit, send
   // buffer full (WouldBlock: retry after a SendSpace event).
   Status send(Instant now, AssocId id, const SendInfo& info, std::span<const uint8_t> data);
+  Status send(Instant now, AssocId id, const SendInfo& info, const SharedMessage& message);
   // Next complete message for the user, in delivery order.
   std::optional<Message> receive(Instant now, AssocId id);
   // Graceful shutdown (RFC 9260 §9.2): queued data is delivered first.

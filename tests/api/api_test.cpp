@@ -355,6 +355,37 @@ TEST_F(ApiTest, ReceivingIntoOneMessageReusesItsBufferAndKeepsEveryMessageIntact
   EXPECT_TRUE(into.data == message(5));
 }
 
+// Messages handed over without a copy arrive intact, and each comes back through its
+// deleter once the peer has acknowledged it: a sender can reuse its buffers.
+TEST_F(ApiTest, SharedMessagesArriveIntactAndComeBackThroughTheirDeleters) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  auto content = [](int i) {
+    std::vector<uint8_t> m(100 * 1000 + static_cast<size_t>(i));
+    for (size_t k = 0; k < m.size(); ++k) m[k] = static_cast<uint8_t>(k * 29 + i * 5 + k / 253);
+    return m;
+  };
+  std::atomic<int> returned{0};
+  for (int i = 0; i < 5; ++i) {
+    SharedMessage m(new std::vector<uint8_t>(content(i)), [&](const std::vector<uint8_t>* p) {
+      delete p;
+      ++returned;
+    });
+    SendInfo si;
+    si.stream = static_cast<uint16_t>(i % 3);
+    ASSERT_TRUE(c.send(std::move(m), si, 5s).ok());
+  }
+  for (int i = 0; i < 5; ++i) {
+    auto got = s.receive(5s);
+    ASSERT_TRUE(got.ok()) << got.status().reason();
+    EXPECT_TRUE(got->data == content(i)) << "message " << i << " damaged";
+  }
+  const auto limit = std::chrono::steady_clock::now() + 5s;
+  while (returned < 5 && std::chrono::steady_clock::now() < limit) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(returned.load(), 5) << "messages still held after the peer had them all";
+  EXPECT_EQ(c.send(SharedMessage(), {}, 1s).code(), Errc::InvalidArgument);
+}
+
 TEST_F(ApiTest, NonBlockingAndDeadlines) {
   auto [c, s] = pair();
   ASSERT_TRUE(c && s);

@@ -69,6 +69,45 @@ class SmallWindowPair : public ::testing::Test {
 };
 using FlowControl = SmallWindowPair<21>;
 using Shutdown = SmallWindowPair<24>;
+using SharedSend = SmallWindowPair<27>;
+
+// A message handed over without a copy (SharedMessage) stays with the association
+// while any of it is unacknowledged, goes out again unchanged when its packets are
+// lost, and is let go once the peer has acknowledged all of it.
+TEST_F(SharedSend, AMessageIsKeptUntilAcknowledgedAndResentAsItIsAfterLoss) {
+  ASSERT_FALSE(HasFailure());  // the association came up
+  std::vector<uint8_t> bytes(10000);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 13 + i / 97);
+  auto message = std::make_shared<const std::vector<uint8_t>>(bytes);
+  std::weak_ptr<const std::vector<uint8_t>> held = message;
+  // The first three DATA packets from the client are lost.
+  int dropped = 0;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> b) {
+    const bool data = from == kA && b.size() > 12 && b[12] == 0;  // first chunk DATA
+    if (data && dropped < 3) {
+      ++dropped;
+      return false;
+    }
+    return true;
+  });
+  ASSERT_TRUE(client.send(net.now(), cid, SendInfo{}, message).ok());
+  message.reset();
+  ASSERT_TRUE(net.run_until([&] { return dropped == 3; }, seconds(1), std::ref(rec)));
+  EXPECT_FALSE(held.expired()) << "let go of a message whose packets were lost";
+
+  std::optional<Message> got;
+  ASSERT_TRUE(net.run_until([&] { return (got = server.receive(net.now(), sid)).has_value(); },
+                            seconds(10), std::ref(rec)));
+  EXPECT_TRUE(got->data == bytes) << "the retransmission changed the message";
+  EXPECT_TRUE(net.run_until([&] { return held.expired(); }, seconds(5), std::ref(rec)))
+      << "still held after the peer acknowledged all of it";
+
+  // A null or empty one is refused, as an empty span is.
+  EXPECT_EQ(client.send(net.now(), cid, SendInfo{}, SharedMessage()).code(), Errc::InvalidArgument);
+  EXPECT_EQ(client.send(net.now(), cid, SendInfo{}, std::make_shared<const std::vector<uint8_t>>())
+                .code(),
+            Errc::InvalidArgument);
+}
 
 TEST_F(FlowControl, SenderStopsAtTheReceiveWindowAndResumesWhenTheReaderReads) {
   ASSERT_FALSE(HasFailure());  // the association came up

@@ -35,7 +35,7 @@ void SendQueue::push(StreamId stream, Ppid ppid, bool unordered, uint32_t contex
 }
 
 void SendQueue::push(StreamId stream, Ppid ppid, bool unordered, uint32_t context,
-                     std::shared_ptr<const std::vector<uint8_t>> data) {
+                     SharedMessage data) {
   assert(data && !data->empty() && "DATA must carry at least one byte (RFC 9260 §3.3.1)");
   if (!data || data->empty()) return;  // Nothing could carry it; the caller rejects empty sends.
   uint16_t sid = stream.value();

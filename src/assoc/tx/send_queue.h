@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sctpp/types.h"
 #include "util/lazy_deque.h"
 #include "util/strong_types.h"
 
@@ -27,7 +28,7 @@ struct OutgoingData {
   bool beginning = false;
   bool ending = false;
   uint32_t context = 0;
-  std::shared_ptr<const std::vector<uint8_t>> message;
+  SharedMessage message;
   size_t offset = 0;
   size_t length = 0;
   const uint8_t* data() const { return message->data() + offset; }
@@ -45,8 +46,7 @@ class SendQueue {
   // messages are not allowed (RFC 9260: DATA must carry at least one byte).
   void push(StreamId stream, Ppid ppid, bool unordered, uint32_t context,
             std::vector<uint8_t> data);
-  void push(StreamId stream, Ppid ppid, bool unordered, uint32_t context,
-            std::shared_ptr<const std::vector<uint8_t>> data);
+  void push(StreamId stream, Ppid ppid, bool unordered, uint32_t context, SharedMessage data);
 
   // Takes the next fragment of at most `max_payload` bytes (>= 1), choosing the stream
   // round-robin among those with data, staying on a stream until its current message
@@ -81,7 +81,7 @@ class SendQueue {
     Ppid ppid;
     bool unordered;
     uint32_t context;
-    std::shared_ptr<const std::vector<uint8_t>> data;
+    SharedMessage data;
     size_t produced = 0;
   };
   struct Stream {
