@@ -107,6 +107,10 @@ class PacketSocket {
   Status send_to(uint32_t assoc_id, std::string_view data, const SendInfo& info = {},
                  Deadline deadline = {});
   Status try_send_to(uint32_t assoc_id, std::span<const uint8_t> data, const SendInfo& info = {});
+  // The same without a copy: the stack keeps `message` until the peer has acknowledged
+  // it (see SharedMessage; a null or empty one is InvalidArgument).
+  Status send_to(uint32_t assoc_id, SharedMessage message, const SendInfo& info = {},
+                 Deadline deadline = {});
   // Sends to the association with `peer` (IP and SCTP port), setting one up when
   // there is none (the message travels with the COOKIE ECHO); returns its id.
   Result<uint32_t> send_to(const SocketAddress& peer, std::span<const uint8_t> data,

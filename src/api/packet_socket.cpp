@@ -132,6 +132,14 @@ Status PacketSocket::send_to(uint32_t assoc_id, std::span<const uint8_t> data, c
   return state_->send(lock, assoc_id, data, info, deadline);
 }
 
+Status PacketSocket::send_to(uint32_t assoc_id, SharedMessage message, const SendInfo& info,
+                             Deadline deadline) {
+  if (!state_) return not_open();
+  if (!message) return Status(Errc::InvalidArgument, "no message (null SharedMessage)");
+  Lock lock(stack_->rt->mutex());
+  return state_->send(lock, assoc_id, *message, info, deadline, &message);
+}
+
 Status PacketSocket::try_send_to(uint32_t assoc_id, std::span<const uint8_t> data,
                                  const SendInfo& info) {
   Status st = send_to(assoc_id, data, info, Deadline::expired());

@@ -407,7 +407,7 @@ Status SockState::abort_assoc(uint32_t id, std::string_view reason) {
 }
 
 Status SockState::send(Lock& lock, uint32_t id, std::span<const uint8_t> data, const SendInfo& info,
-                       Deadline deadline) {
+                       Deadline deadline, const SharedMessage* shared) {
   const bool eof = has_flag(info.flags, SendFlags::Eof);
   if (has_flag(info.flags, SendFlags::Abort)) {
     reap();
@@ -445,7 +445,7 @@ Status SockState::send(Lock& lock, uint32_t id, std::span<const uint8_t> data, c
     Endpoint* ep = endpoint();
     if (!ep) return no_assoc(id);
     const Instant now = Clock::now();
-    Status st = ep->send(now, a->id, info, data);
+    Status st = shared ? ep->send(now, a->id, info, *shared) : ep->send(now, a->id, info, data);
     if (st.ok()) {
       if (eof) {
         if (a->up) {

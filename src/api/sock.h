@@ -142,8 +142,9 @@ struct SockState : std::enable_shared_from_this<SockState> {
   Result<uint32_t> start_assoc(std::span<const SocketAddress> remote, uint16_t port,
                                const InitOptions& init);
   // Sends on association `id` (flags: EOF, ABORT), blocking while its buffer is full.
+  // `data` is `*shared` when that is given: then it is queued without a copy.
   Status send(Lock& lock, uint32_t id, std::span<const uint8_t> data, const SendInfo& info,
-              Deadline deadline);
+              Deadline deadline, const SharedMessage* shared = nullptr);
   // Graceful shutdown of one association (deferred until COMM_UP if needed).
   Status shutdown_assoc(uint32_t id);
   Status abort_assoc(uint32_t id, std::string_view reason);

@@ -365,12 +365,14 @@ TEST_F(ApiTest, SharedMessagesArriveIntactAndComeBackThroughTheirDeleters) {
     for (size_t k = 0; k < m.size(); ++k) m[k] = static_cast<uint8_t>(k * 29 + i * 5 + k / 253);
     return m;
   };
-  std::atomic<int> returned{0};
+  // Shared with the deleters: one that runs late (a failed run) finds it alive.
+  auto returned = std::make_shared<std::atomic<int>>(0);
   for (int i = 0; i < 5; ++i) {
-    SharedMessage m(new std::vector<uint8_t>(content(i)), [&](const std::vector<uint8_t>* p) {
-      delete p;
-      ++returned;
-    });
+    SharedMessage m(new std::vector<uint8_t>(content(i)),
+                    [returned](const std::vector<uint8_t>* p) {
+                      delete p;
+                      ++*returned;
+                    });
     SendInfo si;
     si.stream = static_cast<uint16_t>(i % 3);
     ASSERT_TRUE(c.send(std::move(m), si, 5s).ok());
@@ -381,8 +383,9 @@ TEST_F(ApiTest, SharedMessagesArriveIntactAndComeBackThroughTheirDeleters) {
     EXPECT_TRUE(got->data == content(i)) << "message " << i << " damaged";
   }
   const auto limit = std::chrono::steady_clock::now() + 5s;
-  while (returned < 5 && std::chrono::steady_clock::now() < limit) std::this_thread::sleep_for(1ms);
-  EXPECT_EQ(returned.load(), 5) << "messages still held after the peer had them all";
+  while (*returned < 5 && std::chrono::steady_clock::now() < limit)
+    std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(returned->load(), 5) << "messages still held after the peer had them all";
   EXPECT_EQ(c.send(SharedMessage(), {}, 1s).code(), Errc::InvalidArgument);
 }
 

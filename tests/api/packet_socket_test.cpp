@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <set>
@@ -60,8 +61,7 @@ Notification next_note(PacketSocket& s, Deadline dl = 10s) {
 }
 
 // Waits for an AssocChange with `state` on association `id` (other events skipped).
-AssocChange wait_change(PacketSocket& s, uint32_t id, AssocChangeState state,
-                        Deadline dl = 10s) {
+AssocChange wait_change(PacketSocket& s, uint32_t id, AssocChangeState state, Deadline dl = 10s) {
   while (true) {
     auto ev = s.receive(dl);
     EXPECT_TRUE(ev.ok()) << ev.status().reason();
@@ -144,6 +144,33 @@ TEST_F(PacketSocketTest, ImplicitSetupEchoAndReceiveInfo) {
   EXPECT_EQ(echo.from, server_address());
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_EQ(std::get<AssocChange>(notes[0]).state, AssocChangeState::CommUp);
+}
+
+// A server answers with a message it hands over without a copy: the peer gets it
+// intact and the buffer comes back through its deleter once acknowledged.
+TEST_F(PacketSocketTest, SharedMessageOnAnAssociationArrivesAndComesBack) {
+  PacketSocket c = client();
+  auto id = c.send_to(server_address(), "hello");
+  ASSERT_TRUE(id.ok()) << id.status().reason();
+  ReceivedMessage m = next_message(server_);
+  std::vector<uint8_t> bytes(40000);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 11 + i / 301);
+  std::atomic<bool> returned{false};
+  SharedMessage answer(new std::vector<uint8_t>(bytes), [&](const std::vector<uint8_t>* p) {
+    delete p;
+    returned = true;
+  });
+  SendInfo si;
+  si.stream = 2;
+  ASSERT_TRUE(server_.send_to(m.info.assoc_id, std::move(answer), si, 5s).ok());
+  ReceivedMessage got = next_message(c);
+  EXPECT_TRUE(got.data == bytes);
+  EXPECT_EQ(got.info.stream, 2);
+  const auto limit = std::chrono::steady_clock::now() + 5s;
+  while (!returned && std::chrono::steady_clock::now() < limit) std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(returned) << "still held after the peer had it";
+  EXPECT_EQ(server_.send_to(m.info.assoc_id, SharedMessage(), {}, 1s).code(),
+            Errc::InvalidArgument);
 }
 
 TEST_F(PacketSocketTest, FirstMessageTravelsWithCookieEcho) {
@@ -248,8 +275,8 @@ TEST_F(PacketSocketTest, SendFailedCarriesUndeliveredData) {
       EXPECT_EQ(text(sf->data), "never delivered");
       EXPECT_FALSE(sf->sent);
     } else if (auto* ac = std::get_if<AssocChange>(&n)) {
-      lost = ac->state == AssocChangeState::CommLost ||
-             ac->state == AssocChangeState::CantStartAssoc;
+      lost =
+          ac->state == AssocChangeState::CommLost || ac->state == AssocChangeState::CantStartAssoc;
     }
   }
   EXPECT_TRUE(failed);
