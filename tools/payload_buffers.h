@@ -4,8 +4,9 @@
 // Each message is a buffer holding the pattern's template, stamped with its sequence
 // number. An SCTP sender keeps it until the peer has acknowledged it (SharedMessage);
 // its deleter puts it back here and a later message takes it again: only the stamps
-// change. As many buffers live as messages are in flight and queued (bounded by the
-// send buffer), none once the transport is done.
+// change. At most as many buffers live as messages were ever in flight and queued at
+// once (bounded by the send buffer); those that come back after this object is gone
+// are freed.
 #pragma once
 
 #include <cstdint>
