@@ -107,8 +107,9 @@ class PacketSocket {
   Status send_to(uint32_t assoc_id, std::string_view data, const SendInfo& info = {},
                  Deadline deadline = {});
   Status try_send_to(uint32_t assoc_id, std::span<const uint8_t> data, const SendInfo& info = {});
-  // The same without a copy: the stack keeps `message` until the peer has acknowledged
-  // it (see SharedMessage; a null or empty one is InvalidArgument).
+  // The same without a copy (also below, to a peer address): the stack keeps `message`
+  // until the peer has acknowledged it (see SharedMessage; a null or empty one is
+  // InvalidArgument).
   Status send_to(uint32_t assoc_id, SharedMessage message, const SendInfo& info = {},
                  Deadline deadline = {});
   // Sends to the association with `peer` (IP and SCTP port), setting one up when
@@ -116,6 +117,8 @@ class PacketSocket {
   Result<uint32_t> send_to(const SocketAddress& peer, std::span<const uint8_t> data,
                            const SendInfo& info = {}, Deadline deadline = {});
   Result<uint32_t> send_to(const SocketAddress& peer, std::string_view data,
+                           const SendInfo& info = {}, Deadline deadline = {});
+  Result<uint32_t> send_to(const SocketAddress& peer, SharedMessage message,
                            const SendInfo& info = {}, Deadline deadline = {});
 
   // The next message or notification. Errc::Closed after close().
@@ -157,6 +160,10 @@ class PacketSocket {
 
  private:
   void reset();
+  // send_to(peer, ...) of `data`, which is `*shared` when that is given (no copy).
+  Result<uint32_t> send_to_peer(const SocketAddress& peer, std::span<const uint8_t> data,
+                                const SharedMessage* shared, const SendInfo& info,
+                                Deadline deadline);
   std::shared_ptr<detail::StackState> stack_;
   std::shared_ptr<detail::SockState> state_;
 };

@@ -154,12 +154,25 @@ Result<uint32_t> PacketSocket::send_to(const SocketAddress& peer, std::string_vi
 
 Result<uint32_t> PacketSocket::send_to(const SocketAddress& peer, std::span<const uint8_t> data,
                                        const SendInfo& info, Deadline deadline) {
+  return send_to_peer(peer, data, nullptr, info, deadline);
+}
+
+Result<uint32_t> PacketSocket::send_to(const SocketAddress& peer, SharedMessage message,
+                                       const SendInfo& info, Deadline deadline) {
+  if (!message) return Status(Errc::InvalidArgument, "no message (null SharedMessage)");
+  return send_to_peer(peer, *message, &message, info, deadline);
+}
+
+Result<uint32_t> PacketSocket::send_to_peer(const SocketAddress& peer,
+                                            std::span<const uint8_t> data,
+                                            const SharedMessage* shared, const SendInfo& info,
+                                            Deadline deadline) {
   if (!state_) return not_open();
   Lock lock(stack_->rt->mutex());
   SockState& s = *state_;
   s.reap();
   if (auto id = s.find_peer(peer)) {
-    Status st = s.send(lock, *id, data, info, deadline);
+    Status st = s.send(lock, *id, data, info, deadline, shared);
     if (!st.ok()) return st;
     return *id;
   }
@@ -181,7 +194,7 @@ Result<uint32_t> PacketSocket::send_to(const SocketAddress& peer, std::span<cons
   const SocketAddress remote{peer.ip, s.remote_udp_port};
   auto id = s.start_assoc(std::span<const SocketAddress>(&remote, 1), peer.port, s.config.init);
   if (!id.ok()) return id.status();
-  Status st = s.send(lock, *id, data, info, deadline);
+  Status st = s.send(lock, *id, data, info, deadline, shared);
   if (!st.ok()) {
     s.abort_assoc(*id, "");
     return st;

@@ -146,31 +146,45 @@ TEST_F(PacketSocketTest, ImplicitSetupEchoAndReceiveInfo) {
   EXPECT_EQ(std::get<AssocChange>(notes[0]).state, AssocChangeState::CommUp);
 }
 
-// A server answers with a message it hands over without a copy: the peer gets it
-// intact and the buffer comes back through its deleter once acknowledged.
-TEST_F(PacketSocketTest, SharedMessageOnAnAssociationArrivesAndComesBack) {
+// Messages handed over without a copy, both ways: the client's first one sets the
+// association up (it travels with the COOKIE ECHO), the server answers on the
+// association. Each arrives intact and comes back through its deleter once
+// acknowledged.
+TEST_F(PacketSocketTest, SharedMessagesArriveAndComeBackThroughTheirDeleters) {
+  auto pattern = [](size_t n, int seed) {
+    std::vector<uint8_t> b(n);
+    for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<uint8_t>(i * 11 + i / 301 + seed);
+    return b;
+  };
+  // Shared with the deleters: one that runs late (a failed run) finds it alive.
+  auto returned = std::make_shared<std::atomic<int>>(0);
+  auto shared = [&](const std::vector<uint8_t>& bytes) {
+    return SharedMessage(new std::vector<uint8_t>(bytes),
+                         [returned](const std::vector<uint8_t>* p) {
+                           delete p;
+                           ++*returned;
+                         });
+  };
+  const std::vector<uint8_t> hello = pattern(3000, 1), answer = pattern(40000, 2);
   PacketSocket c = client();
-  auto id = c.send_to(server_address(), "hello");
+  auto id = c.send_to(server_address(), shared(hello));
   ASSERT_TRUE(id.ok()) << id.status().reason();
   ReceivedMessage m = next_message(server_);
-  std::vector<uint8_t> bytes(40000);
-  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 11 + i / 301);
-  std::atomic<bool> returned{false};
-  SharedMessage answer(new std::vector<uint8_t>(bytes), [&](const std::vector<uint8_t>* p) {
-    delete p;
-    returned = true;
-  });
+  EXPECT_TRUE(m.data == hello);
+
   SendInfo si;
   si.stream = 2;
-  ASSERT_TRUE(server_.send_to(m.info.assoc_id, std::move(answer), si, 5s).ok());
+  ASSERT_TRUE(server_.send_to(m.info.assoc_id, shared(answer), si, 5s).ok());
   ReceivedMessage got = next_message(c);
-  EXPECT_TRUE(got.data == bytes);
+  EXPECT_TRUE(got.data == answer);
   EXPECT_EQ(got.info.stream, 2);
   const auto limit = std::chrono::steady_clock::now() + 5s;
-  while (!returned && std::chrono::steady_clock::now() < limit) std::this_thread::sleep_for(1ms);
-  EXPECT_TRUE(returned) << "still held after the peer had it";
+  while (*returned < 2 && std::chrono::steady_clock::now() < limit)
+    std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(returned->load(), 2) << "still held after the peer had it";
   EXPECT_EQ(server_.send_to(m.info.assoc_id, SharedMessage(), {}, 1s).code(),
             Errc::InvalidArgument);
+  EXPECT_EQ(c.send_to(server_address(), SharedMessage()).status().code(), Errc::InvalidArgument);
 }
 
 TEST_F(PacketSocketTest, FirstMessageTravelsWithCookieEcho) {
