@@ -25,20 +25,19 @@ class SctpChannel final : public Channel {
  public:
   explicit SctpChannel(Connection c) : conn_(std::move(c)) {}
   bool send(const uint8_t* p, size_t n, uint16_t stream, bool unordered, uint32_t ppid) override {
-    SendInfo si;
-    si.stream = stream;
-    si.unordered = unordered;
-    si.ppid = ppid;
-    Status st = conn_.send(std::span<const uint8_t>(p, n), si);
-    if (!st) error_ = describe(st);
-    return st.ok();
+    return sent(conn_.send(std::span<const uint8_t>(p, n), info(stream, unordered, ppid)));
   }
   bool send_shared(SharedMessage m, uint16_t stream, bool unordered, uint32_t ppid) override {
+    return sent(conn_.send(std::move(m), info(stream, unordered, ppid)));
+  }
+  static SendInfo info(uint16_t stream, bool unordered, uint32_t ppid) {
     SendInfo si;
     si.stream = stream;
     si.unordered = unordered;
     si.ppid = ppid;
-    Status st = conn_.send(std::move(m), si);
+    return si;
+  }
+  bool sent(const Status& st) {
     if (!st) error_ = describe(st);
     return st.ok();
   }

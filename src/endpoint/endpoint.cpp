@@ -568,21 +568,24 @@ Status unknown(AssocId id) {
 }
 }  // namespace
 
-Status Endpoint::send(Instant now, AssocId id, const SendInfo& info,
-                      std::span<const uint8_t> data) {
+// A copy (span) or the message itself (SharedMessage): the association takes either.
+template <class Payload>
+Status Endpoint::send_payload(Instant now, AssocId id, const SendInfo& info,
+                              const Payload& payload) {
   Association* a = lookup(*impl_, id);
   if (!a) return unknown(id);
-  Status st = a->send(now, info, data);
+  Status st = a->send(now, info, payload);
   impl_->touch(id.value());
   return st;
 }
 
+Status Endpoint::send(Instant now, AssocId id, const SendInfo& info,
+                      std::span<const uint8_t> data) {
+  return send_payload(now, id, info, data);
+}
+
 Status Endpoint::send(Instant now, AssocId id, const SendInfo& info, const SharedMessage& message) {
-  Association* a = lookup(*impl_, id);
-  if (!a) return unknown(id);
-  Status st = a->send(now, info, message);
-  impl_->touch(id.value());
-  return st;
+  return send_payload(now, id, info, message);
 }
 
 std::optional<Message> Endpoint::receive(Instant now, AssocId id) {

@@ -97,6 +97,8 @@ class Endpoint {
  private:
   template <class Out>
   std::optional<Transmit> poll_transmit_to(Instant now, Out& packet);
+  template <class Payload>
+  Status send_payload(Instant now, AssocId id, const SendInfo& info, const Payload& payload);
   std::unique_ptr<EndpointImpl> impl_;
 };
 
