@@ -1,4 +1,4 @@
-// `sctpp perf` command line (design.md §3) and the payload pattern.
+// `sctpp perf` command line (design.md §3).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -72,10 +72,10 @@ std::optional<PerfArgs> parse_perf_args(int argc, char** argv, int* exit_code) {
   app.add_option("--udp-port", udp_port,
                  "Local UDP encapsulation port (server default 9899, client default 0 = any)")
       ->check(CLI::Range(0, 65535));
-  auto* o_rudp = app.add_option("--remote-udp-port", remote_udp,
-                                "Client: the server's UDP encapsulation port")
-                     ->check(CLI::Range(1, 65535))
-                     ->capture_default_str();
+  auto* o_rudp =
+      app.add_option("--remote-udp-port", remote_udp, "Client: the server's UDP encapsulation port")
+          ->check(CLI::Range(1, 65535))
+          ->capture_default_str();
   auto* o_mode = app.add_option("--mode", mode, "Client: throughput, latency or connect")
                      ->check(CLI::IsMember({"throughput", "latency", "connect"}))
                      ->capture_default_str();
@@ -83,10 +83,10 @@ std::optional<PerfArgs> parse_perf_args(int argc, char** argv, int* exit_code) {
                                 "Client: message size in bytes (default 1024 for throughput, "
                                 "64 for latency)")
                      ->check(CLI::Range(1LL, 4LL * 1024 * 1024));
-  auto* o_streams = app.add_option("--streams", streams,
-                                   "Client: streams used round-robin (SCTP only)")
-                        ->check(CLI::Range(1, 65535))
-                        ->capture_default_str();
+  auto* o_streams =
+      app.add_option("--streams", streams, "Client: streams used round-robin (SCTP only)")
+          ->check(CLI::Range(1, 65535))
+          ->capture_default_str();
   auto* o_unordered = app.add_flag("--unordered", unordered, "Client: send unordered (SCTP only)");
   auto* o_time = app.add_option("--time", time, "Client: seconds to run")
                      ->check(CLI::Range(0.1, 86400.0))
@@ -173,47 +173,6 @@ std::optional<PerfArgs> parse_perf_args(int argc, char** argv, int* exit_code) {
     return std::nullopt;
   }
   return a;
-}
-
-// ---- pattern ----
-
-Pattern::Pattern(size_t size) : templ_(size + 8) {
-  uint64_t x = 0x9e3779b97f4a7c15ull;
-  for (auto& b : templ_) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    b = static_cast<uint8_t>(x >> 24);
-  }
-}
-
-void Pattern::stamp(uint8_t* buf, size_t size, uint64_t seq) const {
-  for (size_t off = 0, k = 0; off < size; off += 512, ++k) {
-    uint64_t s = (seq & kSeqMask) | (static_cast<uint64_t>(k & 0xffff) << 48);
-    uint8_t le[8];
-    for (int i = 0; i < 8; ++i) le[i] = static_cast<uint8_t>(s >> (8 * i));
-    std::memcpy(buf + off, le, std::min<size_t>(8, size - off));
-  }
-}
-
-bool Pattern::check(const uint8_t* p, size_t size, uint64_t seq) const {
-  for (size_t off = 0, k = 0; off < size; off += 512, ++k) {
-    uint64_t s = (seq & kSeqMask) | (static_cast<uint64_t>(k & 0xffff) << 48);
-    uint8_t le[8];
-    for (int i = 0; i < 8; ++i) le[i] = static_cast<uint8_t>(s >> (8 * i));
-    size_t block = std::min<size_t>(512, size - off);
-    size_t sl = std::min<size_t>(8, block);
-    if (std::memcmp(p + off, le, sl) != 0) return false;
-    if (block > 8 && std::memcmp(p + off + 8, templ_.data() + off + 8, block - 8) != 0)
-      return false;
-  }
-  return true;
-}
-
-uint64_t Pattern::seq_of(const uint8_t* p, size_t size) {
-  uint64_t s = 0;
-  for (size_t i = 0; i < std::min<size_t>(6, size); ++i) s |= static_cast<uint64_t>(p[i]) << (8 * i);
-  return s;
 }
 
 }  // namespace sctpp::tool::perf
