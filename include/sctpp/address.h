@@ -6,6 +6,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,11 +31,29 @@ class IpAddress {
   // 4 bytes for IPv4, 16 for IPv6, network order.
   const uint8_t* data() const { return bytes_.data(); }
   size_t size() const { return is_v4() ? 4 : 16; }
-  bool is_any() const;
+  bool is_any() const {
+    if (is_v4()) {
+      uint32_t v;
+      std::memcpy(&v, bytes_.data(), sizeof v);
+      return v == 0;
+    }
+    uint64_t w[2];
+    std::memcpy(w, bytes_.data(), sizeof w);
+    return (w[0] | w[1]) == 0;
+  }
   bool is_loopback() const;
   std::string to_string() const;  // no brackets
 
   friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
+  // Inline, two words at a time: addresses are compared for every packet sent and
+  // received, and the memberwise default called memcmp each time (~2% of a bulk
+  // sender's instructions).
+  friend bool operator==(const IpAddress& a, const IpAddress& b) {
+    uint64_t x[2], y[2];
+    std::memcpy(x, a.bytes_.data(), sizeof x);
+    std::memcpy(y, b.bytes_.data(), sizeof y);
+    return a.family_ == b.family_ && ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+  }
 
  private:
   Family family_ = Family::V4;

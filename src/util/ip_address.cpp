@@ -36,19 +36,15 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   return std::nullopt;
 }
 
-IpAddress IpAddress::any(Family f) { return f == Family::V4 ? v4({0, 0, 0, 0}) : v6({}); }
+IpAddress IpAddress::any(Family f) {
+  return f == Family::V4 ? v4({0, 0, 0, 0}) : v6({});
+}
 
 IpAddress IpAddress::loopback(Family f) {
   if (f == Family::V4) return v4({127, 0, 0, 1});
   std::array<uint8_t, 16> b{};
   b[15] = 1;
   return v6(b);
-}
-
-bool IpAddress::is_any() const {
-  for (size_t i = 0; i < size(); ++i)
-    if (bytes_[i] != 0) return false;
-  return true;
 }
 
 bool IpAddress::is_loopback() const {

@@ -1,0 +1,48 @@
+// IpAddress equality and the wildcard test: the stack compares addresses for every
+// packet it sends and receives (socket choice, path lookup), so both must see every
+// byte of the address and its family, and nothing else.
+#include <gtest/gtest.h>
+
+#include "sctpp/address.h"
+
+namespace sctpp {
+namespace {
+
+IpAddress ip(const char* text) {
+  auto a = IpAddress::parse(text);
+  EXPECT_TRUE(a.has_value()) << text;
+  return a.value_or(IpAddress{});
+}
+
+TEST(IpAddress, EqualityComparesTheFamilyAndEveryByte) {
+  EXPECT_EQ(ip("192.0.2.1"), ip("192.0.2.1"));
+  EXPECT_NE(ip("192.0.2.1"), ip("192.0.2.2"));
+  EXPECT_NE(ip("192.0.2.1"), ip("193.0.2.1"));
+  EXPECT_NE(ip("0.0.0.0"), ip("::"));  // same bytes, other family
+  EXPECT_EQ(ip("2001:db8::1"), ip("2001:db8::1"));
+  for (int byte = 0; byte < 16; ++byte) {
+    std::array<uint8_t, 16> b{};
+    b[byte] = 0x80;
+    EXPECT_NE(IpAddress::v6(b), IpAddress::any(IpAddress::Family::V6)) << "byte " << byte;
+    EXPECT_EQ(IpAddress::v6(b), IpAddress::v6(b));
+  }
+  EXPECT_EQ((SocketAddress{ip("10.0.0.1"), 9899}), (SocketAddress{ip("10.0.0.1"), 9899}));
+  EXPECT_NE((SocketAddress{ip("10.0.0.1"), 9899}), (SocketAddress{ip("10.0.0.1"), 9900}));
+}
+
+TEST(IpAddress, OnlyTheWildcardOfEitherFamilyIsAny) {
+  EXPECT_TRUE(ip("0.0.0.0").is_any());
+  EXPECT_TRUE(ip("::").is_any());
+  EXPECT_TRUE(IpAddress{}.is_any());
+  for (const char* t : {"0.0.0.1", "1.0.0.0", "0.0.1.0", "127.0.0.1", "::1",
+                        "8000::", "::ffff:0.0.0.0", "0:0:0:1::"})
+    EXPECT_FALSE(ip(t).is_any()) << t;
+}
+
+TEST(IpAddress, OrderingStillSortsByFamilyThenBytes) {
+  EXPECT_LT(ip("10.0.0.1"), ip("10.0.0.2"));
+  EXPECT_LT(ip("255.255.255.255"), ip("::"));  // V4 before V6
+}
+
+}  // namespace
+}  // namespace sctpp
