@@ -33,14 +33,18 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
+def by_run(cell, impl):
+    """MB/s of one (cell, impl) pair per run: {run: MB/s}."""
+    runs = [r["run"] for r in raw_rows if r["cell"] == cell and r["impl"] == impl and r["result"]]
+    res = [r["result"] for r in raw_rows if r["cell"] == cell and r["impl"] == impl and r["result"]]
+    return {run: x.get("mbytes_per_s") for run, x in zip(runs, res) if not x.get("errors")}
+
+
 def paired_ratios(num, den):
-    """Ratios of two (cell, impl) pairs within each run, in run order (None where a run
-    has no figure for one of them)."""
-    def by_run(cell, impl):
-        runs = [r["run"] for r in raw_rows if r["cell"] == cell and r["impl"] == impl and r["result"]]
-        res = [r["result"] for r in raw_rows if r["cell"] == cell and r["impl"] == impl and r["result"]]
-        return {run: x.get("mbytes_per_s") for run, x in zip(runs, res) if not x.get("errors")}
-    a, b = by_run(*num), by_run(*den)
+    """Ratios within each run, in run order. `num` and `den` are (cell, impl) pairs or
+    {run: MB/s} dicts."""
+    a = num if isinstance(num, dict) else by_run(*num)
+    b = den if isinstance(den, dict) else by_run(*den)
     return [ratio(a[k], b[k]) for k in sorted(a) if k in b]
 
 
@@ -129,28 +133,34 @@ for cell in order:
     stands_in = f" (issue: mtu{ISSUE_BIG_MTU})" if cell_mtu.get(cell) in substitute else ""
     target(f"{cell}: sctpp >= 3x usrsctp{stands_in}", ratio(s, u), 3.0)
 print(f"{'udp sendto 1472B (ceiling)':30} {f(udp_sendto):>9}")
-print(f"{'udp sendmmsg+GSO 1472B (best)':30} {f(udp_gso):>9}")
+# Two sendmmsg+GSO/GRO blasters run: one whose receiver only counts what it reads, and
+# one whose receiver also copies and checks it. The second has usually come out faster
+# (its receiver sleeps less, and each sleep costs the sender a wake-up), so "the best
+# UDP blaster" of the issue is the faster of the two, run by run.
+gso_plain, gso_checked = by_run("udp 1472B", "udp-gso"), by_run("udp 1472B", "udp-gso-checked")
+gso_best_by_run = {k: max(v for v in (gso_plain.get(k), gso_checked.get(k)) if v is not None)
+                   for k in set(gso_plain) | set(gso_checked)}
+udp_gso_best = statistics.median(gso_best_by_run.values()) if gso_best_by_run else None
 s64 = med("tput 65536B mtu1500", "sctpp", "mbytes_per_s")
-# The GSO blaster's receiver never reads its data; the same blaster with a receiver
-# that copies and checks it (no CRC32c, no protocol) is the floor under any SCTP
-# receiver, and shows how much of the 0.5x line is left to an SCTP stack at all.
+print(f"{'udp sendmmsg+GSO 1472B':30} {f(udp_gso):>9}   receiver reads and counts")
 print(f"{'  receiver copies + checks':30} {f(udp_gso_checked):>9}   "
-      f"{rf(ratio(udp_gso_checked, udp_gso))} of best; sctpp 64 KiB mtu1500 = "
-      f"{rf(ratio(s64, udp_gso_checked))} of this")
+      f"{rf(ratio(udp_gso_checked, udp_gso))} of the first")
+print(f"{'  best of the two, per run':30} {f(udp_gso_best):>9}   "
+      f"sctpp 64 KiB mtu1500 = {rf(ratio(s64, udp_gso_best))} of this")
 # The blaster doing only the per-byte work every SCTP stack of this shape must do
 # (udp_floor.cpp): the 0.5x line cannot be above what this reaches.
 print(f"{'  + copies, CRC32c, acks':30} {f(udp_floor):>9}   "
-      f"{rf(ratio(udp_floor, udp_gso))} of best; sctpp 64 KiB mtu1500 = "
+      f"{rf(ratio(udp_floor, udp_gso_best))} of best; sctpp 64 KiB mtu1500 = "
       f"{rf(ratio(s64, udp_floor))} of this")
 target("64 KiB at MTU 1500: sctpp >= 1.0x UDP sendto blaster", ratio(s64, udp_sendto), 1.0)
 # bench/run.sh measures the blasters right after this cell, seconds apart, while runs are
 # minutes apart and the machine's speed moves in between: the ratio is taken within each
 # run, and the line uses their median (the issue: "each a ratio from the same run").
-gso_pairs = [r for r in paired_ratios(("tput 65536B mtu1500", "sctpp"), ("udp 1472B", "udp-gso"))
-             if r is not None]
-gso_ratio = statistics.median(gso_pairs) if gso_pairs else ratio(s64, udp_gso)
-target("64 KiB at MTU 1500: sctpp >= 0.5x UDP sendmmsg+GSO blaster", gso_ratio, 0.5)
-if line := run_by_run(("tput 65536B mtu1500", "sctpp"), ("udp 1472B", "udp-gso")):
+s64_by_run = by_run("tput 65536B mtu1500", "sctpp")
+gso_pairs = [r for r in paired_ratios(s64_by_run, gso_best_by_run) if r is not None]
+gso_ratio = statistics.median(gso_pairs) if gso_pairs else ratio(s64, udp_gso_best)
+target("64 KiB at MTU 1500: sctpp >= 0.5x the best UDP sendmmsg+GSO blaster", gso_ratio, 0.5)
+if line := run_by_run(s64_by_run, gso_best_by_run):
     print(f"  sctpp 64 KiB mtu1500 / best, {line} (the line: their median)")
 
 print()
@@ -213,6 +223,7 @@ print(f"  {npass} pass, {nmiss} miss, {len(targets) - npass - nmiss} n/a")
 
 json.dump({"machine": machine, "notes": notes, "udp_sendto_mbytes_per_s": udp_sendto,
            "udp_gso_mbytes_per_s": udp_gso, "udp_gso_checked_mbytes_per_s": udp_gso_checked,
+           "udp_gso_best_mbytes_per_s": udp_gso_best,
            "udp_floor_mbytes_per_s": udp_floor,
            "rows": rows, "targets": targets,
            "raw": {c: dict(v) for c, v in vals.items()}},
