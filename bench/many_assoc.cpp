@@ -51,12 +51,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "pattern.h"  // tools/: the payload pattern sctpp perf sends and checks
 #include "sctpp/sctp.h"
 #include "sctpp/sctpp.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using sctpp::tool::perf::Pattern;
 constexpr uint32_t kDataPpid = 0x64617461;  // "data"
 constexpr uint32_t kCtlPpid = 0x6374726c;   // "ctrl"
 // Messages an association sends per turn when associations take turns: an even
@@ -73,49 +75,6 @@ constexpr double kWarmup = 0.5;
 double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
-
-// ---- payload pattern (as tools/perf_cli.cpp) ----
-class Pattern {
- public:
-  explicit Pattern(size_t size) : templ_(size + 8) {
-    uint64_t x = 0x9e3779b97f4a7c15ull;
-    for (auto& b : templ_) {
-      x ^= x << 13;
-      x ^= x >> 7;
-      x ^= x << 17;
-      b = static_cast<uint8_t>(x >> 24);
-    }
-  }
-  const uint8_t* templ() const { return templ_.data(); }
-  void stamp(uint8_t* buf, size_t size, uint64_t seq) const {
-    for (size_t off = 0, k = 0; off < size; off += 512, ++k) {
-      uint8_t le[8];
-      encode(le, seq, k);
-      std::memcpy(buf + off, le, std::min<size_t>(8, size - off));
-    }
-  }
-  bool check(const uint8_t* p, size_t size, uint64_t seq) const {
-    if (size + 8 != templ_.size()) return false;
-    for (size_t off = 0, k = 0; off < size; off += 512, ++k) {
-      uint8_t le[8];
-      encode(le, seq, k);
-      const size_t block = std::min<size_t>(512, size - off);
-      const size_t sl = std::min<size_t>(8, block);
-      if (std::memcmp(p + off, le, sl) != 0) return false;
-      if (block > 8 && std::memcmp(p + off + 8, templ_.data() + off + 8, block - 8) != 0)
-        return false;
-    }
-    return true;
-  }
-
- private:
-  static void encode(uint8_t le[8], uint64_t seq, size_t k) {
-    const uint64_t s =
-        (seq & ((uint64_t{1} << 48) - 1)) | (static_cast<uint64_t>(k & 0xffff) << 48);
-    for (int i = 0; i < 8; ++i) le[i] = static_cast<uint8_t>(s >> (8 * i));
-  }
-  std::vector<uint8_t> templ_;
-};
 
 long self_rss_kib() {
   std::ifstream f("/proc/self/status");
@@ -146,14 +105,15 @@ struct Options {
 
 // Per association: the sequence number the next message must carry.
 struct Checker {
-  explicit Checker(size_t size) : pattern(size) {}
+  explicit Checker(size_t size) : size(size), pattern(size) {}
+  size_t size;
   Pattern pattern;
   std::unordered_map<uint32_t, uint64_t> next;
   uint64_t messages = 0, bytes = 0, errors = 0;
 
   void on_data(uint32_t assoc, const std::vector<uint8_t>& data) {
     uint64_t& seq = next[assoc];
-    if (!pattern.check(data.data(), data.size(), seq)) ++errors;
+    if (data.size() != size || !pattern.check(data.data(), data.size(), seq)) ++errors;
     ++seq;
     ++messages;
     bytes += data.size();
