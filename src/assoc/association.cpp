@@ -678,7 +678,8 @@ void Association::handle_sack(Instant now, const wire::SackChunk& sack) {
 
 void Association::on_acked(Instant now, const RetransmissionQueue::SackOutcome& out) {
   Path& p = paths_[last_sent_path_];
-  if (out.rtt) p.rto.observe(*out.rtt);
+  // The sample belongs to the path its chunk went out on.
+  if (out.rtt && out.rtt_path < paths_.size()) paths_[out.rtt_path].rto.observe(*out.rtt);
   if (out.bytes_acked > 0) {
     // §8.1, §8.2: acknowledged data proves the peer and the path are alive.
     assoc_error_count_ = 0;

@@ -193,23 +193,55 @@ TEST(RetransmissionQueue, RttSampleFromChunkSentOnce) {
   EXPECT_FALSE(r.rtt.has_value());
 }
 
-TEST(RetransmissionQueue, RttFromHighestNewlyAckedNeverRetransmitted) {
+TEST(RetransmissionQueue, OneRttSamplePerRoundTripPerPath) {
+  // RFC 9260 §6.3.1 C4: at most one measurement per round trip per destination. The
+  // first chunk sent is timed; the chunks sent while it is out are not.
   RetransmissionQueue q(Tsn(1));
-  q.add(chunk(100), kT0, 0);                     // 1: will be retransmitted
+  for (int i = 0; i < 4; ++i) q.add(chunk(100), kT0 + milliseconds(10 * i), 0);
+  auto r = q.handle_sack(sack(2), kT0 + milliseconds(50));
+  ASSERT_TRUE(r.rtt);
+  EXPECT_EQ(*r.rtt, milliseconds(50));  // TSN 1
+  EXPECT_EQ(r.rtt_path, 0u);
+  EXPECT_FALSE(q.handle_sack(sack(4), kT0 + milliseconds(60)).rtt);  // 3 and 4 untimed
+  // The next chunk sent after the sample is timed: one sample per round trip.
+  q.add(chunk(100), kT0 + milliseconds(70), 0);  // 5
+  q.add(chunk(100), kT0 + milliseconds(75), 0);  // 6
+  r = q.handle_sack(sack(6), kT0 + milliseconds(100));
+  ASSERT_TRUE(r.rtt);
+  EXPECT_EQ(*r.rtt, milliseconds(30));  // TSN 5
+}
+
+TEST(RetransmissionQueue, EachPathTimesItsOwnChunk) {
+  RetransmissionQueue q(Tsn(1));
+  q.add(chunk(100), kT0, 0);                    // 1: timed on path 0
+  q.add(chunk(100), kT0 + milliseconds(5), 1);  // 2: timed on path 1
+  q.add(chunk(100), kT0 + milliseconds(6), 0);  // 3: path 0 is timing already
+  auto r = q.handle_sack(sack(1), kT0 + milliseconds(40));
+  ASSERT_TRUE(r.rtt);
+  EXPECT_EQ(*r.rtt, milliseconds(40));
+  EXPECT_EQ(r.rtt_path, 0u);
+  r = q.handle_sack(sack(3), kT0 + milliseconds(50));
+  ASSERT_TRUE(r.rtt);
+  EXPECT_EQ(*r.rtt, milliseconds(45));  // TSN 2, not TSN 3
+  EXPECT_EQ(r.rtt_path, 1u);
+}
+
+TEST(RetransmissionQueue, KarnAResentTimedChunkGivesNoSampleAndANewChunkIsTimed) {
+  RetransmissionQueue q(Tsn(1));
+  q.add(chunk(100), kT0, 0);                     // 1: timed, then resent
   q.add(chunk(100), kT0 + milliseconds(10), 0);  // 2
-  q.add(chunk(100), kT0 + milliseconds(20), 0);  // 3
-  q.add(chunk(100), kT0 + milliseconds(30), 0);  // 4: gap-acked
   q.mark_all_for_retransmit();
   auto rtx = q.take_retransmission(kT0 + milliseconds(40), 0);
   ASSERT_TRUE(rtx);
   EXPECT_EQ(rtx->tsn, Tsn(1));
-  // TSNs 2 and 3 were also marked by T3, and are acked before being resent.
-  auto r = q.handle_sack(sack(0, {{4, 4}}), kT0 + milliseconds(100));
+  q.add(chunk(100), kT0 + milliseconds(50), 0);  // 3: timed in TSN 1's place
+  q.add(chunk(100), kT0 + milliseconds(55), 0);  // 4
+  // TSNs 3 and 4 arrive (gap-acked), TSN 1's retransmission not yet.
+  auto r = q.handle_sack(sack(0, {{3, 4}}), kT0 + milliseconds(80));
   ASSERT_TRUE(r.rtt);
-  EXPECT_EQ(*r.rtt, milliseconds(70));  // from TSN 4
-  r = q.handle_sack(sack(4), kT0 + milliseconds(110));
-  ASSERT_TRUE(r.rtt);
-  EXPECT_EQ(*r.rtt, milliseconds(90));  // from TSN 3; TSN 1 was resent, 4 not new
+  EXPECT_EQ(*r.rtt, milliseconds(30));  // TSN 3, gap-acked
+  // The ambiguous acknowledgement of TSN 1 gives nothing.
+  EXPECT_FALSE(q.handle_sack(sack(4), kT0 + milliseconds(90)).rtt);
 }
 
 TEST(RetransmissionQueue, ExactlyOneFastRetransmitAfterThreeMissIndications) {
@@ -242,8 +274,8 @@ TEST(RetransmissionQueue, ExactlyOneFastRetransmitAfterThreeMissIndications) {
   }
   EXPECT_FALSE(q.has_retransmissions());
   auto done = q.handle_sack(sack(10), kT0 + milliseconds(50));
-  EXPECT_EQ(done.bytes_acked, 200u);      // TSN 1 and TSN 10
-  EXPECT_EQ(done.rtt, milliseconds(50));  // from TSN 10; TSN 1 was resent
+  EXPECT_EQ(done.bytes_acked, 200u);  // TSN 1 and TSN 10
+  EXPECT_FALSE(done.rtt);             // TSN 1 was the timed chunk, and was resent (Karn)
   EXPECT_TRUE(q.empty());
 }
 

@@ -46,9 +46,18 @@ Tsn RetransmissionQueue::add(OutgoingData d, Instant now, size_t path) {
   Tsn tsn = next_tsn_;
   outstanding_ += d.length;
   unacked_bytes_ += d.length;
-  entries_.push_back(Entry{.tsn = tsn, .data = std::move(d), .sent_at = now, .path = path});
+  if (path >= timing_.size()) timing_.resize(path + 1, false);
+  const bool timed = !timing_[path];
+  timing_[path] = true;
+  entries_.push_back(
+      Entry{.tsn = tsn, .data = std::move(d), .sent_at = now, .path = path, .timed = timed});
   next_tsn_ = next_tsn_.next();
   return tsn;
+}
+
+void RetransmissionQueue::untime(Entry& e) {
+  e.timed = false;
+  timing_[e.path] = false;
 }
 
 // Takes an in-flight chunk out of flight and queues it for retransmission.
@@ -57,6 +66,9 @@ void RetransmissionQueue::mark(Entry& e) {
   e.marked = true;
   ++marked_count_;
   if (e.tsn < rtx_hint_) rtx_hint_ = e.tsn;
+  // §6.3.1 C5 (Karn): its acknowledgement will be ambiguous; the next new chunk sent
+  // on the path is timed instead.
+  if (e.timed) untime(e);
 }
 
 size_t RetransmissionQueue::first_marked() const {
@@ -73,6 +85,12 @@ size_t RetransmissionQueue::first_marked() const {
 
 void RetransmissionQueue::newly_acked(Entry& e, SackOutcome& out, std::optional<Tsn>& htna,
                                       std::optional<Instant>& rtt_sent) {
+  if (e.timed) {
+    untime(e);
+    // Timed chunks are never retransmitted (mark() untimes them): Karn holds.
+    rtt_sent = e.sent_at;
+    out.rtt_path = e.path;
+  }
   out.bytes_acked += e.data.length;
   if (e.marked) {
     e.marked = false;  // acked: no need to send it again
@@ -81,9 +99,6 @@ void RetransmissionQueue::newly_acked(Entry& e, SackOutcome& out, std::optional<
     outstanding_ -= e.data.length;
   }
   htna = e.tsn;  // callers go in increasing TSN order
-  // §6.3.1 C5 (Karn): no RTT measurement from a retransmitted chunk. Among the
-  // chunks newly acked and sent once, the highest TSN gives the sample.
-  if (e.transmissions == 1) rtt_sent = e.sent_at;
 }
 
 bool RetransmissionQueue::apply_cum_ack(Tsn cum, SackOutcome& out, std::optional<Tsn>& htna,

@@ -27,7 +27,9 @@ class RetransmissionQueue {
   // Highest TSN the peer has acknowledged cumulatively (initial_tsn - 1 at start).
   Tsn cum_tsn_ack() const;
 
-  // Gives `d` the next TSN and records it as sent at `now` on path `path`.
+  // Gives `d` the next TSN and records it as sent at `now` on path `path`. If no chunk
+  // sent on that path is being timed, this one is (its acknowledgement gives the
+  // path's next RTT sample).
   Tsn add(OutgoingData d, Instant now, size_t path);
   // The chunk add() stored last. Precondition: !empty().
   const OutgoingData& newest() const { return entries_.back().data; }
@@ -35,9 +37,12 @@ class RetransmissionQueue {
   struct SackOutcome {
     bool accepted = false;  // false: SACK older than one already processed
     bool cum_advanced = false;
-    size_t bytes_acked = 0;              // newly acked, cumulative + gap
-    size_t flight_before = 0;            // outstanding bytes before this SACK
-    std::optional<Duration> rtt;         // Karn: only from chunks never retransmitted
+    size_t bytes_acked = 0;    // newly acked, cumulative + gap
+    size_t flight_before = 0;  // outstanding bytes before this SACK
+    // An RTT sample for path `rtt_path`: once per round trip per path (§6.3.1 C4), from
+    // the one chunk timed on it, if that chunk was never retransmitted (C5, Karn).
+    std::optional<Duration> rtt;
+    size_t rtt_path = 0;
     bool fast_retransmit = false;        // some chunk newly reached 3 miss indications
     bool reached_recovery_exit = false;  // cum ack >= the fast recovery exit point
   };
@@ -104,6 +109,7 @@ class RetransmissionQueue {
     bool gap_acked = false;
     bool marked = false;  // waiting for retransmission
     bool fast_rtx_done = false;
+    bool timed = false;  // the RTT probe of its path (see timing_)
   };
   bool in_flight(const Entry& e) const { return !e.gap_acked && !e.marked; }
   // The part of SACK processing a Cumulative TSN Ack alone decides: checks `cum`,
@@ -116,6 +122,8 @@ class RetransmissionQueue {
   void newly_acked(Entry& e, SackOutcome& out, std::optional<Tsn>& htna,
                    std::optional<Instant>& rtt_sent);
   void mark(Entry& e);
+  // The entry stops being its path's RTT probe (acknowledged, or retransmitted).
+  void untime(Entry& e);
   // Index of the lowest marked entry, or entries_.size(). Scans from rtx_hint_.
   size_t first_marked() const;
 
@@ -131,6 +139,12 @@ class RetransmissionQueue {
   std::optional<Tsn> highest_gap_acked_;
   std::optional<Tsn> recovery_exit_;
   uint64_t retransmissions_ = 0;
+  // Per path index: whether a chunk sent on it is timed. RFC 9260 §6.3.1 C4: "new RTT
+  // measurements SHOULD be made no more than once per round trip for a given
+  // destination transport address". A sample per SACK (every second packet) would
+  // also make RTO.Alpha/Beta smooth over a fraction of a round trip, and cost a bulk
+  // sender an RTO update per SACK.
+  std::vector<bool> timing_;
 };
 
 }  // namespace sctpp
