@@ -599,7 +599,7 @@ done:
       uint32_t rwnd = advertised_rwnd();
       auto sack = tracker_->make_sack(rwnd, std::min<size_t>(max_packet_size() - 64, 1200));
       last_advertised_rwnd_ = rwnd;
-      queue_control(Control{wire::chunk_bytes(sack), path, std::nullopt, false});
+      queue_control(Control(std::move(sack), path));
     }
     if (had_data && state_ == AssocState::ShutdownSent) {
       // §9.2: answer every DATA packet in SHUTDOWN-SENT with a SHUTDOWN.
@@ -1382,14 +1382,17 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
     const Control& c = control_.front();
     if (c.path.value_or(dpath) != path || c.vtag.value_or(peer_tag_) != vtag) break;
     // One SACK per packet: each queued SACK is a separate acknowledgement.
-    const bool is_sack = c.bytes[0] == static_cast<uint8_t>(wire::ChunkType::Sack);
+    const bool is_sack = c.type() == wire::ChunkType::Sack;
     if (is_sack && has_sack) break;
     if (c.alone && !w.empty()) break;
-    if (pad4(c.bytes.size()) > w.remaining() && !w.empty()) break;
-    w.add_raw(c.bytes);
+    if (c.padded_size() > w.remaining() && !w.empty()) break;
+    if (c.sack)
+      w.add(*c.sack);
+    else
+      w.add_raw(c.bytes);
     has_sack |= is_sack;
     alone = c.alone;
-    if (c.bytes[0] == static_cast<uint8_t>(wire::ChunkType::CookieEcho)) {
+    if (c.type() == wire::ChunkType::CookieEcho) {
       has_cookie_echo = true;
       cookie_echo_sent_ = now;
     }

@@ -107,10 +107,23 @@ class Association {
   // INIT, our own tag for a reflected ABORT); `alone` chunks may not be bundled
   // (INIT, SHUTDOWN COMPLETE: §6.10).
   struct Control {
-    std::vector<uint8_t> bytes;
+    Control(std::vector<uint8_t> b, std::optional<size_t> p, std::optional<VerificationTag> t,
+            bool a)
+        : bytes(std::move(b)), path(p), vtag(t), alone(a) {}
+    // A SACK stays a snapshot until its packet is built, and is written there: one
+    // goes out per two DATA packets received, and serializing each into a vector of
+    // its own cost the receiver a heap allocation and free per SACK.
+    Control(wire::SackChunk s, size_t p) : path(p), sack(std::move(s)) {}
+
+    std::vector<uint8_t> bytes;  // the chunk, padded; empty when `sack` holds it
     std::optional<size_t> path;
     std::optional<VerificationTag> vtag;
     bool alone = false;
+    std::optional<wire::SackChunk> sack;
+    size_t padded_size() const { return sack ? wire::pad4(sack->size()) : bytes.size(); }
+    wire::ChunkType type() const {
+      return sack ? wire::ChunkType::Sack : static_cast<wire::ChunkType>(bytes[0]);
+    }
   };
   Association(AssocId id, AssocContext ctx);
   // Whether a message of `bytes` on `info.stream` may be queued now (state, stream,
