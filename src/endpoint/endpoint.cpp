@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <deque>
-#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -27,6 +27,27 @@ struct PeerKey {
   IpAddress ip;
   uint16_t port;
   friend auto operator<=>(const PeerKey&, const PeerKey&) = default;
+};
+
+// Every packet received looks its association up by the peer's address and port: a
+// hash table, not an ordered map (with 10,000 associations a lookup there was ~14
+// address comparisons, and ~120 instructions with one). Seeded per endpoint from its
+// random source, so that peers cannot choose addresses that all land in one bucket.
+struct PeerKeyHash {
+  uint64_t seed = 0;
+  static uint64_t mix(uint64_t x) {  // splitmix64's finalizer
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+  }
+  size_t operator()(const PeerKey& k) const {
+    uint64_t w[2];
+    std::memcpy(w, k.ip.data(), sizeof w);  // all 16 bytes; unused ones are zero
+    uint64_t h = mix(seed ^ w[0] ^ (uint64_t{k.port} << 1) ^ (k.ip.is_v6() ? 1u : 0u));
+    return static_cast<size_t>(mix(h ^ w[1]));
+  }
 };
 
 // A packet built outside any association (INIT ACK, stale-cookie ERROR, ABORT).
@@ -54,12 +75,18 @@ std::vector<uint8_t> abort_packet(uint16_t src, uint16_t dst, VerificationTag vt
   return single_chunk_packet(src, dst, vtag, a);
 }
 
+uint64_t random_u64(const Endpoint::RandomSource& random) {
+  uint64_t v = 0;
+  random(std::span(reinterpret_cast<uint8_t*>(&v), sizeof v));
+  return v;
+}
+
 }  // namespace
 
 class EndpointImpl {
  public:
   EndpointImpl(EndpointConfig c, Endpoint::RandomSource r)
-      : cfg(std::move(c)), random(std::move(r)) {}
+      : cfg(std::move(c)), random(std::move(r)), by_peer(0, PeerKeyHash{random_u64(random)}) {}
 
   EndpointConfig cfg;
   Endpoint::RandomSource random;
@@ -92,7 +119,7 @@ class EndpointImpl {
   }
   Slot* cached_slot_ = nullptr;
   uint32_t cached_id_ = 0;
-  std::map<PeerKey, uint32_t> by_peer;
+  std::unordered_map<PeerKey, uint32_t, PeerKeyHash> by_peer;
   std::deque<Event> events;
   std::deque<Reply> replies;
   std::deque<uint32_t> ready;     // round-robin order of associations that may transmit
