@@ -10,6 +10,9 @@
 #include "wire/parameters.h"
 
 namespace sctpp {
+
+// Every path can time its own RTT probe (RetransmissionQueue, RFC 9260 §6.3.1 C4).
+static_assert(StateCookie::kMaxAddresses <= RetransmissionQueue::kMaxTimedPaths);
 namespace {
 
 using wire::pad4;

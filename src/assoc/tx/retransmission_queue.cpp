@@ -46,9 +46,9 @@ Tsn RetransmissionQueue::add(OutgoingData d, Instant now, size_t path) {
   Tsn tsn = next_tsn_;
   outstanding_ += d.length;
   unacked_bytes_ += d.length;
-  if (path >= timing_.size()) timing_.resize(path + 1, false);
-  const bool timed = !timing_[path];
-  timing_[path] = true;
+  const uint64_t bit = path < kMaxTimedPaths ? uint64_t{1} << path : 0;
+  const bool timed = bit != 0 && (timing_ & bit) == 0;
+  timing_ |= bit;
   entries_.push_back(
       Entry{.tsn = tsn, .data = std::move(d), .sent_at = now, .path = path, .timed = timed});
   next_tsn_ = next_tsn_.next();
@@ -57,7 +57,7 @@ Tsn RetransmissionQueue::add(OutgoingData d, Instant now, size_t path) {
 
 void RetransmissionQueue::untime(Entry& e) {
   e.timed = false;
-  timing_[e.path] = false;
+  timing_ &= ~(uint64_t{1} << e.path);  // timed entries have path < kMaxTimedPaths
 }
 
 // Takes an in-flight chunk out of flight and queues it for retransmission.

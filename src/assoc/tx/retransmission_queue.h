@@ -20,6 +20,9 @@ namespace sctpp {
 
 class RetransmissionQueue {
  public:
+  // Path indices at or above this are never timed (an association has fewer paths).
+  static constexpr size_t kMaxTimedPaths = 64;
+
   explicit RetransmissionQueue(Tsn initial_tsn);
 
   // TSN the next new chunk will get.
@@ -139,12 +142,13 @@ class RetransmissionQueue {
   std::optional<Tsn> highest_gap_acked_;
   std::optional<Tsn> recovery_exit_;
   uint64_t retransmissions_ = 0;
-  // Per path index: whether a chunk sent on it is timed. RFC 9260 §6.3.1 C4: "new RTT
+  // Bit p: a chunk sent on path p is timed. RFC 9260 §6.3.1 C4: "new RTT
   // measurements SHOULD be made no more than once per round trip for a given
   // destination transport address". A sample per SACK (every second packet) would
   // also make RTO.Alpha/Beta smooth over a fraction of a round trip, and cost a bulk
-  // sender an RTO update per SACK.
-  std::vector<bool> timing_;
+  // sender an RTO update per SACK. A word, not a vector: an idle association must
+  // stay small, and paths are fewer than kMaxTimedPaths.
+  uint64_t timing_ = 0;
 };
 
 }  // namespace sctpp
