@@ -31,8 +31,8 @@ struct PeerKey {
 
 // Every packet received looks its association up by the peer's address and port: a
 // hash table, not an ordered map (with 10,000 associations a lookup there was ~14
-// address comparisons, and ~120 instructions with one). Seeded per endpoint from its
-// random source, so that peers cannot choose addresses that all land in one bucket.
+// three-way address comparisons). Seeded per endpoint from its random source, so that
+// peers cannot choose addresses that all land in one bucket.
 struct PeerKeyHash {
   uint64_t seed = 0;
   static uint64_t mix(uint64_t x) {  // splitmix64's finalizer
