@@ -59,8 +59,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     if (auto* msg = std::get_if<sctpp::ReceivedMessage>(&*ev)) {
-      std::printf("echo on stream %u: %.*s\n", msg->info.stream,
-                  static_cast<int>(msg->data.size()),
+      std::printf("echo on stream %u: %.*s\n", msg->info.stream, static_cast<int>(msg->data.size()),
                   reinterpret_cast<const char*>(msg->data.data()));
       if (++echoed == kMessages) {
         // SendFlags::Eof with no data: shut the association down gracefully.

@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   using namespace std::chrono_literals;
   const uint16_t port = static_cast<uint16_t>(argc > 1 ? std::atoi(argv[1]) : 5000);
   sctpp::StackOptions so;
-  if (const char* p = std::getenv("SCTPP_UDP_PORT")) so.udp_port = static_cast<uint16_t>(std::atoi(p));
+  if (const char* p = std::getenv("SCTPP_UDP_PORT"))
+    so.udp_port = static_cast<uint16_t>(std::atoi(p));
   auto stack = sctpp::Stack::create(so);
   if (!stack) {
     std::fprintf(stderr, "packet_echo_server: %s\n", stack.status().reason().c_str());

@@ -79,9 +79,9 @@ struct PeerAddrChange {
 // The peer sent an ERROR chunk (RFC 6458 §6.1.3).
 struct RemoteError {
   uint32_t assoc_id = 0;
-  uint16_t error = 0;            // code of the first error cause (host order)
+  uint16_t error = 0;             // code of the first error cause (host order)
   std::vector<uint8_t> causes{};  // every error cause, as on the wire
-  std::string text{};            // the causes, described
+  std::string text{};             // the causes, described
 };
 
 // The peer started a graceful shutdown: it sends no more data (RFC 6458 §6.1.5).

@@ -95,15 +95,15 @@ int sctpp_socket(int domain, int type, int protocol);
 int sctpp_fd(int sd);
 /* F_GETFL and F_SETFL (O_NONBLOCK). */
 int sctpp_fcntl(int sd, int cmd, int arg);
-int sctpp_bind(int sd, const struct sockaddr *addr, socklen_t addrlen);
+int sctpp_bind(int sd, const struct sockaddr* addr, socklen_t addrlen);
 #define SCTP_BINDX_ADD_ADDR 0x00008001
 #define SCTP_BINDX_REM_ADDR 0x00008002
-int sctpp_bindx(int sd, struct sockaddr *addrs, int addrcnt, int flags);
+int sctpp_bindx(int sd, struct sockaddr* addrs, int addrcnt, int flags);
 int sctpp_listen(int sd, int backlog);
-int sctpp_accept(int sd, struct sockaddr *addr, socklen_t *addrlen);
-int sctpp_connect(int sd, const struct sockaddr *addr, socklen_t addrlen);
+int sctpp_accept(int sd, struct sockaddr* addr, socklen_t* addrlen);
+int sctpp_connect(int sd, const struct sockaddr* addr, socklen_t addrlen);
 /* `addrs`: addrcnt packed sockaddr_in / sockaddr_in6 of one peer (same port). */
-int sctpp_connectx(int sd, struct sockaddr *addrs, int addrcnt, sctpp_assoc_t *id);
+int sctpp_connectx(int sd, struct sockaddr* addrs, int addrcnt, sctpp_assoc_t* id);
 /* One association of a one-to-many socket as a new one-to-one socket (RFC 6458
  * §9.2); what was queued for it moves along. */
 int sctpp_peeloff(int sd, sctpp_assoc_t id);
@@ -112,15 +112,15 @@ int sctpp_shutdown(int sd, int how);
 /* Closes the socket: its associations are shut down gracefully in the background
  * (with SO_LINGER on and a zero time: aborted). */
 int sctpp_close(int sd);
-int sctpp_getsockname(int sd, struct sockaddr *addr, socklen_t *addrlen);
-int sctpp_getpeername(int sd, struct sockaddr *addr, socklen_t *addrlen);
+int sctpp_getsockname(int sd, struct sockaddr* addr, socklen_t* addrlen);
+int sctpp_getpeername(int sd, struct sockaddr* addr, socklen_t* addrlen);
 
 /* Packed arrays of sockaddr_in / sockaddr_in6 (RFC 6458 §9.3-§9.6); the count is
  * returned, -1 on error. */
-int sctpp_getpaddrs(int sd, sctpp_assoc_t id, struct sockaddr **addrs);
-void sctpp_freepaddrs(struct sockaddr *addrs);
-int sctpp_getladdrs(int sd, sctpp_assoc_t id, struct sockaddr **addrs);
-void sctpp_freeladdrs(struct sockaddr *addrs);
+int sctpp_getpaddrs(int sd, sctpp_assoc_t id, struct sockaddr** addrs);
+void sctpp_freepaddrs(struct sockaddr* addrs);
+int sctpp_getladdrs(int sd, sctpp_assoc_t id, struct sockaddr** addrs);
+void sctpp_freeladdrs(struct sockaddr* addrs);
 
 /* ---- sending and receiving (RFC 6458 §5.3, §9.12, §9.13) ---- */
 
@@ -209,17 +209,16 @@ struct sctpp_sendv_spa {
  * theirs, until a send without it, a receive or a wait (an event loop over
  * non-blocking sockets otherwise pays a system call per message). Returns the bytes
  * sent. */
-ssize_t sctpp_sendv(int sd, const struct iovec *iov, int iovcnt, struct sockaddr *addrs,
-                    int addrcnt, void *info, socklen_t infolen, unsigned int infotype,
-                    int flags);
+ssize_t sctpp_sendv(int sd, const struct iovec* iov, int iovcnt, struct sockaddr* addrs,
+                    int addrcnt, void* info, socklen_t infolen, unsigned int infotype, int flags);
 /* Receives one message or notification (*flags & MSG_NOTIFICATION). A message longer
  * than the buffer is returned over several calls, MSG_EOR marking its last part.
  * *info: sctpp_rcvinfo with SCTP_RECVRCVINFO on, sctpp_nxtinfo with SCTP_RECVNXTINFO
  * on, sctpp_recvv_rn with both. flags in: MSG_DONTWAIT, MSG_PEEK. Returns 0 at end
  * of data (one-to-one, peer shut down). */
-ssize_t sctpp_recvv(int sd, const struct iovec *iov, int iovlen, struct sockaddr *from,
-                    socklen_t *fromlen, void *info, socklen_t *infolen,
-                    unsigned int *infotype, int *flags);
+ssize_t sctpp_recvv(int sd, const struct iovec* iov, int iovlen, struct sockaddr* from,
+                    socklen_t* fromlen, void* info, socklen_t* infolen, unsigned int* infotype,
+                    int* flags);
 
 /* Deprecated RFC 6458 §5.3.2 structure, for sctpp_sendmsg / sctpp_recvmsg. */
 struct sctpp_sndrcvinfo {
@@ -233,14 +232,14 @@ struct sctpp_sndrcvinfo {
   uint32_t sinfo_cumtsn;
   sctpp_assoc_t sinfo_assoc_id;
 };
-ssize_t sctpp_sendmsg(int sd, const void *msg, size_t len, const struct sockaddr *to,
+ssize_t sctpp_sendmsg(int sd, const void* msg, size_t len, const struct sockaddr* to,
                       socklen_t tolen, uint32_t ppid, uint32_t flags, uint16_t stream_no,
                       uint32_t timetolive, uint32_t context);
-ssize_t sctpp_recvmsg(int sd, void *msg, size_t len, struct sockaddr *from,
-                      socklen_t *fromlen, struct sctpp_sndrcvinfo *sinfo, int *msg_flags);
+ssize_t sctpp_recvmsg(int sd, void* msg, size_t len, struct sockaddr* from, socklen_t* fromlen,
+                      struct sctpp_sndrcvinfo* sinfo, int* msg_flags);
 /* Plain send/recv on a one-to-one socket (stream 0, PPID 0). send flags as sendv's. */
-ssize_t sctpp_send(int sd, const void *buf, size_t len, int flags);
-ssize_t sctpp_recv(int sd, void *buf, size_t len, int flags);
+ssize_t sctpp_send(int sd, const void* buf, size_t len, int flags);
+ssize_t sctpp_recv(int sd, void* buf, size_t len, int flags);
 
 /* ---- notifications (RFC 6458 §6.1) ---- */
 
@@ -499,10 +498,10 @@ struct sctpp_udpencaps {
  * SCTP_PEER_ADDR_PARAMS, SCTP_NODELAY, SCTP_AUTOCLOSE, SCTP_MAXSEG, SO_RCVBUF,
  * SO_SNDBUF) apply to the whole socket and can change only until its first
  * association exists (EINVAL after; SCTP_INITMSG still applies to later connects). */
-int sctpp_setsockopt(int sd, int level, int optname, const void *optval, socklen_t optlen);
-int sctpp_getsockopt(int sd, int level, int optname, void *optval, socklen_t *optlen);
+int sctpp_setsockopt(int sd, int level, int optname, const void* optval, socklen_t optlen);
+int sctpp_getsockopt(int sd, int level, int optname, void* optval, socklen_t* optlen);
 /* RFC 6458 §9.7: getsockopt with the association id in the structure. */
-int sctpp_opt_info(int sd, sctpp_assoc_t id, int opt, void *arg, socklen_t *size);
+int sctpp_opt_info(int sd, sctpp_assoc_t id, int opt, void* arg, socklen_t* size);
 
 #ifdef __cplusplus
 }

@@ -103,5 +103,7 @@ class TsnUnwrapper {
 
 template <class Tag, class Rep>
 struct std::hash<sctpp::StrongInt<Tag, Rep>> {
-  size_t operator()(sctpp::StrongInt<Tag, Rep> v) const noexcept { return std::hash<Rep>{}(v.value()); }
+  size_t operator()(sctpp::StrongInt<Tag, Rep> v) const noexcept {
+    return std::hash<Rep>{}(v.value());
+  }
 };

@@ -6,7 +6,9 @@
 
 namespace sctpp::wire {
 
-inline uint16_t load16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+inline uint16_t load16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
 inline uint32_t load32(const uint8_t* p) {
   return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | uint32_t{p[3]};
 }
@@ -21,6 +23,8 @@ inline void store32(uint8_t* p, uint32_t v) {
   p[3] = static_cast<uint8_t>(v);
 }
 // Round up to the 4-byte boundary that chunks and parameters are padded to.
-constexpr size_t pad4(size_t n) { return (n + 3) & ~size_t{3}; }
+constexpr size_t pad4(size_t n) {
+  return (n + 3) & ~size_t{3};
+}
 
 }  // namespace sctpp::wire

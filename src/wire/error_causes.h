@@ -50,19 +50,19 @@ class CauseWriter {
  public:
   explicit CauseWriter(std::vector<uint8_t>& out) : out_(out) {}
   void add(uint16_t code, std::span<const uint8_t> value);
-  void invalid_stream(StreamId stream);                          // 1
+  void invalid_stream(StreamId stream);                            // 1
   void missing_mandatory_params(std::span<const uint16_t> types);  // 2
-  void stale_cookie(uint32_t staleness_us);                      // 3
-  void out_of_resource();                                        // 4
-  void unresolvable_address(std::span<const uint8_t> param);     // 5: whole address param
-  void unrecognized_chunk(std::span<const uint8_t> chunk);       // 6: whole chunk
-  void invalid_mandatory_param();                                // 7
-  void unrecognized_params(std::span<const uint8_t> params);     // 8: whole params
-  void no_user_data(Tsn tsn);                                    // 9
-  void cookie_while_shutting_down();                             // 10
+  void stale_cookie(uint32_t staleness_us);                        // 3
+  void out_of_resource();                                          // 4
+  void unresolvable_address(std::span<const uint8_t> param);       // 5: whole address param
+  void unrecognized_chunk(std::span<const uint8_t> chunk);         // 6: whole chunk
+  void invalid_mandatory_param();                                  // 7
+  void unrecognized_params(std::span<const uint8_t> params);       // 8: whole params
+  void no_user_data(Tsn tsn);                                      // 9
+  void cookie_while_shutting_down();                               // 10
   void restart_with_new_addresses(std::span<const uint8_t> address_params);  // 11
-  void user_initiated_abort(std::span<const uint8_t> reason);    // 12
-  void protocol_violation(std::string_view info);                // 13
+  void user_initiated_abort(std::span<const uint8_t> reason);                // 12
+  void protocol_violation(std::string_view info);                            // 13
 
  private:
   std::vector<uint8_t>& out_;

@@ -1,9 +1,10 @@
 // Core events -> typed notifications (RFC 6458 §6.1): every kind, the subscription
 // filter, and the one-line descriptions.
+#include "sctpp/notification.h"
+
 #include <gtest/gtest.h>
 
 #include "api/state.h"
-#include "sctpp/notification.h"
 
 namespace sctpp {
 namespace {
@@ -16,11 +17,11 @@ Event event(EventKind k, Status st = {}) {
 
 TEST(Notifications, SubscriptionFilters) {
   const EventSubscription none;
-  for (EventKind k : {EventKind::Connected, EventKind::Accepted, EventKind::Closed,
-                      EventKind::Aborted, EventKind::Lost, EventKind::ConnectFailed,
-                      EventKind::Restarted, EventKind::PeerShutdown, EventKind::PeerAddressChange,
-                      EventKind::RemoteError, EventKind::SendFailed, EventKind::SenderDry,
-                      EventKind::Readable, EventKind::Writable}) {
+  for (EventKind k :
+       {EventKind::Connected, EventKind::Accepted, EventKind::Closed, EventKind::Aborted,
+        EventKind::Lost, EventKind::ConnectFailed, EventKind::Restarted, EventKind::PeerShutdown,
+        EventKind::PeerAddressChange, EventKind::RemoteError, EventKind::SendFailed,
+        EventKind::SenderDry, EventKind::Readable, EventKind::Writable}) {
     EXPECT_FALSE(make_notification(event(k), none, 5000, 1, 1)) << static_cast<int>(k);
     auto n = make_notification(event(k), EventSubscription::all(), 5000, 1, 1);
     EXPECT_EQ(n.has_value(), k != EventKind::Readable && k != EventKind::Writable);
@@ -51,8 +52,8 @@ TEST(Notifications, AssocChangeStates) {
     EXPECT_EQ(ac.outbound_streams, up ? 4 : 0);
     EXPECT_EQ(ac.inbound_streams, up ? 6 : 0);
   }
-  auto lost = make_notification(event(EventKind::Aborted, Status(Errc::Aborted, "aborted by peer: x")),
-                                sub, 1, 1, 1);
+  auto lost = make_notification(
+      event(EventKind::Aborted, Status(Errc::Aborted, "aborted by peer: x")), sub, 1, 1, 1);
   EXPECT_EQ(std::get<AssocChange>(*lost).status.reason(), "aborted by peer: x");
   EXPECT_EQ(describe(*lost), "assoc 7: ASSOC_CHANGE COMM_LOST: aborted by peer: x");
   auto gone = make_notification(event(EventKind::Lost), sub, 1, 1, 1);

@@ -13,8 +13,8 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
-#include <spawn.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,7 +55,7 @@ std::pair<long, long> server_memory(pid_t pid) {
 
 struct Server {
   pid_t pid = -1;
-  int to = -1;    // its stdin: closing it stops the server
+  int to = -1;  // its stdin: closing it stops the server
   FILE* from = nullptr;
   uint16_t port = 0;
   uint16_t udp_port = 0;
@@ -119,15 +119,15 @@ struct Server {
 
 struct Client {
   int sd = -1;
-  int sent = 0;      // messages sent (sequence numbers 0..sent-1)
-  int echoed = 0;    // echoes received, in order
+  int sent = 0;    // messages sent (sequence numbers 0..sent-1)
+  int echoed = 0;  // echoes received, in order
   bool failed = false;
 };
 
 std::string message(int client, int seq, bool peel = false) {
   char buf[128];
-  int n = std::snprintf(buf, sizeof buf, "%sclient %d message %d ", peel ? "PEEL " : "", client,
-                        seq);
+  int n =
+      std::snprintf(buf, sizeof buf, "%sclient %d message %d ", peel ? "PEEL " : "", client, seq);
   std::string s(buf, static_cast<size_t>(n));
   s.resize(100, '.');  // 100-byte messages
   return s;
@@ -152,7 +152,7 @@ Figures run_clients(Server& server, bool peel, const char* name) {
   Figures fig;
   const int kClients = env_int("SCTPP_SCALE_CLIENTS", 1000);
   const int kMessages = env_int("SCTPP_SCALE_MESSAGES", 40);  // per client
-  constexpr int kWindow = 4;                                    // outstanding per client
+  constexpr int kWindow = 4;                                  // outstanding per client
   const int kPeelClient = peel ? kClients / 2 : -1;
   const int kPeelAt = kMessages / 2;
   constexpr int kPeelBurst = 30;  // sent at once after PEEL: queued at the switch
@@ -198,8 +198,7 @@ Figures run_clients(Server& server, bool peel, const char* name) {
       while (!c.failed) {
         iovec iov{buf.data(), buf.size()};
         int flags = 0;
-        ssize_t r = sctpp_recvv(c.sd, &iov, 1, nullptr, nullptr, nullptr, nullptr, nullptr,
-                                &flags);
+        ssize_t r = sctpp_recvv(c.sd, &iov, 1, nullptr, nullptr, nullptr, nullptr, nullptr, &flags);
         if (r < 0) {
           if (errno != EAGAIN) c.failed = true;
           break;
@@ -301,9 +300,9 @@ TEST(OneToManyScale, ThousandAssociationsOnTheEchoTool) {
   ::close(probe);
   const std::string udp = std::to_string(ntohs(a.sin_port));
   Server server;
-  ASSERT_TRUE(server.start({SCTPP_TOOL, "echo", "--one-to-many", "--listen", "127.0.0.1:5790",
-                            "--udp-port", udp},
-                           /*quiet=*/true))
+  ASSERT_TRUE(server.start(
+      {SCTPP_TOOL, "echo", "--one-to-many", "--listen", "127.0.0.1:5790", "--udp-port", udp},
+      /*quiet=*/true))
       << "cannot start " << SCTPP_TOOL;
   run_clients(server, false, "sctpp_echo");
   server.stop(SIGTERM);

@@ -92,11 +92,11 @@ struct InFlight {
 
 // What the harness learned from the wire, to fill templates.
 struct Snoop {
-  uint32_t tag[3][3] = {};  // tag[x][y]: the tag x expects on packets from y (x's own tag)
-  uint32_t next_tsn[3] = {};       // next DATA TSN host x would use
-  uint32_t cum_ack[3] = {};        // last cumulative TSN ack sent by x
-  std::vector<uint8_t> cookie[3];  // last State Cookie sent to host x
-  std::vector<uint8_t> hb_info[3]; // last HEARTBEAT info sent by x
+  uint32_t tag[3][3] = {};          // tag[x][y]: the tag x expects on packets from y (x's own tag)
+  uint32_t next_tsn[3] = {};        // next DATA TSN host x would use
+  uint32_t cum_ack[3] = {};         // last cumulative TSN ack sent by x
+  std::vector<uint8_t> cookie[3];   // last State Cookie sent to host x
+  std::vector<uint8_t> hb_info[3];  // last HEARTBEAT info sent by x
 };
 
 // Message bodies: a header the receiver checks, then a pattern.
@@ -137,13 +137,16 @@ std::string describe(const std::vector<uint8_t>& bytes) {
     std::snprintf(buf, sizeof buf, " [type %u flags %02x len %zu", c.type, c.flags, c.whole.size());
     s += buf;
     if (auto d = wire::DataChunk::parse(c)) {
-      std::snprintf(buf, sizeof buf, " tsn %u s%u ssn %u", d->tsn.value(), d->stream.value(), d->ssn.value());
+      std::snprintf(buf, sizeof buf, " tsn %u s%u ssn %u", d->tsn.value(), d->stream.value(),
+                    d->ssn.value());
       s += buf;
     } else if (auto i = wire::InitChunk::parse(c)) {
-      std::snprintf(buf, sizeof buf, " itag %08x tsn %u", i->initiate_tag.value(), i->initial_tsn.value());
+      std::snprintf(buf, sizeof buf, " itag %08x tsn %u", i->initiate_tag.value(),
+                    i->initial_tsn.value());
       s += buf;
     } else if (auto a = wire::InitAckChunk::parse(c)) {
-      std::snprintf(buf, sizeof buf, " itag %08x tsn %u", a->initiate_tag.value(), a->initial_tsn.value());
+      std::snprintf(buf, sizeof buf, " itag %08x tsn %u", a->initiate_tag.value(),
+                    a->initial_tsn.value());
       s += buf;
     } else if (auto k = wire::SackChunk::parse(c)) {
       std::snprintf(buf, sizeof buf, " cum %u rwnd %u gaps %zu", k->cum_tsn_ack.value(), k->a_rwnd,
@@ -210,9 +213,11 @@ class EndpointHarness {
     std::fprintf(stderr, "fuzz_endpoint: mode %d, %zu sent, %zu received, %s, states seen:", mode_,
                  sent_.size(), received_.size(), tampered_ ? "tampered" : "untampered");
     for (int h = 0; h < 2; ++h)
-      for (AssocState st : states_seen_[h]) std::fprintf(stderr, " %c:%s", "AB"[h], assoc_state_name(st));
+      for (AssocState st : states_seen_[h])
+        std::fprintf(stderr, " %c:%s", "AB"[h], assoc_state_name(st));
     std::fprintf(stderr, "; events:");
-    for (const auto& [k, n] : events_seen_) std::fprintf(stderr, " %c:%d x%d", "AB"[k.first], k.second, n);
+    for (const auto& [k, n] : events_seen_)
+      std::fprintf(stderr, " %c:%d x%d", "AB"[k.first], k.second, n);
     std::fprintf(stderr, "\n");
   }
 
@@ -260,7 +265,8 @@ class EndpointHarness {
 
   void step() {
     uint8_t op = in_.u8() % kEndpointOps;
-    if (verbosity() >= 2) std::fprintf(stderr, "t=%lld op %d\n", static_cast<long long>(ms_now()), op);
+    if (verbosity() >= 2)
+      std::fprintf(stderr, "t=%lld op %d\n", static_cast<long long>(ms_now()), op);
     switch (op) {
       case kEpDeliver:
         if (auto p = take(in_.u8())) deliver(*p);
@@ -386,7 +392,8 @@ class EndpointHarness {
     if (p.to < 0 || p.to > 1) return;  // C and unknown addresses are not hosts
     ++work_;
     if (verbosity() >= 2)
-      std::fprintf(stderr, "  deliver %c->%c %s\n", "ABC"[p.from], "ABC"[p.to], describe(p.bytes).c_str());
+      std::fprintf(stderr, "  deliver %c->%c %s\n", "ABC"[p.from], "ABC"[p.to],
+                   describe(p.bytes).c_str());
     ep_[p.to]->handle_packet(now_, SocketAddress{host_ip(p.from), p.udp_port}, host_ip(p.to),
                              p.bytes);
     flush();
@@ -405,7 +412,7 @@ class EndpointHarness {
           FUZZ_CHECK(n < 20000, "poll_transmit never ends");
           any = true;
           if (verbosity() >= 2)
-            std::fprintf(stderr, "  %c emits to %s: %s\n", "AB"[h], t->to.to_string().c_str(),
+            std::fprintf(stderr, "  %c emits to %s: %s\n", "AB"[h], t -> to.to_string().c_str(),
                          describe(buf).c_str());
           check_emitted(h, buf);
           snoop(h, host_of(t->to.ip), buf);
@@ -485,8 +492,7 @@ class EndpointHarness {
                       first.type == static_cast<uint8_t>(wire::ChunkType::ShutdownComplete)) &&
                      (first.flags & 1);
     if (pv->header().vtag.value() == 0)
-      FUZZ_CHECK(init || reflected,
-                 "tag 0 on a packet that is not an INIT or a reflected reply");
+      FUZZ_CHECK(init || reflected, "tag 0 on a packet that is not an INIT or a reflected reply");
     if (pv->chunk_count() > 1)
       FUZZ_CHECK(bytes.size() <= assoc_.path_mtu - assoc_.transport_overhead,
                  "bundle of " + std::to_string(pv->chunk_count()) + " chunks in " +
@@ -646,7 +652,8 @@ class EndpointHarness {
       case kTSack: {
         wire::SackChunk c;
         int8_t delta = static_cast<int8_t>(in_.u8());
-        c.cum_tsn_ack = Tsn(snoop_.next_tsn[d] - 1 + static_cast<uint32_t>(static_cast<int32_t>(delta)));
+        c.cum_tsn_ack =
+            Tsn(snoop_.next_tsn[d] - 1 + static_cast<uint32_t>(static_cast<int32_t>(delta)));
         static constexpr uint32_t kRwnd[4] = {0, 1500, 65536, 0xffffffff};
         uint8_t rw = in_.u8();
         c.a_rwnd = rw < 4 ? kRwnd[rw] : rw * 100u;
@@ -685,7 +692,8 @@ class EndpointHarness {
       case kTShutdown: {
         int8_t delta = static_cast<int8_t>(in_.u8());
         wire::ShutdownChunk c;
-        c.cum_tsn_ack = Tsn(snoop_.next_tsn[d] - 1 + static_cast<uint32_t>(static_cast<int32_t>(delta)));
+        c.cum_tsn_ack =
+            Tsn(snoop_.next_tsn[d] - 1 + static_cast<uint32_t>(static_cast<int32_t>(delta)));
         append(out, c);
         break;
       }
@@ -856,8 +864,9 @@ class EndpointHarness {
     auto expect = pattern(seq, m.data.size() - kHeaderSize);
     FUZZ_CHECK(std::memcmp(m.data.data() + kHeaderSize, expect.data(), expect.size()) == 0,
                "message body corrupted");
-    FUZZ_CHECK(m.info.stream == s.stream && m.info.ppid == s.ppid && m.info.unordered == s.unordered,
-               "stream, PPID or U flag changed");
+    FUZZ_CHECK(
+        m.info.stream == s.stream && m.info.ppid == s.ppid && m.info.unordered == s.unordered,
+        "stream, PPID or U flag changed");
     // At most once per receiving association. (Across associations a duplicated
     // COOKIE ECHO + DATA replayed after its association was aborted delivers the DATA
     // again: regressions/cookie_replay_test.cpp, DISABLED_ while that is decided.)

@@ -129,7 +129,8 @@ Bytes trimmed(Bytes region) {
 }
 
 template <class C, class Eq>
-void round_trip(const ChunkView& orig, const char* name, Eq eq, Canonical canonical, uint8_t flag_mask) {
+void round_trip(const ChunkView& orig, const char* name, Eq eq, Canonical canonical,
+                uint8_t flag_mask) {
   auto parsed = retyped_parse<C>(orig);
   if (!parsed) return;
   // write() writes exactly size() bytes (the chunks.h contract).
@@ -145,7 +146,8 @@ void round_trip(const ChunkView& orig, const char* name, Eq eq, Canonical canoni
   FUZZ_CHECK(eq(*parsed, *again), std::string(name) + ": round trip changed the value");
   if (canonical != kNotCanonical) {
     if (canonical == kExact)
-      FUZZ_CHECK(parsed->size() == orig.whole.size(), std::string(name) + ": size() != chunk length");
+      FUZZ_CHECK(parsed->size() == orig.whole.size(),
+                 std::string(name) + ": size() != chunk length");
     else
       FUZZ_CHECK(parsed->size() <= orig.whole.size() && orig.whole.size() - parsed->size() <= 3,
                  std::string(name) + ": size() differs from the chunk length beyond padding");
@@ -227,7 +229,8 @@ void walk_causes(Bytes region) {
     std::string d = describe_cause(c);
     FUZZ_CHECK(!d.empty(), "describe_cause returned nothing");
     // Descriptions go to logs: peer bytes appear only as printable ASCII.
-    for (char ch : d) FUZZ_CHECK(ch >= 0x20 && ch <= 0x7e, "unprintable byte in a cause description");
+    for (char ch : d)
+      FUZZ_CHECK(ch >= 0x20 && ch <= 0x7e, "unprintable byte in a cause description");
     cw.add(c.code, c.value);
   }
   auto again = CauseList::parse(rebuilt);
@@ -289,7 +292,9 @@ void check_chunk(const ChunkView& c) {
   round_trip<ShutdownAckChunk>(c, "SHUTDOWN ACK", empty_eq, kExact, 0);
   round_trip<ErrorChunk>(
       c, "ERROR",
-      [](const ErrorChunk& a, const ErrorChunk& b) { return same(trimmed(a.causes), trimmed(b.causes)); },
+      [](const ErrorChunk& a, const ErrorChunk& b) {
+        return same(trimmed(a.causes), trimmed(b.causes));
+      },
       kUpToPadding, 0);
   round_trip<CookieEchoChunk>(
       c, "COOKIE ECHO",
@@ -307,13 +312,16 @@ void check_chunk(const ChunkView& c) {
       kNotCanonical, 0);
 
   // Fixed-length chunks accept exactly their length.
-  FUZZ_CHECK(retyped_parse<ShutdownChunk>(c).has_value() == (c.value.size() == 4), "SHUTDOWN length");
+  FUZZ_CHECK(retyped_parse<ShutdownChunk>(c).has_value() == (c.value.size() == 4),
+             "SHUTDOWN length");
   FUZZ_CHECK(retyped_parse<CookieAckChunk>(c).has_value() == c.value.empty(), "COOKIE ACK length");
   FUZZ_CHECK(retyped_parse<DataChunk>(c).has_value() == (c.value.size() >= 12), "DATA length");
   FUZZ_CHECK(retyped_parse<InitChunk>(c).has_value() == (c.value.size() >= 16), "INIT length");
   // A parser never accepts a chunk of another type.
-  if (c.type != static_cast<uint8_t>(ChunkType::Data)) FUZZ_CHECK(!DataChunk::parse(c), "DATA type");
-  if (c.type != static_cast<uint8_t>(ChunkType::Sack)) FUZZ_CHECK(!SackChunk::parse(c), "SACK type");
+  if (c.type != static_cast<uint8_t>(ChunkType::Data))
+    FUZZ_CHECK(!DataChunk::parse(c), "DATA type");
+  if (c.type != static_cast<uint8_t>(ChunkType::Sack))
+    FUZZ_CHECK(!SackChunk::parse(c), "SACK type");
 
   // Variable parts, walked as their type says and also regardless of type (more
   // coverage of the TLV walk on real-looking bytes).
@@ -348,7 +356,8 @@ void check_view(const PacketView& v, Bytes bytes) {
     ++n;
     FUZZ_CHECK(n <= v.chunk_count(), "iterates more chunks than chunk_count()");
     FUZZ_CHECK(inside(c.whole, bytes) && c.whole.data() == expect, "chunk not where expected");
-    FUZZ_CHECK(c.whole.size() >= 4 && c.whole[0] == c.type && c.whole[1] == c.flags, "chunk header");
+    FUZZ_CHECK(c.whole.size() >= 4 && c.whole[0] == c.type && c.whole[1] == c.flags,
+               "chunk header");
     FUZZ_CHECK(load16(c.whole.data() + 2) == c.whole.size(), "chunk length");
     FUZZ_CHECK(same(c.value, c.whole.subspan(4)), "chunk value");
     expect += pad4(c.whole.size());
@@ -367,13 +376,15 @@ int fuzz_packet(const uint8_t* data, size_t size) {
   auto v_zero = PacketView::parse(raw, ChecksumPolicy::AllowZero);
   auto v_skip = PacketView::parse(raw, ChecksumPolicy::Skip, &e_skip);
   long ref = reference_chunk_count(raw);
-  FUZZ_CHECK(v_skip.has_value() == (ref >= 0), "PacketView::parse disagrees with the reference walk");
+  FUZZ_CHECK(v_skip.has_value() == (ref >= 0),
+             "PacketView::parse disagrees with the reference walk");
   if (v_skip) {
     FUZZ_CHECK(static_cast<long>(v_skip->chunk_count()) == ref, "chunk count");
     check_view(*v_skip, raw);
   } else {
-    FUZZ_CHECK(e_skip == (size < kCommonHeaderSize ? ParseError::TooShort : ParseError::BadChunkLength),
-               "parse error kind");
+    FUZZ_CHECK(
+        e_skip == (size < kCommonHeaderSize ? ParseError::TooShort : ParseError::BadChunkLength),
+        "parse error kind");
   }
   if (v_verify) FUZZ_CHECK(v_skip && v_zero, "Verify accepted what a laxer policy refused");
   if (v_zero) FUZZ_CHECK(v_skip.has_value(), "AllowZero accepted what Skip refused");
@@ -387,7 +398,8 @@ int fuzz_packet(const uint8_t* data, size_t size) {
     if (!crc_ok) FUZZ_CHECK(e_verify == ParseError::BadChecksum, "bad checksum error kind");
   }
   // CRC32c: the hardware and portable implementations agree on every input.
-  if (crc32c_hw_available()) FUZZ_CHECK(crc32c_hw(raw) == crc32c_portable(raw), "CRC32c hw != portable");
+  if (crc32c_hw_available())
+    FUZZ_CHECK(crc32c_hw(raw) == crc32c_portable(raw), "CRC32c hw != portable");
 
   if (size < kCommonHeaderSize) return 0;
 
@@ -422,7 +434,8 @@ int fuzz_packet(const uint8_t* data, size_t size) {
   }
   // Zero checksum (RFC 9653) is accepted only when allowed.
   w.finish(true);
-  FUZZ_CHECK(PacketView::parse(out, ChecksumPolicy::AllowZero).has_value(), "zero checksum refused");
+  FUZZ_CHECK(PacketView::parse(out, ChecksumPolicy::AllowZero).has_value(),
+             "zero checksum refused");
 
   // §8.4 answer to the packet as out of the blue.
   if (auto reply = Endpoint::out_of_the_blue_reply(fixed)) {

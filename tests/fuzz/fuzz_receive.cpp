@@ -39,7 +39,6 @@ namespace {
 
 constexpr uint32_t kWindow = 1u << 20;  // as Association (kTrackerWindow)
 
-
 struct Fragment {
   wire::DataChunk meta;  // payload span not kept
   size_t length = 0;
@@ -148,9 +147,11 @@ class ReceiveHarness {
     auto verdict = tracker_.classify(tsn, kWindow);
     FUZZ_CHECK(verdict != DataTracker::Verdict::New || !tracker_.is_received(tsn), "classify New");
     if (tracker_.is_received(tsn)) {
-      FUZZ_CHECK(verdict == DataTracker::Verdict::Duplicate, "received TSN not classified Duplicate");
+      FUZZ_CHECK(verdict == DataTracker::Verdict::Duplicate,
+                 "received TSN not classified Duplicate");
       FUZZ_CHECK(!tracker_.observe(tsn, kWindow), "duplicate observed as new");
-      FUZZ_CHECK(tracker_.duplicate_count() <= DataTracker::kMaxDuplicates, "duplicate list unbounded");
+      FUZZ_CHECK(tracker_.duplicate_count() <= DataTracker::kMaxDuplicates,
+                 "duplicate list unbounded");
       return;
     }
     if (distance(tsn, tracker_.cumulative_tsn()) > static_cast<int32_t>(kWindow)) {
@@ -201,7 +202,8 @@ class ReceiveHarness {
     bool first = true;
     for (;; ++t) {
       auto it = fragments_.find(t);
-      FUZZ_CHECK(it != fragments_.end(), "delivered bytes of a TSN never stored (or delivered twice)");
+      FUZZ_CHECK(it != fragments_.end(),
+                 "delivered bytes of a TSN never stored (or delivered twice)");
       const Fragment& f = it->second;
       const auto& d = f.meta;
       FUZZ_CHECK(d.beginning == first, "B flag only on the first fragment");

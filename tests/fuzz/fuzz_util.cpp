@@ -31,8 +31,8 @@ void set_throw_on_failure(bool on) {
 }
 
 void check_failed(const char* expr, const char* file, int line, const std::string& msg) {
-  std::string text = std::string(file) + ":" + std::to_string(line) + ": invariant failed: " +
-                     expr + (msg.empty() ? "" : " -- " + msg);
+  std::string text = std::string(file) + ":" + std::to_string(line) +
+                     ": invariant failed: " + expr + (msg.empty() ? "" : " -- " + msg);
   if (g_throw) throw CheckFailure{text};
   std::fprintf(stderr, "%s\n", text.c_str());
   std::fflush(stderr);

@@ -53,15 +53,16 @@ class Input {
 // Called when an invariant fails: prints and aborts under libFuzzer (a crash the
 // fuzzer saves), throws CheckFailure under GoogleTest so that the replay test can name
 // the input file.
-[[noreturn]] void check_failed(const char* expr, const char* file, int line, const std::string& msg);
+[[noreturn]] void check_failed(const char* expr, const char* file, int line,
+                               const std::string& msg);
 void set_throw_on_failure(bool on);
 
 struct CheckFailure {
   std::string what;
 };
 
-#define FUZZ_CHECK(cond, msg)                                                  \
-  do {                                                                         \
+#define FUZZ_CHECK(cond, msg)                                                   \
+  do {                                                                          \
     if (!(cond)) ::sctpp::fuzz::check_failed(#cond, __FILE__, __LINE__, (msg)); \
   } while (0)
 

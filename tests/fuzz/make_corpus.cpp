@@ -86,8 +86,9 @@ std::vector<Bytes> simulated_packets() {
         while (ep.receive(net.now(), e.assoc)) {
         }
     };
-    net.run_until([&] { return sid.has_value() && client.info(*id)->state == AssocState::Established; },
-                  seconds(10), on_event);
+    net.run_until(
+        [&] { return sid.has_value() && client.info(*id)->state == AssocState::Established; },
+        seconds(10), on_event);
     std::vector<uint8_t> msg(scenario == 1 ? 5000 : 200, 0x5a);
     for (int i = 0; i < (scenario == 3 ? 30 : 3); ++i) {
       SendInfo si;
@@ -146,7 +147,8 @@ std::vector<Bytes> hand_built_packets() {
   pw.add_forward_tsn_supported();
   pw.add_ecn_capable();
   pw.add_zero_checksum_acceptable(1);
-  pw.add(uint16_t{11}, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>("host.example"), 12));
+  pw.add(uint16_t{11},
+         std::span<const uint8_t>(reinterpret_cast<const uint8_t*>("host.example"), 12));
   const uint8_t junk[] = {1, 2, 3};
   for (uint16_t t : {uint16_t{0x4001}, uint16_t{0x8123}, uint16_t{0xC0FE}, uint16_t{0x0123}})
     pw.add(t, junk);
@@ -284,7 +286,15 @@ std::map<std::string, Bytes> endpoint_seeds() {
     send(e, kHostA, 0, 50);
     send(e, kHostB, 2, 70);
     e.u8(kEpRun).u8(5).u8(kEpReceive).u8(kHostA).u8(kEpReceive).u8(kHostB);
-    e.u8(kEpAbort).u8(kHostB).u8(0).u8(kEpRun).u8(5).u8(kEpRelease).u8(kHostA).u8(kEpRelease).u8(kHostB);
+    e.u8(kEpAbort)
+        .u8(kHostB)
+        .u8(0)
+        .u8(kEpRun)
+        .u8(5)
+        .u8(kEpRelease)
+        .u8(kHostA)
+        .u8(kEpRelease)
+        .u8(kHostB);
     s["connect-exchange-abort"] = e.data();
   }
   {
@@ -335,7 +345,10 @@ std::map<std::string, Bytes> endpoint_seeds() {
     e.u8(kEpInjectTemplate).route(kHostA, kHostB, kTagOwn);
     e.u8(kTAbort).u8(1).blob(std::string_view{});
     e.u8(kEpInjectTemplate).route(kHostA, kHostB, kTagExpected);
-    e.u8(kTAbort).u8(0).blob(std::string_view("\x00\x0c\x00\x08" "bye!", 8));
+    e.u8(kTAbort).u8(0).blob(
+        std::string_view("\x00\x0c\x00\x08"
+                         "bye!",
+                         8));
     e.u8(kEpRun).u8(5);
     s["inject-abort"] = e.data();
   }
@@ -403,7 +416,9 @@ std::map<std::string, Bytes> endpoint_seeds() {
     for (uint8_t t : {0x3f, 0x7f, 0xbf, 0xff, 0xc0, 0x40}) {
       e.u8(kEpInjectChunks).route(kHostA, kHostB, kTagExpected).u8(1).u8(t).u8(0).blob("abcd");
     }
-    e.u8(kEpInjectRaw).route(kHostA, kHostB, kTagExpected).blob(std::string_view("\x00\x03\x00\x00", 4));
+    e.u8(kEpInjectRaw)
+        .route(kHostA, kHostB, kTagExpected)
+        .blob(std::string_view("\x00\x03\x00\x00", 4));
     e.u8(kEpRun).u8(2);
     s["unknown-chunks"] = e.data();
   }
@@ -443,8 +458,15 @@ Encoder rx_header(uint8_t streams, uint8_t limit, uint8_t msg, uint32_t tsn) {
   e.u8(streams).u8(limit).u8(msg).u32(tsn);
   return e;
 }
-Encoder& rx_data(Encoder& e, int16_t delta, uint8_t flags, uint8_t stream, uint16_t ssn, uint16_t len) {
-  return e.u8(kRxData).u16(static_cast<uint16_t>(delta)).u8(flags).u8(stream).u16(ssn).u8(1).u16(len);
+Encoder& rx_data(Encoder& e, int16_t delta, uint8_t flags, uint8_t stream, uint16_t ssn,
+                 uint16_t len) {
+  return e.u8(kRxData)
+      .u16(static_cast<uint16_t>(delta))
+      .u8(flags)
+      .u8(stream)
+      .u16(ssn)
+      .u8(1)
+      .u16(len);
 }
 
 std::map<std::string, Bytes> receive_seeds() {
@@ -473,13 +495,16 @@ std::map<std::string, Bytes> receive_seeds() {
   }
   {
     Encoder e = rx_header(4, 7, 31, 0xfffffff0);
-    for (int i = 0; i < 40; ++i) rx_data(e, static_cast<int16_t>((i * 7) % 5), 4 | (i % 4 == 0 ? 2 : 0) | (i % 4 == 3 ? 1 : 0), 1, 0, 64);
+    for (int i = 0; i < 40; ++i)
+      rx_data(e, static_cast<int16_t>((i * 7) % 5), 4 | (i % 4 == 0 ? 2 : 0) | (i % 4 == 3 ? 1 : 0),
+              1, 0, 64);
     e.u8(kRxReceiveAll).u8(kRxSack).u16(1400);
     s["unordered-wrap"] = e.data();
   }
   {
     Encoder e = rx_header(1, 0, 3, 10);
-    for (int i = 0; i < 20; ++i) rx_data(e, static_cast<int16_t>(i), 2, 0, 0, 200).u8(kRxPacketEnd).u8(1);
+    for (int i = 0; i < 20; ++i)
+      rx_data(e, static_cast<int16_t>(i), 2, 0, 0, 200).u8(kRxPacketEnd).u8(1);
     rx_data(e, 0, 0, 0, 0, 200);
     e.u8(kRxSack).u16(1200).u8(kRxReceiveAll);
     s["buffer-full"] = e.data();
@@ -491,7 +516,8 @@ std::map<std::string, Bytes> receive_seeds() {
   }
   {
     Encoder e = rx_header(2, 63, 63, 3000);
-    for (int i = 0; i < 30; i += 2) rx_data(e, static_cast<int16_t>(i), 3, 1, static_cast<uint16_t>(i / 2 + 1), 8);
+    for (int i = 0; i < 30; i += 2)
+      rx_data(e, static_cast<int16_t>(i), 3, 1, static_cast<uint16_t>(i / 2 + 1), 8);
     e.u8(kRxSack).u16(64).u8(kRxSack).u16(1400);
     for (int i = 0; i < 5; ++i) rx_data(e, 0, 3, 1, 0, 8).u8(kRxPacketEnd).u8(0);
     e.u8(kRxReceiveAll).u8(kRxTime).u16(300).u8(kRxSack).u16(1000);
@@ -501,7 +527,7 @@ std::map<std::string, Bytes> receive_seeds() {
     Encoder e = rx_header(1, 15, 15, 1);
     rx_data(e, 0, 3, 5, 0, 10);  // stream out of range
     rx_data(e, 0, 3, 0, 0, 10);
-    rx_data(e, 0, 3, 0, 0, 10);  // SSN reused
+    rx_data(e, 0, 3, 0, 0, 10);   // SSN reused
     rx_data(e, -3, 3, 0, 1, 10);  // duplicate
     e.u8(kRxDataAbsolute).u32(0x80000000).u8(3).u8(0).u16(1).u8(10);
     e.u8(kRxReceiveAll).u8(kRxSack).u16(1200);

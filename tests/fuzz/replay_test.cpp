@@ -40,7 +40,8 @@ void replay(const std::string& target, Harness harness, size_t min_inputs) {
   EXPECT_GE(files.size(), min_inputs) << "corpus of " << target << " is missing";
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
     if (std::getenv("SCTPP_FUZZ_VERBOSE")) std::fprintf(stderr, "%s\n", f.c_str());
     try {
       harness(bytes.data(), bytes.size());
@@ -51,9 +52,15 @@ void replay(const std::string& target, Harness harness, size_t min_inputs) {
   set_throw_on_failure(false);
 }
 
-TEST(FuzzReplay, Packet) { replay("fuzz_packet", fuzz_packet, 5); }
-TEST(FuzzReplay, Endpoint) { replay("fuzz_endpoint", fuzz_endpoint, 5); }
-TEST(FuzzReplay, Receive) { replay("fuzz_receive", fuzz_receive, 5); }
+TEST(FuzzReplay, Packet) {
+  replay("fuzz_packet", fuzz_packet, 5);
+}
+TEST(FuzzReplay, Endpoint) {
+  replay("fuzz_endpoint", fuzz_endpoint, 5);
+}
+TEST(FuzzReplay, Receive) {
+  replay("fuzz_receive", fuzz_receive, 5);
+}
 
 }  // namespace
 }  // namespace sctpp::fuzz

@@ -130,10 +130,14 @@ Options parse(int argc, char** argv) {
       o.remote_udp_port = static_cast<uint16_t>(parse_num(value(), 1, 65535, a.c_str()));
     } else if (a == "--then") {
       std::string v = value();
-      if (v == "abort") o.then = Then::Abort;
-      else if (v == "shutdown") o.then = Then::Shutdown;
-      else if (v == "none" && o.server) o.then = Then::None;
-      else usage(("--then: unexpected '" + v + "'").c_str());
+      if (v == "abort")
+        o.then = Then::Abort;
+      else if (v == "shutdown")
+        o.then = Then::Shutdown;
+      else if (v == "none" && o.server)
+        o.then = Then::None;
+      else
+        usage(("--then: unexpected '" + v + "'").c_str());
     } else if (a == "--reason") {
       o.reason = value();
     } else if (a == "--after" && o.server) {
@@ -186,7 +190,8 @@ struct Message {
 
 std::vector<uint8_t> make_payload(uint64_t index, size_t len, const char* tag) {
   std::vector<uint8_t> d(len);
-  for (size_t j = 0; j < len; j++) d[j] = static_cast<uint8_t>('A' + (j * 7 + index * 13 + j / 26) % 26);
+  for (size_t j = 0; j < len; j++)
+    d[j] = static_cast<uint8_t>('A' + (j * 7 + index * 13 + j / 26) % 26);
   char hdr[64];
   int h = std::snprintf(hdr, sizeof hdr, "m%" PRIu64 " %s|", index, tag);
   if (h > 0) std::memcpy(d.data(), hdr, std::min<size_t>(static_cast<size_t>(h), len));
@@ -293,30 +298,31 @@ int run_client_functional(Connection& conn, const Options& o) {
       return 1;
     }
     if (rm.data != m.data) {
-      logf("error: echo of message %" PRId64 " differs (%zu bytes, sent %zu)", idx,
-           rm.data.size(), m.data.size());
+      logf("error: echo of message %" PRId64 " differs (%zu bytes, sent %zu)", idx, rm.data.size(),
+           m.data.size());
       return 1;
     }
     if (rm.info.stream != m.stream || rm.info.ppid != m.ppid || rm.info.unordered != m.unordered) {
-      logf("error: echo of message %" PRId64 " came back on stream %u ppid %u %s, sent on stream "
+      logf("error: echo of message %" PRId64
+           " came back on stream %u ppid %u %s, sent on stream "
            "%u ppid %u %s",
-           idx, rm.info.stream, rm.info.ppid, rm.info.unordered ? "unordered" : "ordered",
-           m.stream, m.ppid, m.unordered ? "unordered" : "ordered");
+           idx, rm.info.stream, rm.info.ppid, rm.info.unordered ? "unordered" : "ordered", m.stream,
+           m.ppid, m.unordered ? "unordered" : "ordered");
       return 1;
     }
     if (!m.unordered) {
       auto it = last_ordered.find(m.stream);
       if (it != last_ordered.end() && it->second > idx) {
-        logf("error: ordered message %" PRId64 " on stream %u arrived after message %" PRId64,
-             idx, m.stream, it->second);
+        logf("error: ordered message %" PRId64 " on stream %u arrived after message %" PRId64, idx,
+             m.stream, it->second);
         return 1;
       }
       last_ordered[m.stream] = idx;
     }
     m.echoed = true;
     if (!g_quiet) {
-      logf("echo %" PRId64 ": stream=%u ppid=%u %s len=%zu ok", idx, rm.info.stream,
-           rm.info.ppid, rm.info.unordered ? "unordered" : "ordered", rm.data.size());
+      logf("echo %" PRId64 ": stream=%u ppid=%u %s len=%zu ok", idx, rm.info.stream, rm.info.ppid,
+           rm.info.unordered ? "unordered" : "ordered", rm.data.size());
     }
   }
   std::printf("echoes ok: %zu messages, %zu bytes\n", msgs.size(), bytes);
@@ -434,8 +440,8 @@ int run_server(const Options& o) {
           return 0;
         }
       }
-      logf("error: association ended after %" PRIu64 " of %" PRIu64 " echoes: %s", echoed,
-           o.after, describe(st).c_str());
+      logf("error: association ended after %" PRIu64 " of %" PRIu64 " echoes: %s", echoed, o.after,
+           describe(st).c_str());
       return 1;
     }
     SendInfo si;

@@ -245,8 +245,7 @@ std::vector<uint8_t> make_init(uint16_t src, uint16_t dst) {
   return packet;
 }
 
-std::vector<int> chunk_types_between(const std::vector<Received>& all, uint16_t src,
-                                     uint16_t dst) {
+std::vector<int> chunk_types_between(const std::vector<Received>& all, uint16_t src, uint16_t dst) {
   std::vector<int> out;
   for (auto& r : all) {
     if (r.data.size() < 16) continue;
@@ -482,7 +481,7 @@ TEST(RawIpCapability, WithoutNetRawCreatingTheStackFailsWithOneLine) {
     auto t = RawIpTransport::open(RawIpTransportOptions{});
     if (t.ok()) return std::string("opened");
     return std::string(t.status().code() == Errc::PermissionDenied ? "PermissionDenied: "
-                                                                    : "other: ") +
+                                                                   : "other: ") +
            t.status().reason();
   });
   EXPECT_EQ(transport_result, std::string("PermissionDenied: ") + kRawIpNeedsCapability);
@@ -493,7 +492,7 @@ TEST(RawIpCapability, WithoutNetRawCreatingTheStackFailsWithOneLine) {
     auto s = Stack::create(o);
     if (s.ok()) return std::string("created");
     return std::string(s.status().code() == Errc::PermissionDenied ? "PermissionDenied: "
-                                                                    : "other: ") +
+                                                                   : "other: ") +
            s.status().reason();
   });
   EXPECT_EQ(stack_result,

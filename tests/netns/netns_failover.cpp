@@ -131,24 +131,42 @@ Options parse_args(int argc, char** argv) {
       if (i + 1 >= argc) die(2, "%s needs a value", a.c_str());
       return argv[++i];
     };
-    if (a == "--ns-a") o.ns_a = val();
-    else if (a == "--ns-b") o.ns_b = val();
-    else if (a == "--a-addrs") o.a_addrs = parse_ips(val());
-    else if (a == "--b-addrs") o.b_addrs = parse_ips(val());
-    else if (a == "--a-devs") o.a_devs = split(val());
-    else if (a == "--transport") o.transport = val();
-    else if (a == "--scenario") o.scenario = val();
-    else if (a == "--bytes") o.bytes = std::stoull(val());
-    else if (a == "--size") o.size = std::stoul(val());
-    else if (a == "--streams") o.streams = static_cast<uint16_t>(std::stoul(val()));
-    else if (a == "--port") o.port = static_cast<uint16_t>(std::stoul(val()));
-    else if (a == "--timeout") o.timeout_s = std::stoi(val());
-    else if (a == "--rto-initial") o.rto_initial = std::stoi(val());
-    else if (a == "--rto-min") o.rto_min = std::stoi(val());
-    else if (a == "--rto-max") o.rto_max = std::stoi(val());
-    else if (a == "--hb-interval") o.hb_interval = std::stoi(val());
-    else if (a == "--path-max-retrans") o.path_max_retrans = std::stoi(val());
-    else die(2, "unknown argument %s", a.c_str());
+    if (a == "--ns-a")
+      o.ns_a = val();
+    else if (a == "--ns-b")
+      o.ns_b = val();
+    else if (a == "--a-addrs")
+      o.a_addrs = parse_ips(val());
+    else if (a == "--b-addrs")
+      o.b_addrs = parse_ips(val());
+    else if (a == "--a-devs")
+      o.a_devs = split(val());
+    else if (a == "--transport")
+      o.transport = val();
+    else if (a == "--scenario")
+      o.scenario = val();
+    else if (a == "--bytes")
+      o.bytes = std::stoull(val());
+    else if (a == "--size")
+      o.size = std::stoul(val());
+    else if (a == "--streams")
+      o.streams = static_cast<uint16_t>(std::stoul(val()));
+    else if (a == "--port")
+      o.port = static_cast<uint16_t>(std::stoul(val()));
+    else if (a == "--timeout")
+      o.timeout_s = std::stoi(val());
+    else if (a == "--rto-initial")
+      o.rto_initial = std::stoi(val());
+    else if (a == "--rto-min")
+      o.rto_min = std::stoi(val());
+    else if (a == "--rto-max")
+      o.rto_max = std::stoi(val());
+    else if (a == "--hb-interval")
+      o.hb_interval = std::stoi(val());
+    else if (a == "--path-max-retrans")
+      o.path_max_retrans = std::stoi(val());
+    else
+      die(2, "unknown argument %s", a.c_str());
   }
   if (o.ns_a.empty() || o.ns_b.empty()) die(2, "--ns-a and --ns-b are required");
   if (o.a_addrs.size() != 2 || o.b_addrs.size() != 2) die(2, "two addresses per side");
@@ -217,8 +235,8 @@ class NotificationLog {
   }
   // Waits for a PEER_ADDR_CHANGE of `state` for `ip` seen after `since`.
   std::optional<Clock::time_point> wait_address(const sctpp::IpAddress& ip,
-                                                sctpp::PeerAddrState state,
-                                                Clock::time_point since, Clock::duration timeout) {
+                                                sctpp::PeerAddrState state, Clock::time_point since,
+                                                Clock::duration timeout) {
     std::unique_lock<std::mutex> lock(mu_);
     auto deadline = Clock::now() + timeout;
     for (;;) {
@@ -405,12 +423,12 @@ int main(int argc, char** argv) {
   tuning.path_max_retrans = o.path_max_retrans;
   tuning.assoc_max_retrans = o.assoc_max_retrans;
   const auto transport = o.transport == "ip" ? sctpp::Transport::Ip : sctpp::Transport::Udp;
-  log("scenario %s, transport %s, %llu bytes in %zu-byte messages on %u streams", o.scenario.c_str(),
-      o.transport.c_str(), static_cast<unsigned long long>(o.bytes), o.size, o.streams);
+  log("scenario %s, transport %s, %llu bytes in %zu-byte messages on %u streams",
+      o.scenario.c_str(), o.transport.c_str(), static_cast<unsigned long long>(o.bytes), o.size,
+      o.streams);
   log("tuning: RTO.initial %d ms, RTO.min %d ms, RTO.max %d ms, HB.interval %d ms, "
       "Path.Max.Retrans %d, Association.Max.Retrans %d (PF at first timeout: core default)",
-      o.rto_initial, o.rto_min, o.rto_max, o.hb_interval, o.path_max_retrans,
-      o.assoc_max_retrans);
+      o.rto_initial, o.rto_min, o.rto_max, o.hb_interval, o.path_max_retrans, o.assoc_max_retrans);
 
   // Watchdog: a hung run must end (and print why) before ctest kills it.
   std::atomic<bool> finished{false};
@@ -606,15 +624,15 @@ int main(int argc, char** argv) {
     log("link 1 is up again");
     auto av = notes_a.wait_address(b1, sctpp::PeerAddrState::Available, t_up, 15s);
     if (av)
-      log("A reported %s ADDR_AVAILABLE %.1f ms after the link came back",
-          b1.to_string().c_str(), std::chrono::duration<double, std::milli>(*av - t_up).count());
+      log("A reported %s ADDR_AVAILABLE %.1f ms after the link came back", b1.to_string().c_str(),
+          std::chrono::duration<double, std::milli>(*av - t_up).count());
     else
       fail("A reported no ADDR_AVAILABLE for %s within 15 s of the link coming back",
            b1.to_string().c_str());
     auto av_b = notes_b.wait_address(a1, sctpp::PeerAddrState::Available, t_up, 15s);
     if (av_b)
-      log("B reported %s ADDR_AVAILABLE %.1f ms after the link came back",
-          a1.to_string().c_str(), std::chrono::duration<double, std::milli>(*av_b - t_up).count());
+      log("B reported %s ADDR_AVAILABLE %.1f ms after the link came back", a1.to_string().c_str(),
+          std::chrono::duration<double, std::milli>(*av_b - t_up).count());
     else
       fail("B reported no ADDR_AVAILABLE for %s within 15 s of the link coming back",
            a1.to_string().c_str());
@@ -649,8 +667,7 @@ int main(int argc, char** argv) {
         if (!st.ok()) fail("set_primary(%s): %s", target.to_string().c_str(), st.reason().c_str());
         auto made = notes_a.wait_address(target, sctpp::PeerAddrState::MadePrimary, t_switch, 5s);
         if (!made) fail("no ADDR_MADE_PRIM for %s", target.to_string().c_str());
-        log("primary set to %s; A paths: %s", target.to_string().c_str(),
-            paths_text(conn).c_str());
+        log("primary set to %s; A paths: %s", target.to_string().c_str(), paths_text(conn).c_str());
       }
     });
     if (ok && !wait_received(total_msgs, std::chrono::seconds(o.timeout_s)))
@@ -659,8 +676,8 @@ int main(int argc, char** argv) {
            static_cast<unsigned long long>(total_msgs));
     end_phase("last third (primary link 1 again)");
     double secs = std::chrono::duration<double>(Clock::now() - t_start).count();
-    log("transferred %.1f MB in %.2f s (%.1f MB/s) with two primary switches", rx.bytes / 1e6,
-        secs, rx.bytes / 1e6 / secs);
+    log("transferred %.1f MB in %.2f s (%.1f MB/s) with two primary switches", rx.bytes / 1e6, secs,
+        rx.bytes / 1e6 / secs);
     if (phases.size() == 3) {
       expect_mostly(phases[0], 1);
       expect_mostly(phases[1], 2);

@@ -19,7 +19,8 @@ void expect_writes_exactly_size(const C& chunk, const char* name) {
   std::vector<uint8_t> buf(chunk.size() + 8, 0xA5);
   chunk.write(buf.data());
   for (size_t i = chunk.size(); i < buf.size(); ++i)
-    EXPECT_EQ(buf[i], 0xA5) << name << ": write() wrote byte " << i << " past size() " << chunk.size();
+    EXPECT_EQ(buf[i], 0xA5) << name << ": write() wrote byte " << i << " past size() "
+                            << chunk.size();
 }
 
 TEST(FuzzRegression, ChunkWriteStopsAtSizeWhenTheLastParameterIsPadded) {
