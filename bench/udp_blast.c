@@ -110,11 +110,16 @@ static void* receiver(void* arg) {
 
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--mode") && i + 1 < argc) gso = !strcmp(argv[++i], "gso");
-    else if (!strcmp(argv[i], "--size") && i + 1 < argc) size = (size_t)atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--time") && i + 1 < argc) secs = atof(argv[++i]);
-    else if (!strcmp(argv[i], "--json")) json = 1;
-    else if (!strcmp(argv[i], "--check")) check = 1;
+    if (!strcmp(argv[i], "--mode") && i + 1 < argc)
+      gso = !strcmp(argv[++i], "gso");
+    else if (!strcmp(argv[i], "--size") && i + 1 < argc)
+      size = (size_t)atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--time") && i + 1 < argc)
+      secs = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--json"))
+      json = 1;
+    else if (!strcmp(argv[i], "--check"))
+      check = 1;
     else {
       fprintf(stderr,
               "usage: udp_blast [--mode sendto|gso] [--size B] [--time S] [--check] [--json]\n");
@@ -185,8 +190,8 @@ int main(int argc, char** argv) {
     printf("{\"mode\":\"udp-%s\",\"size\":%zu,\"bytes\":%" PRIu64 ",\"datagrams\":%" PRIu64
            ",\"seconds\":%.6f,\"mbytes_per_s\":%.3f,\"sent_bytes\":%" PRIu64
            ",\"checked\":%s,\"mismatches\":%" PRIu64 "}\n",
-           gso ? "gso" : "sendto", size, rx_bytes, rx_dgrams, s, mbps, tx,
-           check ? "true" : "false", mismatches);
+           gso ? "gso" : "sendto", size, rx_bytes, rx_dgrams, s, mbps, tx, check ? "true" : "false",
+           mismatches);
   else
     printf("udp %s %zu-byte datagrams: received %.2f MB in %.2f s = %.2f MB/s (sent %.2f MB)\n",
            gso ? "sendmmsg+GSO" : "sendto", size, (double)rx_bytes / 1e6, s, mbps,

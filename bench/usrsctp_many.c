@@ -160,17 +160,19 @@ static int client(void) {
   }
   sleep(1);
   mark(ctl, &rss1, &live);
-  printf("{\"assocs\": %ld, \"size\": null, \"setup_seconds\": %.3f, \"mode\": \"idle\", "
-         "\"seconds\": null, \"messages\": 0, \"bytes\": 0, \"mbytes_per_s\": null, \"errors\": 0, "
-         "\"rss_before_kib\": %ld, \"rss_after_kib\": %ld, \"bytes_per_assoc\": %.1f}\n",
-         opt.assocs, setup, rss0, rss1, (double)(rss1 - rss0) * 1024.0 / (double)opt.assocs);
+  printf(
+      "{\"assocs\": %ld, \"size\": null, \"setup_seconds\": %.3f, \"mode\": \"idle\", "
+      "\"seconds\": null, \"messages\": 0, \"bytes\": 0, \"mbytes_per_s\": null, \"errors\": 0, "
+      "\"rss_before_kib\": %ld, \"rss_after_kib\": %ld, \"bytes_per_assoc\": %.1f}\n",
+      opt.assocs, setup, rss0, rss1, (double)(rss1 - rss0) * 1024.0 / (double)opt.assocs);
   fflush(stdout);
   _exit(0); /* thousands of shutdowns are not part of the measurement */
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: usrsctp_many --server [--listen ADDR:PORT] [--udp-port N]\n"
-                  "       usrsctp_many --connect ADDR:PORT --remote-udp-port N --assocs N\n");
+  fprintf(stderr,
+          "usage: usrsctp_many --server [--listen ADDR:PORT] [--udp-port N]\n"
+          "       usrsctp_many --connect ADDR:PORT --remote-udp-port N --assocs N\n");
   exit(2);
 }
 

@@ -63,8 +63,13 @@ static struct {
   uint32_t size, mtu;
   int udp_buffer;
   double time;
-} opt = {.port = 5202, .udp_port = 9899, .remote_udp_port = 9899, .streams = 1, .mtu = 1500,
-         .time = 10, .mode = MODE_THROUGHPUT};
+} opt = {.port = 5202,
+         .udp_port = 9899,
+         .remote_udp_port = 9899,
+         .streams = 1,
+         .mtu = 1500,
+         .time = 10,
+         .mode = MODE_THROUGHPUT};
 
 static double now_s(void) {
   struct timespec ts;
@@ -165,7 +170,9 @@ enum { USRSCTP_SPP_OVERHEAD = 20 + 8 + 12 };
  * IPv4 20 - UDP 8 - SCTP common header 12 - DATA chunk header 16, 4-byte aligned, as sctpp
  * computes it. usrsctp 0.9.5 reports exactly this in SCTP_STATUS when the MTU was set before
  * the association (1444 at 1500, 61384 at 61440). */
-static uint32_t expected_frag_point(uint32_t mtu) { return (mtu - 20 - 8 - 12 - 16) & ~3u; }
+static uint32_t expected_frag_point(uint32_t mtu) {
+  return (mtu - 20 - 8 - 12 - 16) & ~3u;
+}
 
 static void set_paddrparams(struct socket* so, sctp_assoc_t id, uint32_t mtu) {
   struct sctp_paddrparams pp;
@@ -197,7 +204,9 @@ static void set_mtu_before_assoc(struct socket* so, uint32_t mtu) {
 
 /* Lowers the path MTU of the socket's (established) association: lowering does move the
  * fragmentation point (sctp_pathmtu_adjustment()); raising it would not, see above. */
-static void lower_mtu(struct socket* so, uint32_t mtu) { set_paddrparams(so, 0, mtu); }
+static void lower_mtu(struct socket* so, uint32_t mtu) {
+  set_paddrparams(so, 0, mtu);
+}
 
 /* 0 if usrsctp fragments at the point the MTU implies, else -1 with a message. */
 static int check_mtu(struct socket* so, uint32_t mtu, const char* who) {
@@ -209,9 +218,10 @@ static int check_mtu(struct socket* so, uint32_t mtu, const char* who) {
     return -1;
   }
   if (st.sstat_fragmentation_point != expected_frag_point(mtu)) {
-    fprintf(stderr, "usrsctp_perf: error: %s: path MTU %u: usrsctp fragments at %u bytes, "
-                    "expected %u\n", who, mtu, st.sstat_fragmentation_point,
-            expected_frag_point(mtu));
+    fprintf(stderr,
+            "usrsctp_perf: error: %s: path MTU %u: usrsctp fragments at %u bytes, "
+            "expected %u\n",
+            who, mtu, st.sstat_fragmentation_point, expected_frag_point(mtu));
     return -1;
   }
   return 0;
@@ -233,9 +243,10 @@ static void on_usrsctp_printf(const char* format, ...) {
   fprintf(stderr, "usrsctp_perf: usrsctp says: %s%s", line,
           line[0] && line[strlen(line) - 1] == '\n' ? "" : "\n");
   if (strstr(line, "mbuf chain couldn't be copied")) {
-    fprintf(stderr, "usrsctp_perf: error: usrsctp dropped an outgoing packet of more than 32 "
-                    "mbufs (MAXLEN_MBUF_CHAIN in sctp_userspace_ip_output); path MTU %u is "
-                    "too large for usrsctp over UDP with %u-byte messages\n",
+    fprintf(stderr,
+            "usrsctp_perf: error: usrsctp dropped an outgoing packet of more than 32 "
+            "mbufs (MAXLEN_MBUF_CHAIN in sctp_userspace_ip_output); path MTU %u is "
+            "too large for usrsctp over UDP with %u-byte messages\n",
             opt.mtu, opt.size);
     fflush(stderr);
     _exit(4);
@@ -340,8 +351,10 @@ static void serve(struct socket* listener) {
       continue;
     }
     if (server_mtu != hello.mtu)
-      fprintf(stderr, "usrsctp_perf: server: the client sends at path MTU %u, the server at %u "
-                      "(usrsctp cannot raise an accepted association)\n", hello.mtu, server_mtu);
+      fprintf(stderr,
+              "usrsctp_perf: server: the client sends at path MTU %u, the server at %u "
+              "(usrsctp cannot raise an accepted association)\n",
+              hello.mtu, server_mtu);
     struct ctl ready = {.magic = MAGIC, .type = T_READY, .mtu = server_mtu};
     send_msg(so, &ready, sizeof ready, 0, 0, CTL_PPID);
     double t0 = now_s(), tlast = t0;
@@ -397,11 +410,16 @@ static void serve(struct socket* listener) {
       free(next);
       free(templ);
     }
-    struct ctl res = {.magic = MAGIC, .type = T_RESULT, .a = msgs, .b = bytes,
-                      .c = (uint64_t)((tlast - t0) * 1e9), .d = errors};
+    struct ctl res = {.magic = MAGIC,
+                      .type = T_RESULT,
+                      .a = msgs,
+                      .b = bytes,
+                      .c = (uint64_t)((tlast - t0) * 1e9),
+                      .d = errors};
     send_msg(so, &res, sizeof res, 0, 0, CTL_PPID);
-    fprintf(stderr, "usrsctp_perf: mode %u size %u streams %u mtu %u: %" PRIu64 " (%" PRIu64
-                    " errors)\n", hello.mode, hello.size, hello.streams, hello.mtu, msgs, errors);
+    fprintf(stderr,
+            "usrsctp_perf: mode %u size %u streams %u mtu %u: %" PRIu64 " (%" PRIu64 " errors)\n",
+            hello.mode, hello.size, hello.streams, hello.mtu, msgs, errors);
     while (recv_msg(so, &m) == 1) {
     }
     usrsctp_close(so);
@@ -441,13 +459,18 @@ static int client(void) {
   struct msg m = {0};
   struct socket* so = connect_one(opt.streams);
   if (check_mtu(so, opt.mtu, "client") < 0) exit(1);
-  struct ctl hello = {.magic = MAGIC, .type = T_HELLO, .mode = (uint32_t)opt.mode,
-                      .size = opt.size, .streams = opt.streams,
+  struct ctl hello = {.magic = MAGIC,
+                      .type = T_HELLO,
+                      .mode = (uint32_t)opt.mode,
+                      .size = opt.size,
+                      .streams = opt.streams,
                       .unordered = (uint32_t)opt.unordered,
-                      .time_ms = (uint32_t)(opt.time * 1000), .mtu = opt.mtu};
+                      .time_ms = (uint32_t)(opt.time * 1000),
+                      .mtu = opt.mtu};
   send_msg(so, &hello, sizeof hello, 0, 0, CTL_PPID);
   struct ctl ready;
-  if (recv_ctl(so, &m, &ready) != 1 || ready.type != T_READY) die("no answer from the %s", "server");
+  if (recv_ctl(so, &m, &ready) != 1 || ready.type != T_READY)
+    die("no answer from the %s", "server");
   uint32_t server_mtu = ready.mtu;
   make_template(opt.size);
   uint8_t* buf = malloc(opt.size);
@@ -484,7 +507,8 @@ static int client(void) {
       if (recv_msg(so, &m) != 1) die("no echo%s", "");
       double e = now_s();
       if (m.len != opt.size || !check(m.data, m.len, seq)) die("echo mismatch%s", "");
-      if (nrtt == caprtt) rtts = realloc(rtts, (caprtt = caprtt ? caprtt * 2 : 65536) * sizeof *rtts);
+      if (nrtt == caprtt)
+        rtts = realloc(rtts, (caprtt = caprtt ? caprtt * 2 : 65536) * sizeof *rtts);
       rtts[nrtt++] = (e - s) * 1e6;
     } else {
       struct socket* c = connect_one(1);
@@ -526,16 +550,17 @@ static int client(void) {
                     (opt.mode == MODE_CONNECT && res.a != seq);
   const char* modes[] = {"", "throughput", "latency", "connect"};
   if (opt.json) {
-    printf("{\"mode\":\"%s\",\"transport\":\"usrsctp\",\"size\":%u,\"streams\":%u,"
-           "\"unordered\":%s,\"mtu\":%u,\"messages\":%" PRIu64 ",\"bytes\":%" PRIu64
-           ",\"seconds\":%.6f,\"mbytes_per_s\":%s,\"messages_per_s\":%s,\"rtt_p50_us\":%s,"
-           "\"rtt_p99_us\":%s,\"assoc_per_s\":%s,\"sent\":%" PRIu64 ",\"errors\":%" PRIu64
-           ",\"server_mtu\":%u,\"udp_buffer\":%d}\n",
-           modes[opt.mode], opt.size, opt.streams, opt.unordered ? "true" : "false", opt.mtu,
-           messages, bytes, seconds, mbps, mps, p50, p99, aps, seq, errors, server_mtu,
-           opt.udp_buffer);
+    printf(
+        "{\"mode\":\"%s\",\"transport\":\"usrsctp\",\"size\":%u,\"streams\":%u,"
+        "\"unordered\":%s,\"mtu\":%u,\"messages\":%" PRIu64 ",\"bytes\":%" PRIu64
+        ",\"seconds\":%.6f,\"mbytes_per_s\":%s,\"messages_per_s\":%s,\"rtt_p50_us\":%s,"
+        "\"rtt_p99_us\":%s,\"assoc_per_s\":%s,\"sent\":%" PRIu64 ",\"errors\":%" PRIu64
+        ",\"server_mtu\":%u,\"udp_buffer\":%d}\n",
+        modes[opt.mode], opt.size, opt.streams, opt.unordered ? "true" : "false", opt.mtu, messages,
+        bytes, seconds, mbps, mps, p50, p99, aps, seq, errors, server_mtu, opt.udp_buffer);
   } else {
-    printf("%s: %" PRIu64 " messages, %" PRIu64 " bytes, %.2f s, MB/s %s, p50 %s us, p99 %s us, "
+    printf("%s: %" PRIu64 " messages, %" PRIu64
+           " bytes, %.2f s, MB/s %s, p50 %s us, p99 %s us, "
            "assoc/s %s, errors %" PRIu64 "\n",
            modes[opt.mode], messages, bytes, seconds, mbps, p50, p99, aps, errors);
   }
@@ -584,10 +609,11 @@ static void set_udp_buffers(int bytes) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: usrsctp_perf --server [--listen ADDR:PORT] [--udp-port N] [--udp-buffer B]\n"
-                  "       usrsctp_perf --connect ADDR:PORT [--remote-udp-port N] [--udp-port N]"
-                  " [--mode throughput|latency|connect] [--size B] [--streams N] [--unordered]"
-                  " [--time S] [--mtu B] [--json] [--udp-buffer B]\n");
+  fprintf(stderr,
+          "usage: usrsctp_perf --server [--listen ADDR:PORT] [--udp-port N] [--udp-buffer B]\n"
+          "       usrsctp_perf --connect ADDR:PORT [--remote-udp-port N] [--udp-port N]"
+          " [--mode throughput|latency|connect] [--size B] [--streams N] [--unordered]"
+          " [--time S] [--mtu B] [--json] [--udp-buffer B]\n");
   exit(2);
 }
 
@@ -606,24 +632,36 @@ int main(int argc, char** argv) {
     const char* a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : NULL;
 #define VAL() (v ? (i++, v) : (usage(), ""))
-    if (!strcmp(a, "--server")) opt.server = 1;
-    else if (!strcmp(a, "--json")) opt.json = 1;
-    else if (!strcmp(a, "--unordered")) opt.unordered = 1;
+    if (!strcmp(a, "--server"))
+      opt.server = 1;
+    else if (!strcmp(a, "--json"))
+      opt.json = 1;
+    else if (!strcmp(a, "--unordered"))
+      opt.unordered = 1;
     else if (!strcmp(a, "--listen") || !strcmp(a, "--connect")) {
       if (parse_addr(VAL(), opt.addr, &opt.port) < 0) usage();
-    } else if (!strcmp(a, "--udp-port")) opt.udp_port = (uint16_t)atoi(VAL()), have_udp = 1;
-    else if (!strcmp(a, "--remote-udp-port")) opt.remote_udp_port = (uint16_t)atoi(VAL());
-    else if (!strcmp(a, "--udp-buffer")) opt.udp_buffer = atoi(VAL());
-    else if (!strcmp(a, "--size")) opt.size = (uint32_t)atoi(VAL());
-    else if (!strcmp(a, "--streams")) opt.streams = (uint16_t)atoi(VAL());
-    else if (!strcmp(a, "--time")) opt.time = atof(VAL());
-    else if (!strcmp(a, "--mtu")) opt.mtu = (uint32_t)atoi(VAL());
+    } else if (!strcmp(a, "--udp-port"))
+      opt.udp_port = (uint16_t)atoi(VAL()), have_udp = 1;
+    else if (!strcmp(a, "--remote-udp-port"))
+      opt.remote_udp_port = (uint16_t)atoi(VAL());
+    else if (!strcmp(a, "--udp-buffer"))
+      opt.udp_buffer = atoi(VAL());
+    else if (!strcmp(a, "--size"))
+      opt.size = (uint32_t)atoi(VAL());
+    else if (!strcmp(a, "--streams"))
+      opt.streams = (uint16_t)atoi(VAL());
+    else if (!strcmp(a, "--time"))
+      opt.time = atof(VAL());
+    else if (!strcmp(a, "--mtu"))
+      opt.mtu = (uint32_t)atoi(VAL());
     else if (!strcmp(a, "--mode")) {
       const char* mv = VAL();
-      opt.mode = !strcmp(mv, "latency") ? MODE_LATENCY : !strcmp(mv, "connect") ? MODE_CONNECT
-                 : !strcmp(mv, "throughput")                                 ? MODE_THROUGHPUT
-                                                                             : (usage(), 0);
-    } else usage();
+      opt.mode = !strcmp(mv, "latency")      ? MODE_LATENCY
+                 : !strcmp(mv, "connect")    ? MODE_CONNECT
+                 : !strcmp(mv, "throughput") ? MODE_THROUGHPUT
+                                             : (usage(), 0);
+    } else
+      usage();
   }
   if (!opt.size) opt.size = opt.mode == MODE_LATENCY ? 64 : 1024;
   if (!opt.server && !have_udp) opt.udp_port = 0;

@@ -20,8 +20,8 @@
 
 #include "sctpp/sctp.h"
 
-int main(int argc, char **argv) {
-  const char *ip = argc > 1 ? argv[1] : "127.0.0.1";
+int main(int argc, char** argv) {
+  const char* ip = argc > 1 ? argv[1] : "127.0.0.1";
   unsigned port = argc > 2 ? (unsigned)atoi(argv[2]) : 5000;
   struct sockaddr_in server;
   memset(&server, 0, sizeof server);
@@ -54,8 +54,8 @@ int main(int argc, char **argv) {
     snd.snd_ppid = htonl(51);
     struct iovec iov = {text[i], strlen(text[i])};
     /* Addressed by the peer's address: the first send sets the association up. */
-    if (sctpp_sendv(sd, &iov, 1, (struct sockaddr *)&server, 1, &snd, sizeof snd,
-                    SCTP_SENDV_SNDINFO, 0) < 0) {
+    if (sctpp_sendv(sd, &iov, 1, (struct sockaddr*)&server, 1, &snd, sizeof snd, SCTP_SENDV_SNDINFO,
+                    0) < 0) {
       perror("sctpp_sendv");
       return 1;
     }
@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     if (flags & MSG_NOTIFICATION) {
-      const union sctpp_notification *note = (const union sctpp_notification *)buf;
+      const union sctpp_notification* note = (const union sctpp_notification*)buf;
       if (note->sn_header.sn_type == SCTP_ASSOC_CHANGE) {
         if (note->sn_assoc_change.sac_state != SCTP_COMM_UP) {
           fprintf(stderr, "sctp_echo_client: association failed (state %u)\n",
@@ -98,8 +98,7 @@ int main(int argc, char **argv) {
     buf[n] = '\0';
     if (rcv.rcv_sid >= kMessages || strcmp(buf, text[rcv.rcv_sid]) != 0 ||
         ntohl(rcv.rcv_ppid) != 51) {
-      fprintf(stderr, "sctp_echo_client: unexpected echo \"%s\" on stream %u\n", buf,
-              rcv.rcv_sid);
+      fprintf(stderr, "sctp_echo_client: unexpected echo \"%s\" on stream %u\n", buf, rcv.rcv_sid);
       return 1;
     }
     printf("echo on stream %u: %s\n", rcv.rcv_sid, buf);

@@ -27,11 +27,11 @@ static void on_signal(int sig) {
   stop = 1;
 }
 
-static void print_notification(const union sctpp_notification *n) {
+static void print_notification(const union sctpp_notification* n) {
   switch (n->sn_header.sn_type) {
     case SCTP_ASSOC_CHANGE: {
-      const struct sctpp_assoc_change *ac = &n->sn_assoc_change;
-      const char *state = ac->sac_state == SCTP_COMM_UP         ? "up"
+      const struct sctpp_assoc_change* ac = &n->sn_assoc_change;
+      const char* state = ac->sac_state == SCTP_COMM_UP         ? "up"
                           : ac->sac_state == SCTP_COMM_LOST     ? "lost"
                           : ac->sac_state == SCTP_RESTART       ? "restarted"
                           : ac->sac_state == SCTP_SHUTDOWN_COMP ? "shut down"
@@ -49,7 +49,7 @@ static void print_notification(const union sctpp_notification *n) {
   fflush(stdout);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   unsigned port = argc > 1 ? (unsigned)atoi(argv[1]) : 5000;
   int sd = sctpp_socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
   if (sd < 0) {
@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons((uint16_t)port);
   addr.sin_addr.s_addr = htonl(INADDR_ANY);
-  if (sctpp_bind(sd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+  if (sctpp_bind(sd, (struct sockaddr*)&addr, sizeof addr) < 0) {
     perror("sctpp_bind");
     return 1;
   }
@@ -103,7 +103,7 @@ int main(int argc, char **argv) {
     int flags = 0;
     struct sockaddr_storage from;
     socklen_t fromlen = sizeof from;
-    ssize_t n = sctpp_recvv(sd, &iov, 1, (struct sockaddr *)&from, &fromlen, &rcv, &infolen,
+    ssize_t n = sctpp_recvv(sd, &iov, 1, (struct sockaddr*)&from, &fromlen, &rcv, &infolen,
                             &infotype, &flags);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) continue;
@@ -111,7 +111,7 @@ int main(int argc, char **argv) {
       break;
     }
     if (flags & MSG_NOTIFICATION) {
-      print_notification((const union sctpp_notification *)buf);
+      print_notification((const union sctpp_notification*)buf);
       continue;
     }
     if (infotype != SCTP_RECVV_RCVINFO) continue;

@@ -39,7 +39,7 @@ static long serve(int sd) {
     }
     if (n == 0) return -1; /* one-to-one: the peer shut down */
     if (flags & MSG_NOTIFICATION) {
-      const union sctpp_notification *note = (const union sctpp_notification *)buf;
+      const union sctpp_notification* note = (const union sctpp_notification*)buf;
       if (note->sn_header.sn_type == SCTP_ASSOC_CHANGE &&
           note->sn_assoc_change.sac_state == SCTP_COMM_UP)
         ++up;
@@ -77,10 +77,10 @@ int main(void) {
   ev.se_on = 1;
   int on = 1;
   socklen_t len = sizeof addr;
-  if (sd < 0 || sctpp_bind(sd, (struct sockaddr *)&addr, sizeof addr) < 0 ||
+  if (sd < 0 || sctpp_bind(sd, (struct sockaddr*)&addr, sizeof addr) < 0 ||
       sctpp_setsockopt(sd, IPPROTO_SCTP, SCTP_EVENT, &ev, sizeof ev) < 0 ||
       sctpp_setsockopt(sd, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof on) < 0 ||
-      sctpp_listen(sd, 1024) < 0 || sctpp_getsockname(sd, (struct sockaddr *)&addr, &len) < 0) {
+      sctpp_listen(sd, 1024) < 0 || sctpp_getsockname(sd, (struct sockaddr*)&addr, &len) < 0) {
     perror("scale_server: setup");
     return 1;
   }
