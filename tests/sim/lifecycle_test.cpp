@@ -1,6 +1,7 @@
 // Association life-cycle cases in simulation: flow control against a receiver that
 // stops reading, loss of the peer (Association.Max.Retrans), heartbeats on an idle
-// association, INIT collision (§5.2.1) and peer restart (§5.2.2, §5.2.4 A).
+// association, RTT tracking through a bulk transfer, INIT collision (§5.2.1) and peer
+// restart (§5.2.2, §5.2.4 A).
 #include <gtest/gtest.h>
 
 #include "sim_network.h"
@@ -225,6 +226,51 @@ TEST(Heartbeat, IdleAssociationStaysUpAndHeartbeatsFlow) {
   EXPECT_EQ(client.info(cid)->state, AssocState::Established);
   EXPECT_EQ(rec.count(client, EventKind::Lost) + rec.count(server, EventKind::Lost), 0);
   EXPECT_GT(client.info(cid)->srtt.count(), 0);
+}
+
+// RFC 9260 §6.3.1 C4: while data is in flight, a new RTT measurement each round trip
+// (and no more). The smoothed RTT must then follow a path whose delay changes in the
+// middle of a bulk transfer, on both sides of the change.
+TEST(Rtt, SmoothedRttFollowsThePathThroughABulkTransfer) {
+  SimNetwork net(31);
+  Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
+  Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
+  LinkConditions link;
+  link.delay = milliseconds(25);
+  net.set_all_links(link);
+  Recorder rec;
+  const auto ids = establish(net, client, server, rec);
+  ASSERT_FALSE(HasFailure());
+  const AssocId cid = ids.first, sid = ids.second;  // named: lambdas below capture them
+
+  std::vector<uint8_t> msg(4096, 0x3c);
+  uint64_t received = 0;
+  auto transfer_for = [&](Duration d) {
+    const Instant until = net.now() + d;
+    auto pump = [&] {
+      while (client.send(net.now(), cid, SendInfo{}, msg).ok()) {
+      }
+      while (server.receive(net.now(), sid)) ++received;
+    };
+    pump();
+    net.run_until([&] { return net.now() >= until; }, d + seconds(1),
+                  [&](Endpoint&, const Event&) { pump(); });
+  };
+
+  transfer_for(seconds(10));
+  const auto near = client.info(cid)->srtt;
+  EXPECT_GE(near, milliseconds(50));  // the path's round trip, 2 x 25 ms
+  EXPECT_LE(near, milliseconds(75));
+
+  link.delay = milliseconds(100);
+  net.set_all_links(link);
+  const uint64_t before = received;
+  transfer_for(seconds(20));
+  const auto far = client.info(cid)->srtt;
+  EXPECT_GE(far, milliseconds(180));
+  EXPECT_LE(far, milliseconds(260));
+  EXPECT_GT(received, before + 100) << "the transfer did not go on";
+  EXPECT_EQ(rec.count(client, EventKind::Lost), 0);
 }
 
 TEST(Collision, SimultaneousConnectsYieldOneAssociationEachSide) {
