@@ -1,6 +1,7 @@
 // Shared pieces of `sctpp perf`: the arguments, the control protocol between client
-// and server, the payload pattern every receiver checks, and the two transports
-// (SCTP over sctpp::Connection, TCP over a stream socket) behind one interface.
+// and server, the payload pattern every receiver checks (pattern.h), and the two
+// transports (SCTP over sctpp::Connection, TCP over a stream socket) behind one
+// interface.
 #pragma once
 
 #include <chrono>

@@ -31,15 +31,16 @@ class IpAddress {
   // 4 bytes for IPv4, 16 for IPv6, network order.
   const uint8_t* data() const { return bytes_.data(); }
   size_t size() const { return is_v4() ? 4 : 16; }
+  // The 16 address bytes as two words (IPv4: its 4 bytes, then zeros): what equality
+  // and hashing read, two loads instead of a byte loop.
+  std::array<uint64_t, 2> words() const {
+    std::array<uint64_t, 2> w;
+    std::memcpy(w.data(), bytes_.data(), sizeof w);
+    return w;
+  }
   bool is_any() const {
-    if (is_v4()) {
-      uint32_t v;
-      std::memcpy(&v, bytes_.data(), sizeof v);
-      return v == 0;
-    }
-    uint64_t w[2];
-    std::memcpy(w, bytes_.data(), sizeof w);
-    return (w[0] | w[1]) == 0;
+    const auto w = words();
+    return (w[0] | w[1]) == 0;  // the bytes past an IPv4 address are zero
   }
   bool is_loopback() const;
   std::string to_string() const;  // no brackets
@@ -49,9 +50,7 @@ class IpAddress {
   // received, and the memberwise default called memcmp each time (~2% of a bulk
   // sender's instructions).
   friend bool operator==(const IpAddress& a, const IpAddress& b) {
-    uint64_t x[2], y[2];
-    std::memcpy(x, a.bytes_.data(), sizeof x);
-    std::memcpy(y, b.bytes_.data(), sizeof y);
+    const auto x = a.words(), y = b.words();
     return a.family_ == b.family_ && ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
   }
 

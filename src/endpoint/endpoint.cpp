@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <deque>
 #include <unordered_map>
 #include <unordered_set>
@@ -43,9 +42,8 @@ struct PeerKeyHash {
     return x ^ (x >> 31);
   }
   size_t operator()(const PeerKey& k) const {
-    uint64_t w[2];
-    std::memcpy(w, k.ip.data(), sizeof w);  // all 16 bytes; unused ones are zero
-    uint64_t h = mix(seed ^ w[0] ^ (uint64_t{k.port} << 1) ^ (k.ip.is_v6() ? 1u : 0u));
+    const auto w = k.ip.words();
+    const uint64_t h = mix(seed ^ w[0] ^ (uint64_t{k.port} << 1) ^ (k.ip.is_v6() ? 1u : 0u));
     return static_cast<size_t>(mix(h ^ w[1]));
   }
 };

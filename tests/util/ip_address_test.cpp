@@ -3,6 +3,8 @@
 // byte of the address and its family, and nothing else.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "sctpp/address.h"
 
 namespace sctpp {
@@ -37,6 +39,18 @@ TEST(IpAddress, OnlyTheWildcardOfEitherFamilyIsAny) {
   for (const char* t : {"0.0.0.1", "1.0.0.0", "0.0.1.0", "127.0.0.1", "::1",
                         "8000::", "::ffff:0.0.0.0", "0:0:0:1::"})
     EXPECT_FALSE(ip(t).is_any()) << t;
+}
+
+TEST(IpAddress, WordsHoldTheAddressBytesThenZeros) {
+  const auto v4 = ip("192.0.2.1").words();
+  uint8_t b[16];
+  std::memcpy(b, v4.data(), sizeof b);
+  const uint8_t want4[16] = {192, 0, 2, 1};
+  EXPECT_EQ(std::memcmp(b, want4, 16), 0);
+  const auto v6 = ip("2001:db8::ff").words();
+  std::memcpy(b, v6.data(), sizeof b);
+  const uint8_t want6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff};
+  EXPECT_EQ(std::memcmp(b, want6, 16), 0);
 }
 
 TEST(IpAddress, OrderingStillSortsByFamilyThenBytes) {
