@@ -680,23 +680,26 @@ void Association::handle_sack(Instant now, const wire::SackChunk& sack) {
 }
 
 void Association::on_acked(Instant now, const RetransmissionQueue::SackOutcome& out) {
-  Path& p = paths_[last_sent_path_];
   // The sample belongs to the path its chunk went out on.
   if (out.rtt && out.rtt_path < paths_.size()) paths_[out.rtt_path].rto.observe(*out.rtt);
-  if (out.bytes_acked > 0) {
-    // §8.1, §8.2: acknowledged data proves the peer and the path are alive.
-    assoc_error_count_ = 0;
-    p.error_count = 0;
+  // §8.1: acknowledged data proves the peer alive.
+  if (out.bytes_acked > 0) assoc_error_count_ = 0;
+  // §7.2.4 step 2: entering Fast Recovery cuts the cwnd of the destinations the
+  // missing chunks were last sent to.
+  const bool enter_recovery = out.fast_retransmit && !rtx_->in_fast_recovery();
+  // Each destination's cwnd grows with what was acknowledged of the data sent to it,
+  // against its own flight (§7.2.1, §7.2.2): after a failover or a retransmission to
+  // an alternate address, the other path's SACKs must not open this one's window.
+  for (size_t k = 0; k < paths_.size(); ++k) {
+    const RetransmissionQueue::PathAck a = rtx_->path_ack(k);
+    Path& p = paths_[k];
+    // §8.2: clear the error counter of the address the acknowledged data went to.
+    if (a.bytes_acked > 0) p.error_count = 0;
+    p.cc.on_ack(a.bytes_acked, out.cum_advanced, a.flight_before, out.reached_recovery_exit);
+    if (enter_recovery && a.fast_retransmit) p.cc.on_fast_retransmit();
   }
-  p.cc.on_ack(out.bytes_acked, out.cum_advanced, out.flight_before, out.reached_recovery_exit);
-  if (out.fast_retransmit) {
-    // §7.2.4 steps 2-4.
-    if (!rtx_->in_fast_recovery()) {
-      p.cc.on_fast_retransmit();
-      rtx_->enter_fast_recovery();
-    }
-    fast_rtx_pending_ = true;
-  }
+  if (enter_recovery) rtx_->enter_fast_recovery();
+  if (out.fast_retransmit) fast_rtx_pending_ = true;
   // §6.3.2 R2/R3.
   if (rtx_->empty()) {
     t3_.stop();
@@ -1242,6 +1245,21 @@ size_t Association::data_path() const {
 // ---------------------------------------------------------------------------
 // Transmission
 
+void Association::decay_idle_cwnd(Path& p, size_t path, Instant now) {
+  // RFC 9260 §7.2.1: "When the endpoint does not transmit data on a given transport
+  // address, the cwnd of the transport address SHOULD be adjusted to max(cwnd/2,
+  // 4*MTU) per RTO." Applied when the address is about to be used again, once for
+  // each whole RTO it sat idle with nothing in flight; a window opened long ago would
+  // otherwise be emptied into a network whose state nobody has sampled since.
+  if (p.last_data_sent == Instant{} || rtx_->outstanding_bytes(path) != 0) return;
+  const Duration rto = p.rto.rto();
+  if (rto <= Duration(0) || now - p.last_data_sent < rto) return;
+  const auto periods = (now - p.last_data_sent) / rto;
+  // Halving from any size reaches the 4*MTU floor well within 64 steps.
+  for (int64_t i = 0; i < std::min<int64_t>(periods, 64); ++i) p.cc.on_idle();
+  p.last_data_sent += periods * rto;
+}
+
 bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd, size_t path) {
   Path& p = paths_[path];
   auto room = [&](size_t payload) {
@@ -1263,7 +1281,7 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     // so each round trip would cost its delayed-ack time (200 ms), longer than an RTO
     // tuned low, and the T3-rtx timeout that then fires spuriously shrinks cwnd again
     // and moves the data to another path (RFC 7829).
-    const size_t flight = rtx_->outstanding_bytes();
+    const size_t flight = rtx_->outstanding_bytes(path);
     dc.immediate = state_ == AssocState::ShutdownPending ||
                    state_ == AssocState::ShutdownReceived ||
                    (flight <= max_data_payload() && flight + max_data_payload() > p.cc.cwnd());
@@ -1271,7 +1289,6 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     w.add(dc);
     peer_rwnd_ = peer_rwnd_ > d.length ? peer_rwnd_ - d.length : 0;
     p.last_data_sent = now;
-    last_sent_path_ = path;
     // DATA bundled with a COOKIE ECHO is timed by T1-cookie until established.
     if (!t3_.running() && state_ != AssocState::CookieEchoed) {
       t3_path_ = path;
@@ -1283,7 +1300,7 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
   while (rtx_->has_retransmissions()) {
     auto size = rtx_->next_retransmission_size();
     if (!size || !room(*size)) break;
-    if (!ignore_cwnd && rtx_->outstanding_bytes() >= p.cc.cwnd()) break;
+    if (!ignore_cwnd && rtx_->outstanding_bytes(path) >= p.cc.cwnd()) break;
     auto r = rtx_->take_retransmission(now, path);
     if (!r) break;
     put(r->tsn, r->data);
@@ -1296,11 +1313,13 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
   // large cwnd opened by an idle period or a big cumulative ack is not emptied into
   // the network at line rate.
   if (burst_exhausted()) return false;
+  decay_idle_cwnd(p, path, now);
   bool sent_new = false;
   while (!send_queue_->empty()) {
-    size_t flight = rtx_->outstanding_bytes();
-    // §6.1 B: no new data with cwnd or more outstanding.
-    if (flight >= p.cc.cwnd()) break;
+    // §6.1 B: no new data to an address with its cwnd or more outstanding to it.
+    if (rtx_->outstanding_bytes(path) >= p.cc.cwnd()) break;
+    // The peer's window and Nagle look at the whole association's flight.
+    const size_t flight = rtx_->outstanding_bytes();
     // §6.1 A: respect the peer's window, but one chunk may always probe a zero
     // window when nothing is in flight.
     if (w.remaining() < pad4(wire::DataChunk::kHeaderSize + 1)) break;
@@ -1354,18 +1373,17 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
   const size_t dpath = data_path();
   // SACKs answer the address the DATA came from (§6.4), unless it stopped working.
   const size_t sack_path = paths_[last_data_path_].active ? last_data_path_ : dpath;
-  const size_t cwnd = paths_[dpath].cc.cwnd();
+  const bool cwnd_open = rtx_ && rtx_->outstanding_bytes(dpath) < paths_[dpath].cc.cwnd();
   // After our SHUTDOWN ACK only SHUTDOWN ACK may reach the peer (see receive()): no
   // SACK, alone or bundled.
   const bool may_sack = tracker_ && state_ != AssocState::ShutdownAckSent;
   bool sack_due = may_sack && data_ok && tracker_->sack_due();
   bool data_due =
-      data_ok &&
-      ((rtx_->has_retransmissions() && (fast_rtx_pending_ || rtx_->outstanding_bytes() < cwnd)) ||
-       (!send_queue_->empty() && !burst_exhausted() && rtx_->outstanding_bytes() < cwnd &&
-        (peer_rwnd_ > 0 || rtx_->outstanding_bytes() == 0) &&
-        (state_ == AssocState::Established || state_ == AssocState::ShutdownPending ||
-         state_ == AssocState::ShutdownReceived)));
+      data_ok && ((rtx_->has_retransmissions() && (fast_rtx_pending_ || cwnd_open)) ||
+                  (!send_queue_->empty() && !burst_exhausted() && cwnd_open &&
+                   (peer_rwnd_ > 0 || rtx_->outstanding_bytes() == 0) &&
+                   (state_ == AssocState::Established || state_ == AssocState::ShutdownPending ||
+                    state_ == AssocState::ShutdownReceived)));
   if (control_.empty() && !sack_due && !data_due) {
     burst_left_ = 0;  // this transmission opportunity is over (§6.1 D)
     return std::nullopt;

@@ -190,6 +190,8 @@ class Association {
   }
   // Returns true when new (never sent) DATA went into the packet.
   bool write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd, size_t path);
+  // §7.2.1's cwnd decay for an address that sent no data for an RTO or more.
+  void decay_idle_cwnd(Path& p, size_t path, Instant now);
   // poll_transmit() into either kind of writer.
   std::optional<Transmit> poll_transmit_into(Instant now, wire::PacketWriter& w);
   size_t path_for(const SocketAddress& from, const IpAddress& to = IpAddress());
@@ -251,7 +253,6 @@ class Association {
   Timer t2_;            // T2-shutdown
   Timer t3_;            // T3-rtx (one for the association, on the path of the current flight)
   size_t t3_path_ = 0;  // path the timed flight was sent on
-  size_t last_sent_path_ = 0;  // path of the most recent DATA sent
   Timer autoclose_;
   bool dry_ = true;  // nothing unsent or unacknowledged (SENDER_DRY reported)
   bool shutdown_requested_ = false;

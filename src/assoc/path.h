@@ -32,6 +32,8 @@ struct Path {
   // When the outstanding HEARTBEAT left: the RTT sample of its ACK is measured from
   // here, never from the time echoed in the ACK, which the peer controls.
   Instant heartbeat_sent{};
+  // When DATA last went out here (advanced by whole RTOs as the idle decay of
+  // §7.2.1 is applied); the epoch while none has.
   Instant last_data_sent{};
 };
 

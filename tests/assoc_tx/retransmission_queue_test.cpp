@@ -226,6 +226,64 @@ TEST(RetransmissionQueue, EachPathTimesItsOwnChunk) {
   EXPECT_EQ(r.rtt_path, 1u);
 }
 
+TEST(RetransmissionQueue, FlightAndAcknowledgementsAreCountedPerPath) {
+  // RFC 9260 §6.1 B limits what is outstanding to each transport address; §7.2.1-2
+  // grow each address's cwnd with what was acknowledged of the data sent to it.
+  RetransmissionQueue q(Tsn(1));
+  q.add(chunk(100), kT0, 0);  // 1
+  q.add(chunk(200), kT0, 0);  // 2
+  q.add(chunk(400), kT0, 1);  // 3
+  q.add(chunk(800), kT0, 1);  // 4
+  EXPECT_EQ(q.outstanding_bytes(0), 300u);
+  EXPECT_EQ(q.outstanding_bytes(1), 1200u);
+  EXPECT_EQ(q.outstanding_bytes(2), 0u);  // a path never used
+
+  // TSN 1 cumulatively, TSN 3 by a gap block.
+  auto r = q.handle_sack(sack(1, {{2, 2}}), kT0 + milliseconds(10));
+  ASSERT_TRUE(r.accepted);
+  EXPECT_EQ(q.path_ack(0).bytes_acked, 100u);
+  EXPECT_EQ(q.path_ack(0).flight_before, 300u);
+  EXPECT_EQ(q.path_ack(1).bytes_acked, 400u);
+  EXPECT_EQ(q.path_ack(1).flight_before, 1200u);
+  EXPECT_EQ(q.outstanding_bytes(0), 200u);
+  EXPECT_EQ(q.outstanding_bytes(1), 800u);
+
+  // T3: everything in flight is marked; TSN 2 (sent on path 0) is resent on path 1
+  // and its flight moves with it.
+  q.mark_all_for_retransmit();
+  EXPECT_EQ(q.outstanding_bytes(0), 0u);
+  EXPECT_EQ(q.outstanding_bytes(1), 0u);
+  auto rtx = q.take_retransmission(kT0 + milliseconds(20), 1);
+  ASSERT_TRUE(rtx);
+  EXPECT_EQ(rtx->tsn, Tsn(2));
+  EXPECT_EQ(q.outstanding_bytes(0), 0u);
+  EXPECT_EQ(q.outstanding_bytes(1), 200u);
+
+  // Its acknowledgement counts for path 1; a SACK that acks nothing sent on path 0
+  // gives it nothing. The peer reneges on TSN 3: back in flight on its path.
+  r = q.handle_sack(sack(2), kT0 + milliseconds(30));
+  EXPECT_EQ(q.path_ack(0).bytes_acked, 0u);
+  EXPECT_EQ(q.path_ack(1).bytes_acked, 200u);
+  EXPECT_EQ(q.outstanding_bytes(1), 400u);  // TSN 3 reneged (TSN 4 is still marked)
+}
+
+TEST(RetransmissionQueue, FastRetransmitNamesThePathOfTheMissingChunk) {
+  // §7.2.4 step 2: the cwnd cut applies to the address the missing chunk went to.
+  RetransmissionQueue q(Tsn(1));
+  q.add(chunk(100), kT0, 1);  // 1: lost
+  for (int i = 0; i < 4; ++i) q.add(chunk(100), kT0, 0);
+  q.handle_sack(sack(0, {{2, 2}}), kT0);
+  q.handle_sack(sack(0, {{2, 3}}), kT0);
+  auto r = q.handle_sack(sack(0, {{2, 4}}), kT0);
+  ASSERT_TRUE(r.fast_retransmit);
+  EXPECT_TRUE(q.path_ack(1).fast_retransmit);
+  EXPECT_FALSE(q.path_ack(0).fast_retransmit);
+  EXPECT_EQ(q.path_ack(0).bytes_acked, 100u);
+  // The next SACK starts afresh.
+  q.handle_sack(sack(0, {{2, 5}}), kT0);
+  EXPECT_FALSE(q.path_ack(1).fast_retransmit);
+}
+
 TEST(RetransmissionQueue, KarnAResentTimedChunkGivesNoSampleAndANewChunkIsTimed) {
   RetransmissionQueue q(Tsn(1));
   q.add(chunk(100), kT0, 0);                     // 1: timed, then resent
@@ -436,6 +494,7 @@ TEST(RetransmissionQueue, OldestInFlightTracksSendTimes) {
 // A lossy peer that SACKs what it holds: every byte sent is acked exactly once, the
 // flight size never exceeds what was sent, and everything drains.
 TEST(RetransmissionQueue, RandomLossKeepsByteAccountingExact) {
+  constexpr size_t kPaths = 3;  // chunks go out, and are resent, on random paths
   for (uint32_t seed = 1; seed <= 20; ++seed) {
     std::mt19937 rng(seed);
     const uint32_t init = 0xFFFFFF00u + seed;  // crosses the wrap
@@ -472,14 +531,24 @@ TEST(RetransmissionQueue, RandomLossKeepsByteAccountingExact) {
           size_t len = 1 + rng() % 1200;
           sent_bytes += len;
           ++in_queue;
-          deliver(q.add(chunk(len), now, 0));
+          deliver(q.add(chunk(len), now, rng() % kPaths));
         }
       }
-      while (auto r = q.take_retransmission(now, 0)) deliver(r->tsn);
+      while (auto r = q.take_retransmission(now, rng() % kPaths)) deliver(r->tsn);
       auto out = q.handle_sack(build_sack(), now);
       ASSERT_TRUE(out.accepted);
       acked_bytes += out.bytes_acked;
       ASSERT_LE(q.outstanding_bytes(), sent_bytes - acked_bytes) << "seed " << seed;
+      // The paths' shares add up to the totals, before and after the SACK.
+      size_t flight = 0, acked = 0, before = 0;
+      for (size_t p = 0; p < kPaths; ++p) {
+        flight += q.outstanding_bytes(p);
+        acked += q.path_ack(p).bytes_acked;
+        before += q.path_ack(p).flight_before;
+      }
+      ASSERT_EQ(flight, q.outstanding_bytes()) << "seed " << seed;
+      ASSERT_EQ(acked, out.bytes_acked) << "seed " << seed;
+      ASSERT_EQ(before, out.flight_before) << "seed " << seed;
       if (out.fast_retransmit && !q.in_fast_recovery()) q.enter_fast_recovery();
       if (rng() % 8 == 0) q.mark_all_for_retransmit();  // T3
     }
@@ -498,6 +567,7 @@ TEST(RetransmissionQueue, RandomLossKeepsByteAccountingExact) {
     }
     EXPECT_TRUE(q.empty()) << "seed " << seed;
     EXPECT_EQ(q.outstanding_bytes(), 0u);
+    for (size_t p = 0; p < kPaths; ++p) EXPECT_EQ(q.outstanding_bytes(p), 0u);
     EXPECT_EQ(acked_bytes, sent_bytes) << "seed " << seed;
     EXPECT_EQ(cum, in_queue);
     EXPECT_GT(q.total_retransmissions(), 0u);

@@ -22,6 +22,22 @@ bool RetransmissionQueue::has_retransmissions() const {
 size_t RetransmissionQueue::outstanding_bytes() const {
   return outstanding_;
 }
+size_t RetransmissionQueue::outstanding_bytes(size_t path) const {
+  return path < paths_.size() ? paths_[path].outstanding : 0;
+}
+RetransmissionQueue::PathAck RetransmissionQueue::path_ack(size_t path) const {
+  return path < paths_.size() ? paths_[path].last_ack : PathAck{};
+}
+
+void RetransmissionQueue::to_flight(const Entry& e) {
+  if (e.path >= paths_.size()) paths_.resize(e.path + 1);
+  outstanding_ += e.data.length;
+  paths_[e.path].outstanding += e.data.length;
+}
+void RetransmissionQueue::from_flight(const Entry& e) {
+  outstanding_ -= e.data.length;
+  paths_[e.path].outstanding -= e.data.length;  // to_flight() made the slot
+}
 size_t RetransmissionQueue::unacked_count() const {
   return entries_.size();
 }
@@ -44,13 +60,13 @@ std::vector<OutgoingData> RetransmissionQueue::unacked_messages() const {
 
 Tsn RetransmissionQueue::add(OutgoingData d, Instant now, size_t path) {
   Tsn tsn = next_tsn_;
-  outstanding_ += d.length;
   unacked_bytes_ += d.length;
   const uint64_t bit = path < kMaxTimedPaths ? uint64_t{1} << path : 0;
   const bool timed = bit != 0 && (timing_ & bit) == 0;
   timing_ |= bit;
   entries_.push_back(
       Entry{.tsn = tsn, .data = std::move(d), .sent_at = now, .path = path, .timed = timed});
+  to_flight(entries_.back());
   next_tsn_ = next_tsn_.next();
   return tsn;
 }
@@ -62,7 +78,7 @@ void RetransmissionQueue::untime(Entry& e) {
 
 // Takes an in-flight chunk out of flight and queues it for retransmission.
 void RetransmissionQueue::mark(Entry& e) {
-  outstanding_ -= e.data.length;
+  from_flight(e);
   e.marked = true;
   ++marked_count_;
   if (e.tsn < rtx_hint_) rtx_hint_ = e.tsn;
@@ -92,11 +108,12 @@ void RetransmissionQueue::newly_acked(Entry& e, SackOutcome& out, std::optional<
     out.rtt_path = e.path;
   }
   out.bytes_acked += e.data.length;
+  paths_[e.path].last_ack.bytes_acked += e.data.length;
   if (e.marked) {
     e.marked = false;  // acked: no need to send it again
     --marked_count_;
   } else {
-    outstanding_ -= e.data.length;
+    from_flight(e);
   }
   htna = e.tsn;  // callers go in increasing TSN order
 }
@@ -109,6 +126,7 @@ bool RetransmissionQueue::apply_cum_ack(Tsn cum, SackOutcome& out, std::optional
   if (cum < cum_ack_ || cum > next_tsn_.prev()) return false;
   out.accepted = true;
   out.flight_before = outstanding_;
+  for (PathFlight& p : paths_) p.last_ack = PathAck{.flight_before = p.outstanding};
   out.cum_advanced = cum > cum_ack_;
 
   // Cumulative part: everything up to and including `cum` leaves the queue.
@@ -164,7 +182,7 @@ RetransmissionQueue::SackOutcome RetransmissionQueue::handle_sack(const wire::Sa
         if (e.gap_acked) {
           e.gap_acked = false;
           e.miss_indications = 0;
-          outstanding_ += e.data.length;
+          to_flight(e);
         }
       }
     };
@@ -209,6 +227,7 @@ RetransmissionQueue::SackOutcome RetransmissionQueue::handle_sack(const wire::Sa
       // §7.2.4: on the third miss indication, mark for retransmission (step 1); a
       // chunk is fast retransmitted at most once (step 5).
       if (++e.miss_indications >= 3 && !e.fast_rtx_done) {
+        paths_[e.path].last_ack.fast_retransmit = true;
         mark(e);
         e.fast_rtx_done = true;
         out.fast_retransmit = true;
@@ -251,9 +270,9 @@ std::optional<RetransmissionQueue::Retransmit> RetransmissionQueue::take_retrans
   --marked_count_;
   ++e.transmissions;
   e.sent_at = now;
-  e.path = path;
+  e.path = path;  // its flight counts against the path it goes out on now
   e.miss_indications = 0;
-  outstanding_ += e.data.length;
+  to_flight(e);
   ++retransmissions_;
   rtx_hint_ = e.tsn.next();
   return Retransmit{e.tsn, e.data};

@@ -84,6 +84,21 @@ class RetransmissionQueue {
   // Bytes in flight: sent, not acked (neither cumulatively nor by gap), not waiting
   // for retransmission. This is the flight size of §7.2.
   size_t outstanding_bytes() const;
+  // The same for the chunks last sent on `path`: what RFC 9260 §6.1 B compares with
+  // that destination's cwnd ("outstanding to that transport address").
+  size_t outstanding_bytes(size_t path) const;
+
+  // What the last accepted SACK (or SHUTDOWN cumulative ack) did to the chunks last
+  // sent on `path`: the bytes it newly acknowledged, the path's flight before it
+  // (§7.2.1, §7.2.2 credit each destination's cwnd with its own), and whether it
+  // marked one of them for fast retransmission (§7.2.4 step 2 adjusts the cwnd of
+  // the destinations the missing chunks were last sent to).
+  struct PathAck {
+    size_t bytes_acked = 0;
+    size_t flight_before = 0;
+    bool fast_retransmit = false;
+  };
+  PathAck path_ack(size_t path) const;
   // Payload bytes not acked cumulatively (in flight, gap-acked or marked): what the
   // send buffer still holds for this queue.
   size_t unacked_bytes() const { return unacked_bytes_; }
@@ -115,6 +130,10 @@ class RetransmissionQueue {
     bool timed = false;  // the RTT probe of its path (see timing_)
   };
   bool in_flight(const Entry& e) const { return !e.gap_acked && !e.marked; }
+  // Every change to the flight goes through these two: the association's total
+  // and the entry's path's share move together.
+  void to_flight(const Entry& e);
+  void from_flight(const Entry& e);
   // The part of SACK processing a Cumulative TSN Ack alone decides: checks `cum`,
   // removes every chunk up to it, leaves Fast Recovery at the exit point. Returns
   // false (out.accepted) when `cum` is out of date or beyond what was sent. Sets
@@ -134,6 +153,13 @@ class RetransmissionQueue {
   Tsn next_tsn_;
   Tsn cum_ack_;
   size_t outstanding_ = 0;
+  // Per path index: its share of outstanding_ and what the last SACK did to it.
+  // Empty until the first chunk is sent (an idle association stays small).
+  struct PathFlight {
+    size_t outstanding = 0;
+    PathAck last_ack;
+  };
+  std::vector<PathFlight> paths_;
   size_t unacked_bytes_ = 0;
   size_t marked_count_ = 0;
   // No entry below this TSN is marked (a cache for first_marked()).
