@@ -61,7 +61,15 @@ class SimNetwork {
 
   // Adds a host with one IP; the endpoint is built with a seeded random source.
   Endpoint& add_host(const IpAddress& ip, EndpointConfig cfg) {
-    hosts_.push_back(Host{ip, make_endpoint(ip, std::move(cfg))});
+    return add_host(std::vector<IpAddress>{ip}, std::move(cfg));
+  }
+  // Adds a multi-homed host: every address is the endpoint's (advertised in its INIT
+  // or INIT ACK). A packet leaves from the local address the endpoint chose for it,
+  // or from the first address when it leaves the choice to the OS. Links are per
+  // address pair, so each path can be set (or taken down) on its own.
+  Endpoint& add_host(std::vector<IpAddress> ips, EndpointConfig cfg) {
+    auto ep = make_endpoint(ips, std::move(cfg));
+    hosts_.push_back(Host{ips.front(), std::move(ips), std::move(ep)});
     return *hosts_.back().ep;
   }
 
@@ -69,8 +77,8 @@ class SimNetwork {
   // all association state is gone, the address stays).
   Endpoint& restart_host(const IpAddress& ip, EndpointConfig cfg) {
     for (auto& h : hosts_) {
-      if (h.ip != ip) continue;
-      h.ep = make_endpoint(ip, std::move(cfg));
+      if (!h.has(ip)) continue;
+      h.ep = make_endpoint(h.ips, std::move(cfg));
       return *h.ep;
     }
     return add_host(ip, cfg);
@@ -87,7 +95,7 @@ class SimNetwork {
   // The endpoint at `ip`, or nullptr. Hold it only until the next restart_host.
   Endpoint* host(const IpAddress& ip) {
     for (auto& h : hosts_)
-      if (h.ip == ip) return h.ep.get();
+      if (h.has(ip)) return h.ep.get();
     return nullptr;
   }
 
@@ -99,7 +107,9 @@ class SimNetwork {
   void set_all_links(LinkConditions c) {
     for (auto& a : hosts_)
       for (auto& b : hosts_)
-        if (a.ip != b.ip) set_link(a.ip, b.ip, c);
+        if (&a != &b)
+          for (const auto& x : a.ips)
+            for (const auto& y : b.ips) set_link(x, y, c);
   }
   // Return false to drop a packet (e.g. the first INIT); sees the SCTP bytes.
   using Filter = std::function<bool(const IpAddress& from, std::span<const uint8_t> bytes)>;
@@ -149,7 +159,7 @@ class SimNetwork {
         in_flight_.pop();
         mix(0xD1, p.seq);
         for (auto& h : hosts_)
-          if (h.ip == p.to) h.ep->handle_packet(now_, address_of(p.from), p.to, p.bytes);
+          if (h.has(p.to)) h.ep->handle_packet(now_, address_of(p.from), p.to, p.bytes);
         ++delivered_;
         if (p.corrupted) ++corrupted_delivered_;
       }
@@ -197,7 +207,7 @@ class SimNetwork {
       for (auto& h : hosts_) {
         while (auto t = h.ep->poll_transmit(now_, buf_)) {
           more = true;
-          send(h.ip, t->to.ip, buf_);
+          send(h.has(t->from) ? t->from : h.ip, t->to.ip, buf_);
         }
         while (auto e = h.ep->poll_event()) {
           more = true;
@@ -212,17 +222,19 @@ class SimNetwork {
 
  private:
   // The host's endpoint, with a random source seeded from the network's seed.
-  std::unique_ptr<Endpoint> make_endpoint(const IpAddress& ip, EndpointConfig cfg) {
+  std::unique_ptr<Endpoint> make_endpoint(const std::vector<IpAddress>& ips, EndpointConfig cfg) {
     auto gen = std::make_shared<std::mt19937_64>(rng_());
-    cfg.local_addresses = {ip};
+    cfg.local_addresses = ips;
     return std::make_unique<Endpoint>(cfg, [gen](std::span<uint8_t> out) {
       for (auto& b : out) b = static_cast<uint8_t>((*gen)());
     });
   }
 
   struct Host {
-    IpAddress ip;
+    IpAddress ip;                // the first of ips
+    std::vector<IpAddress> ips;  // every address of the host
     std::unique_ptr<Endpoint> ep;
+    bool has(const IpAddress& a) const { return std::find(ips.begin(), ips.end(), a) != ips.end(); }
   };
   struct Packet {
     Instant at;
@@ -242,7 +254,7 @@ class SimNetwork {
 
   uint64_t host_index(const IpAddress& ip) const {
     for (size_t i = 0; i < hosts_.size(); ++i)
-      if (hosts_[i].ip == ip) return i;
+      if (hosts_[i].has(ip)) return i;
     return 0xff;
   }
 

@@ -1,0 +1,149 @@
+// Congestion control per destination address on multi-homed hosts, in simulation:
+// each path's cwnd limits what is outstanding to that address (RFC 9260 §6.1 B) and
+// grows only with acknowledgements of the data sent to it (§7.2.1, §7.2.2); an
+// address that sent nothing for a while starts again from a decayed cwnd (§7.2.1).
+#include <gtest/gtest.h>
+
+#include "sim_network.h"
+
+namespace sctpp::sim {
+namespace {
+
+// Two networks: 10.1/16 and 10.2/16. Each host has an address on both, so each
+// association has two paths, one per network.
+const IpAddress kClient1 = *IpAddress::parse("10.1.0.1");
+const IpAddress kClient2 = *IpAddress::parse("10.2.0.1");
+const IpAddress kServer1 = *IpAddress::parse("10.1.0.2");
+const IpAddress kServer2 = *IpAddress::parse("10.2.0.2");
+
+struct TwoHomedHosts {
+  SimNetwork net{7};
+  Endpoint& server = net.add_host({kServer1, kServer2}, endpoint_config(5000, true));
+  Endpoint& client = net.add_host({kClient1, kClient2}, endpoint_config(40000, false));
+  AssocId cid{0}, sid{0};
+  std::vector<uint8_t> msg = std::vector<uint8_t>(1000, 0x5a);
+  uint64_t received = 0;
+  bool sending = true;
+
+  TwoHomedHosts() {
+    LinkConditions link;
+    link.delay = milliseconds(50);
+    link.bandwidth = 20'000'000;
+    net.set_all_links(link);
+  }
+
+  void pump() {
+    while (sending && client.send(net.now(), cid, SendInfo{}, msg).ok()) {
+    }
+    if (sid.value() != 0)
+      while (server.receive(net.now(), sid)) ++received;
+  }
+  void on_event(Endpoint& ep, const Event& e) {
+    if (&ep == &server && e.kind == EventKind::Accepted) sid = e.assoc;
+    pump();
+  }
+  // Runs for `d` of virtual time, keeping the client's send buffer full.
+  void run_for(Duration d) {
+    const Instant until = net.now() + d;
+    pump();
+    net.run_until([&] { return net.now() >= until; }, d + seconds(1),
+                  [&](Endpoint& ep, const Event& e) { on_event(ep, e); });
+  }
+  const PathInfo& path(const IpAddress& ip) {
+    info = *client.info(cid);
+    for (const auto& p : info.paths)
+      if (p.address.ip == ip) return p;
+    ADD_FAILURE() << "no path to " << ip.to_string();
+    return info.paths.front();
+  }
+  AssocInfo info;
+
+  // Connects to both server addresses (the first is the primary) and runs until both
+  // paths are confirmed (§5.4: by heartbeats on the one the handshake did not use).
+  void establish() {
+    const SocketAddress peers[] = {net.address_of(kServer1), net.address_of(kServer2)};
+    auto id = client.connect(net.now(), std::span(peers), 5000, InitOptions{});
+    ASSERT_TRUE(id.ok()) << id.status().reason();
+    cid = *id;
+    sending = false;
+    net.run_until(
+        [&] {
+          auto i = client.info(cid);
+          return sid.value() != 0 && i && i->paths.size() == 2 && i->paths[0].confirmed &&
+                 i->paths[1].confirmed;
+        },
+        seconds(30), [&](Endpoint& ep, const Event& e) { on_event(ep, e); });
+    ASSERT_NE(sid.value(), 0u);
+    ASSERT_TRUE(path(kServer1).confirmed && path(kServer2).confirmed);
+    ASSERT_TRUE(path(kServer1).primary);
+    sending = true;
+  }
+};
+
+TEST(Multihoming, ANewPrimaryIsLimitedByItsOwnWindowNotTheOldPathsFlight) {
+  TwoHomedHosts h;
+  h.establish();
+  ASSERT_FALSE(testing::Test::HasFailure());
+  // A bulk transfer on the primary path opens its window well beyond the initial one.
+  h.run_for(seconds(3));
+  const size_t old_cwnd = h.path(kServer1).cwnd;
+  const size_t initial = h.path(kServer2).cwnd;  // the second path never sent data
+  ASSERT_GT(old_cwnd, 20 * initial);
+  ASSERT_GT(h.client.info(h.cid)->outstanding_bytes, 10 * initial);
+
+  // Data moves to the second path while the first still has a full window in flight.
+  std::optional<Instant> first_data_on_new_path;
+  h.net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    if (from != kClient2 || first_data_on_new_path) return true;
+    auto pv = wire::PacketView::parse(bytes);
+    if (pv)
+      for (const auto& c : *pv)
+        if (c.type == static_cast<uint8_t>(wire::ChunkType::Data))
+          first_data_on_new_path = h.net.now();
+    return true;
+  });
+  const Instant switched = h.net.now();
+  ASSERT_TRUE(h.client.set_primary(switched, h.cid, kServer2).ok());
+  h.run_for(milliseconds(90));  // less than a round trip (100 ms): nothing on it acked yet
+
+  // §6.1 B: what is outstanding to the old address does not count against the new
+  // one, so it sends at once (at the next SACK on the old path), not a round trip
+  // later when the old flight has drained below the new path's window.
+  ASSERT_TRUE(first_data_on_new_path.has_value());
+  EXPECT_LT(*first_data_on_new_path - switched, milliseconds(5));
+  // §7.2.1: the acknowledgements of the old path's data, arriving all along, are not
+  // the new path's: its window has not grown (none of its own data is acked yet).
+  EXPECT_EQ(h.path(kServer2).cwnd, initial);
+
+  // The transfer goes on over the new path, which then opens its own window.
+  const uint64_t before = h.received;
+  h.run_for(seconds(3));
+  EXPECT_GT(h.received, before + 1000);
+  EXPECT_GT(h.path(kServer2).cwnd, 10 * initial);
+}
+
+TEST(Multihoming, AnAddressIdleForSeveralRtosStartsAgainFromADecayedWindow) {
+  TwoHomedHosts h;
+  h.establish();
+  ASSERT_FALSE(testing::Test::HasFailure());
+  h.run_for(seconds(3));
+  const size_t open = h.path(kServer1).cwnd;
+  const size_t initial = h.path(kServer2).cwnd;
+  ASSERT_GT(open, 20 * initial);
+
+  // Stop, let everything be acknowledged, then stay idle for many RTOs (heartbeats
+  // keep the association up but carry no data).
+  h.sending = false;
+  h.run_for(seconds(60));
+  ASSERT_EQ(h.client.info(h.cid)->outstanding_bytes, 0u);
+  const size_t mtu_guess = 1500;
+  // One message: before it goes out the window is halved per idle RTO, down to the
+  // floor of 4*MTU (§7.2.1), and one message cannot grow it back by much.
+  ASSERT_TRUE(h.client.send(h.net.now(), h.cid, SendInfo{}, h.msg).ok());
+  h.run_for(seconds(1));
+  EXPECT_LE(h.path(kServer1).cwnd, 5 * mtu_guess);
+  EXPECT_GE(h.path(kServer1).cwnd, 4 * 1200u);
+}
+
+}  // namespace
+}  // namespace sctpp::sim
