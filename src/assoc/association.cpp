@@ -305,10 +305,9 @@ void Association::establish(Instant now, EventKind kind) {
   state_ = AssocState::Established;
   t1_.stop();
   paths_[primary_].confirmed = true;
-  if (rtx_ && !rtx_->empty()) {
-    t3_path_ = primary_;
-    t3_.start(now, paths_[primary_].rto.rto());
-  }
+  // DATA bundled with the COOKIE ECHO was timed by T1-cookie until now (§6.3.2 R1).
+  for (size_t k = 0; rtx_ && k < paths_.size(); ++k)
+    if (rtx_->outstanding_bytes(k) > 0) paths_[k].t3.start(now, paths_[k].rto.rto());
   for (size_t i = 0; i < paths_.size(); ++i) {
     // Unconfirmed addresses are probed soon (§8.3); the primary at the interval.
     Duration first =
@@ -403,7 +402,6 @@ void Association::handle_cookie_echo(Instant now, const wire::PacketView& packet
     peer_tag_ = c.peer_tag;
     peer_port_ = c.peer_port;
     t2_.stop();
-    t3_.stop();
     control_.clear();
     paths_.clear();
     primary_ = 0;
@@ -700,11 +698,16 @@ void Association::on_acked(Instant now, const RetransmissionQueue::SackOutcome& 
   }
   if (enter_recovery) rtx_->enter_fast_recovery();
   if (out.fast_retransmit) fast_rtx_pending_ = true;
-  // §6.3.2 R2/R3.
-  if (rtx_->empty()) {
-    t3_.stop();
-  } else if (out.cum_advanced) {
-    t3_.start(now, paths_[t3_path_].rto.rto());
+  // §6.3.2 R2/R3, for each address: stop its T3-rtx once nothing sent to it is
+  // outstanding (chunks waiting for retransmission start it again when they go out,
+  // R1), restart it when its earliest outstanding chunk is acknowledged.
+  for (size_t k = 0; k < paths_.size(); ++k) {
+    Path& p = paths_[k];
+    if (rtx_->outstanding_bytes(k) == 0) {
+      p.t3.stop();
+    } else if (rtx_->path_ack(k).earliest_acked) {
+      p.t3.start(now, p.rto.rto());
+    }
   }
   // A low-water mark: waking a blocked writer for every SACK that frees one chunk
   // would cost a thread hand-off per message.
@@ -857,9 +860,9 @@ std::optional<Instant> Association::next_timeout() const {
   std::optional<Instant> d;
   earliest(d, t1_.deadline());
   earliest(d, t2_.deadline());
-  earliest(d, t3_.deadline());
   if (tracker_) earliest(d, tracker_->deadline());
   earliest(d, autoclose_.deadline());
+  for (const auto& p : paths_) earliest(d, p.t3.deadline());
   if (state_ != AssocState::CookieWait && state_ != AssocState::CookieEchoed) {
     for (const auto& p : paths_) earliest(d, p.heartbeat.deadline());
   }
@@ -873,7 +876,8 @@ void Association::handle_timeout(Instant now) {
   if (state_ == AssocState::Closed) return;
   if (t2_.fire(now)) on_t2_expired(now);
   if (state_ == AssocState::Closed) return;
-  if (t3_.fire(now)) on_t3_expired(now);
+  for (size_t k = 0; k < paths_.size() && state_ != AssocState::Closed; ++k)
+    if (paths_[k].t3.fire(now)) on_t3_expired(now, k);
   if (state_ == AssocState::Closed) return;
   if (tracker_) tracker_->handle_timeout(now);
   if (autoclose_.fire(now) && state_ == AssocState::Established) shutdown(now);
@@ -922,16 +926,16 @@ void Association::on_t2_expired(Instant now) {
   t2_.start(now, p.rto.rto());
 }
 
-void Association::on_t3_expired(Instant now) {
-  if (!rtx_ || rtx_->empty()) return;
-  // §6.3.3 E1-E3. The timeout counts against the path the flight went to; once it
-  // is potentially failed, data_path() picks an alternate for the retransmission
-  // (§6.4), and T3 restarts when that goes out.
-  Path& p = paths_[t3_path_];
-  if (count_error(now, t3_path_)) return;
+void Association::on_t3_expired(Instant now, size_t path) {
+  if (!rtx_ || rtx_->outstanding_bytes(path) == 0) return;
+  // §6.3.3 E1-E3. The timeout counts against its own address, and only the chunks
+  // sent there are resent; once the address is potentially failed, data_path()
+  // picks an alternate for them (§6.4), whose T3-rtx starts when they go out (R1).
+  Path& p = paths_[path];
+  if (count_error(now, path)) return;
   p.rto.back_off();
   p.cc.on_timeout();
-  rtx_->mark_all_for_retransmit();
+  rtx_->mark_for_retransmit(path);
   fast_rtx_pending_ = false;
 }
 
@@ -1015,8 +1019,10 @@ void Association::terminate(EventKind kind, Status status) {
   state_ = AssocState::Closed;
   t1_.stop();
   t2_.stop();
-  t3_.stop();
-  for (auto& p : paths_) p.heartbeat.stop();
+  for (auto& p : paths_) {
+    p.heartbeat.stop();
+    p.t3.stop();
+  }
   send_queue_.reset();
   rtx_.reset();
   emit(kind, std::move(status));
@@ -1289,11 +1295,9 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     w.add(dc);
     peer_rwnd_ = peer_rwnd_ > d.length ? peer_rwnd_ - d.length : 0;
     p.last_data_sent = now;
-    // DATA bundled with a COOKIE ECHO is timed by T1-cookie until established.
-    if (!t3_.running() && state_ != AssocState::CookieEchoed) {
-      t3_path_ = path;
-      t3_.start(now, p.rto.rto());
-    }
+    // §6.3.2 R1, on the address it goes to. DATA bundled with a COOKIE ECHO is
+    // timed by T1-cookie until established.
+    if (!p.t3.running() && state_ != AssocState::CookieEchoed) p.t3.start(now, p.rto.rto());
   };
   // Retransmissions first (§6.1: before new data), then new data, within cwnd.
   // §7.2.4 step 4: the first fast-retransmit packet ignores cwnd.

@@ -162,7 +162,7 @@ class Association {
   // Timers
   void on_t1_expired(Instant now);
   void on_t2_expired(Instant now);
-  void on_t3_expired(Instant now);
+  void on_t3_expired(Instant now, size_t path);
   void on_heartbeat_timer(Instant now, size_t path);
   bool count_error(Instant now, size_t path);  // true when the association was lost
   // The path new data and retransmissions go to: the primary while it is usable,
@@ -249,10 +249,8 @@ class Association {
            state_ == AssocState::ShutdownSent;
   }
 
-  Timer t1_;            // T1-init / T1-cookie
-  Timer t2_;            // T2-shutdown
-  Timer t3_;            // T3-rtx (one for the association, on the path of the current flight)
-  size_t t3_path_ = 0;  // path the timed flight was sent on
+  Timer t1_;  // T1-init / T1-cookie
+  Timer t2_;  // T2-shutdown
   Timer autoclose_;
   bool dry_ = true;  // nothing unsent or unacknowledged (SENDER_DRY reported)
   bool shutdown_requested_ = false;

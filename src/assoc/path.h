@@ -27,6 +27,8 @@ struct Path {
   bool confirmed = false;  // §8.3: a HEARTBEAT ACK (or the handshake) proved it
   bool active = true;      // false once error_count exceeds Path.Max.Retrans
   Timer heartbeat;         // next HEARTBEAT, or HEARTBEAT ACK timeout
+  // T3-rtx of this address (RFC 9260 §6.3.2): runs while DATA sent here is in flight.
+  Timer t3;
   bool heartbeat_outstanding = false;
   uint64_t heartbeat_nonce = 0;
   // When the outstanding HEARTBEAT left: the RTT sample of its ACK is measured from

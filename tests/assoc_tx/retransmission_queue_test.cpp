@@ -267,6 +267,40 @@ TEST(RetransmissionQueue, FlightAndAcknowledgementsAreCountedPerPath) {
   EXPECT_EQ(q.outstanding_bytes(1), 400u);  // TSN 3 reneged (TSN 4 is still marked)
 }
 
+TEST(RetransmissionQueue, APathsTimeoutMarksOnlyWhatWasSentThere) {
+  // §6.3.3 E3: the chunks sent to the address whose T3-rtx expired.
+  RetransmissionQueue q(Tsn(1));
+  q.add(chunk(100), kT0, 0);  // 1
+  q.add(chunk(100), kT0, 1);  // 2
+  q.add(chunk(100), kT0, 0);  // 3: gap-acked below, so not outstanding
+  q.add(chunk(100), kT0, 1);  // 4
+  q.handle_sack(sack(0, {{3, 3}}), kT0);
+  q.mark_for_retransmit(0);
+  EXPECT_EQ(q.outstanding_bytes(0), 0u);
+  EXPECT_EQ(q.outstanding_bytes(1), 200u);
+  auto r = q.take_retransmission(kT0, 1);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->tsn, Tsn(1));
+  EXPECT_FALSE(q.take_retransmission(kT0, 1));  // 2 and 4 stay in flight, 3 is acked
+}
+
+TEST(RetransmissionQueue, TheCumulativeAckNamesThePathsWhoseEarliestChunkItAcked) {
+  // §6.3.2 R3: restart an address's T3-rtx when its earliest outstanding chunk is
+  // acknowledged; a SACK that only passes another path's chunks does not.
+  RetransmissionQueue q(Tsn(1));
+  q.add(chunk(100), kT0, 0);  // 1
+  q.add(chunk(100), kT0, 1);  // 2
+  q.add(chunk(100), kT0, 0);  // 3
+  q.handle_sack(sack(1), kT0);
+  EXPECT_TRUE(q.path_ack(0).earliest_acked);
+  EXPECT_FALSE(q.path_ack(1).earliest_acked);
+  q.handle_sack(sack(1, {{2, 2}}), kT0);  // TSN 3 by a gap block: not cumulative
+  EXPECT_FALSE(q.path_ack(0).earliest_acked);
+  q.handle_sack(sack(3), kT0);
+  EXPECT_FALSE(q.path_ack(0).earliest_acked);  // TSN 3 was acked already
+  EXPECT_TRUE(q.path_ack(1).earliest_acked);
+}
+
 TEST(RetransmissionQueue, FastRetransmitNamesThePathOfTheMissingChunk) {
   // §7.2.4 step 2: the cwnd cut applies to the address the missing chunk went to.
   RetransmissionQueue q(Tsn(1));

@@ -4,6 +4,10 @@
 // address that sent nothing for a while starts again from a decayed cwnd (§7.2.1).
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <map>
+#include <set>
+
 #include "sim_network.h"
 
 namespace sctpp::sim {
@@ -16,21 +20,30 @@ const IpAddress kClient2 = *IpAddress::parse("10.2.0.1");
 const IpAddress kServer1 = *IpAddress::parse("10.1.0.2");
 const IpAddress kServer2 = *IpAddress::parse("10.2.0.2");
 
-struct TwoHomedHosts {
-  SimNetwork net{7};
-  Endpoint& server = net.add_host({kServer1, kServer2}, endpoint_config(5000, true));
-  Endpoint& client = net.add_host({kClient1, kClient2}, endpoint_config(40000, false));
-  AssocId cid{0}, sid{0};
-  std::vector<uint8_t> msg = std::vector<uint8_t>(1000, 0x5a);
-  uint64_t received = 0;
-  bool sending = true;
+// The client's send buffer: its default lets a transfer queue megabytes, which a
+// slow path takes long to drain.
+EndpointConfig client_config(size_t send_buffer) {
+  EndpointConfig c = endpoint_config(40000, false);
+  if (send_buffer) c.assoc.send_buffer = send_buffer;
+  return c;
+}
 
-  TwoHomedHosts() {
+struct TwoHomedHosts {
+  explicit TwoHomedHosts(size_t send_buffer = 0)
+      : client(net.add_host({kClient1, kClient2}, client_config(send_buffer))) {
     LinkConditions link;
     link.delay = milliseconds(50);
     link.bandwidth = 20'000'000;
     net.set_all_links(link);
   }
+
+  SimNetwork net{7};
+  Endpoint& server = net.add_host({kServer1, kServer2}, endpoint_config(5000, true));
+  Endpoint& client;
+  AssocId cid{0}, sid{0};
+  std::vector<uint8_t> msg = std::vector<uint8_t>(1000, 0x5a);
+  uint64_t received = 0;
+  bool sending = true;
 
   void pump() {
     while (sending && client.send(net.now(), cid, SendInfo{}, msg).ok()) {
@@ -120,6 +133,68 @@ TEST(Multihoming, ANewPrimaryIsLimitedByItsOwnWindowNotTheOldPathsFlight) {
   h.run_for(seconds(3));
   EXPECT_GT(h.received, before + 1000);
   EXPECT_GT(h.path(kServer2).cwnd, 10 * initial);
+}
+
+TEST(Multihoming, ATimeoutOnOneAddressResendsOnlyWhatWasSentThere) {
+  // §6.3.2-6.3.3: each address has its own T3-rtx; when it expires, the chunks sent
+  // to that address are retransmitted, not those in flight on another one.
+  TwoHomedHosts h;
+  // The first network: 50 ms each way. The second: 1 s each way, so that its chunks
+  // are still in flight, unacknowledged, when the first address's T3-rtx (RTO 1 s)
+  // expires; and none of them is acknowledged early enough to fast-retransmit the
+  // first path's losses (§7.2.4), which would repair them without any timeout.
+  LinkConditions fast, slow;
+  fast.delay = milliseconds(50);
+  slow.delay = seconds(1);
+  for (auto [a, b] : {std::pair{kClient1, kServer1}, std::pair{kServer1, kClient1}})
+    h.net.set_link(a, b, fast);
+  for (auto [a, b] : {std::pair{kClient2, kServer2}, std::pair{kServer2, kClient2}})
+    h.net.set_link(a, b, slow);
+  h.establish();
+  ASSERT_FALSE(testing::Test::HasFailure());
+
+  // One message every 10 ms: each goes out in a packet of its own.
+  h.sending = false;
+  const Instant cut = h.net.now() + seconds(2);
+  std::function<void()> tick = [&] {
+    EXPECT_TRUE(h.client.send(h.net.now(), h.cid, SendInfo{}, h.msg).ok());
+    if (h.net.now() < cut + seconds(3)) h.net.schedule(h.net.now() + milliseconds(10), tick);
+  };
+  tick();
+
+  // From `cut` on the first network loses every DATA packet, and 30 ms later data
+  // moves to the second address: the last three packets sent on the first path never
+  // arrive, and its T3-rtx must repair them.
+  std::map<uint32_t, int> sends;  // TSN -> times sent, from the cut on
+  std::set<uint32_t> lost, on_second;
+  h.net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    if (h.net.now() < cut) return true;
+    bool data = false;
+    if (auto pv = wire::PacketView::parse(bytes))
+      for (const auto& c : *pv) {
+        auto d = wire::DataChunk::parse(c);
+        if (!d) continue;
+        data = true;
+        const uint32_t tsn = d->tsn.value();
+        ++sends[tsn];
+        if (from == kClient1) lost.insert(tsn);
+        if (from == kClient2 && !lost.count(tsn)) on_second.insert(tsn);
+      }
+    return !(data && from == kClient1);
+  });
+  h.net.schedule(cut + milliseconds(30),
+                 [&] { EXPECT_TRUE(h.client.set_primary(h.net.now(), h.cid, kServer2).ok()); });
+  h.run_for(seconds(60));
+
+  ASSERT_FALSE(lost.empty());
+  ASSERT_GT(on_second.size(), 100u);
+  EXPECT_EQ(h.client.info(h.cid)->queued_bytes, 0u) << "not everything was acknowledged";
+  // The first path's T3-rtx resent its lost chunks on the second path, the primary
+  // now. The chunks in flight on the second path were left alone: each went once.
+  for (uint32_t tsn : lost) EXPECT_GE(sends[tsn], 2) << "TSN " << tsn << " never resent";
+  size_t resent = 0;
+  for (uint32_t tsn : on_second) resent += sends[tsn] > 1;
+  EXPECT_EQ(resent, 0u) << "of " << on_second.size() << " chunks first sent on the second path";
 }
 
 TEST(Multihoming, AnAddressIdleForSeveralRtosStartsAgainFromADecayedWindow) {

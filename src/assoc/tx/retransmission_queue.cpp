@@ -133,6 +133,7 @@ bool RetransmissionQueue::apply_cum_ack(Tsn cum, SackOutcome& out, std::optional
   while (!entries_.empty() && entries_.front().tsn <= cum) {
     Entry& e = entries_.front();
     // A gap-acked chunk is neither marked nor in flight.
+    if (in_flight(e)) paths_[e.path].last_ack.earliest_acked = true;
     if (!e.gap_acked) newly_acked(e, out, htna, rtt_sent);
     unacked_bytes_ -= e.data.length;
     entries_.pop_front();
@@ -237,6 +238,14 @@ RetransmissionQueue::SackOutcome RetransmissionQueue::handle_sack(const wire::Sa
 
   if (rtt_sent) out.rtt = now - *rtt_sent;
   return out;
+}
+
+void RetransmissionQueue::mark_for_retransmit(size_t path) {
+  for (Entry& e : entries_) {
+    if (e.path == path && in_flight(e)) mark(e);
+  }
+  // Fast Recovery ends with the timeout as in mark_all_for_retransmit().
+  recovery_exit_.reset();
 }
 
 void RetransmissionQueue::mark_all_for_retransmit() {

@@ -64,6 +64,10 @@ class RetransmissionQueue {
   // T3-rtx expired: every outstanding (not gap-acked) chunk is marked for
   // retransmission and stops counting as in flight.
   void mark_all_for_retransmit();
+  // The T3-rtx timer of `path` expired: the same for the chunks last sent on it
+  // (RFC 9260 §6.3.3 E3: "DATA chunks that were sent to the address for which the
+  // T3-rtx timer expired"); chunks out on other paths stay in flight.
+  void mark_for_retransmit(size_t path);
 
   // Fast recovery: remember the highest outstanding TSN as the exit point
   // (§7.2.4 step 2). Called by the association when cwnd enters fast recovery.
@@ -97,6 +101,9 @@ class RetransmissionQueue {
     size_t bytes_acked = 0;
     size_t flight_before = 0;
     bool fast_retransmit = false;
+    // The cumulative ack passed a chunk in flight on the path, i.e. the path's
+    // earliest outstanding TSN (§6.3.2 R3: restart its T3-rtx).
+    bool earliest_acked = false;
   };
   PathAck path_ack(size_t path) const;
   // Payload bytes not acked cumulatively (in flight, gap-acked or marked): what the
