@@ -695,20 +695,17 @@ void Association::on_acked(Instant now, const RetransmissionQueue::SackOutcome& 
     if (a.bytes_acked > 0) p.error_count = 0;
     p.cc.on_ack(a.bytes_acked, out.cum_advanced, a.flight_before, out.reached_recovery_exit);
     if (enter_recovery && a.fast_retransmit) p.cc.on_fast_retransmit();
-  }
-  if (enter_recovery) rtx_->enter_fast_recovery();
-  if (out.fast_retransmit) fast_rtx_pending_ = true;
-  // §6.3.2 R2/R3, for each address: stop its T3-rtx once nothing sent to it is
-  // outstanding (chunks waiting for retransmission start it again when they go out,
-  // R1), restart it when its earliest outstanding chunk is acknowledged.
-  for (size_t k = 0; k < paths_.size(); ++k) {
-    Path& p = paths_[k];
+    // §6.3.2 R2/R3: stop the address's T3-rtx once nothing sent to it is outstanding
+    // (chunks waiting for retransmission start it again when they go out, R1),
+    // restart it when its earliest outstanding chunk is acknowledged.
     if (rtx_->outstanding_bytes(k) == 0) {
       p.t3.stop();
-    } else if (rtx_->path_ack(k).earliest_acked) {
+    } else if (a.earliest_acked) {
       p.t3.start(now, p.rto.rto());
     }
   }
+  if (enter_recovery) rtx_->enter_fast_recovery();
+  if (out.fast_retransmit) fast_rtx_pending_ = true;
   // A low-water mark: waking a blocked writer for every SACK that frees one chunk
   // would cost a thread hand-off per message.
   if (send_blocked_ && send_buffer_free() >= cfg_.send_buffer / 4) {

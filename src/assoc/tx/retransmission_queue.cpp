@@ -22,12 +22,6 @@ bool RetransmissionQueue::has_retransmissions() const {
 size_t RetransmissionQueue::outstanding_bytes() const {
   return outstanding_;
 }
-size_t RetransmissionQueue::outstanding_bytes(size_t path) const {
-  return path < paths_.size() ? paths_[path].outstanding : 0;
-}
-RetransmissionQueue::PathAck RetransmissionQueue::path_ack(size_t path) const {
-  return path < paths_.size() ? paths_[path].last_ack : PathAck{};
-}
 
 void RetransmissionQueue::to_flight(const Entry& e) {
   if (e.path >= paths_.size()) paths_.resize(e.path + 1);

@@ -90,7 +90,9 @@ class RetransmissionQueue {
   size_t outstanding_bytes() const;
   // The same for the chunks last sent on `path`: what RFC 9260 §6.1 B compares with
   // that destination's cwnd ("outstanding to that transport address").
-  size_t outstanding_bytes(size_t path) const;
+  size_t outstanding_bytes(size_t path) const {
+    return path < paths_.size() ? paths_[path].outstanding : 0;
+  }
 
   // What the last accepted SACK (or SHUTDOWN cumulative ack) did to the chunks last
   // sent on `path`: the bytes it newly acknowledged, the path's flight before it
@@ -105,7 +107,9 @@ class RetransmissionQueue {
     // earliest outstanding TSN (§6.3.2 R3: restart its T3-rtx).
     bool earliest_acked = false;
   };
-  PathAck path_ack(size_t path) const;
+  PathAck path_ack(size_t path) const {
+    return path < paths_.size() ? paths_[path].last_ack : PathAck{};
+  }
   // Payload bytes not acked cumulatively (in flight, gap-acked or marked): what the
   // send buffer still holds for this queue.
   size_t unacked_bytes() const { return unacked_bytes_; }
