@@ -10,7 +10,10 @@
 // a drop-tail queue. Scheduled chaos: links that go down and come back (flaps),
 // delay spikes, host restarts (crash: all state gone, then reconnect), user aborts
 // and graceful shutdowns at random points, readers that stop reading for a while.
-// Clients reconnect after an association ends. Then the "settle" period: links
+// Clients reconnect after an association ends. A quarter of the seeds are
+// multi-homed: every host has an address on a second network with links of its own
+// (the association has two paths), and a flap takes down one network or both.
+// Then the "settle" period: links
 // calm down, every association is shut down gracefully, and the run must reach a
 // state where every association is closed and released.
 //
@@ -96,6 +99,7 @@ struct Direction {
 
 struct Pair {
   IpAddress client_ip;
+  IpAddress client_ip2;  // on the second network (multi-homed seeds)
   uint16_t client_port;
   EndpointConfig client_cfg;
   uint16_t client_ostreams;
@@ -152,6 +156,28 @@ class Scenario {
   double t_of(Instant w) const {
     return std::round(std::chrono::duration<double>(w - start_).count() * 1000) / 1000;
   }
+  // Multi-homed seeds have a second network; its addresses are the *_ip2 ones.
+  int networks() const { return multihomed_ ? 2 : 1; }
+  IpAddress client_addr(int p, int n) const {
+    return n == 0 ? pairs_[p].client_ip : pairs_[p].client_ip2;
+  }
+  IpAddress server_addr(int n) const { return n == 0 ? server_ip_ : server_ip2_; }
+  // The link of pair p, direction d (0: client to server), on network n.
+  void set_net_link(int p, int d, int n, LinkConditions c) {
+    if (d == 0)
+      net_.set_link(client_addr(p, n), server_addr(n), c);
+    else
+      net_.set_link(server_addr(n), client_addr(p, n), c);
+  }
+  void set_net_down(int p, int n, bool down) {
+    for (int d = 0; d < 2; ++d) {
+      IpAddress a = d == 0 ? client_addr(p, n) : server_addr(n);
+      IpAddress b = d == 0 ? server_addr(n) : client_addr(p, n);
+      auto c = net_.link(a, b);
+      c.down = down;
+      net_.set_link(a, b, c);
+    }
+  }
   Endpoint& server() { return *net_.host(server_ip_); }
   Endpoint& client(int p) { return *net_.host(pairs_[p].client_ip); }
   Endpoint& side_ep(int p, int side) { return side == 0 ? client(p) : server(); }
@@ -186,12 +212,15 @@ class Scenario {
   Duration release_delay_max_{0};
 
   IpAddress server_ip_ = *IpAddress::parse("10.0.0.100");
+  IpAddress server_ip2_ = *IpAddress::parse("10.9.0.100");
+  bool multihomed_ = false;
   EndpointConfig server_cfg_;
   Host server_host_;
   std::vector<Host> client_hosts_;
   std::vector<Pair> pairs_;
   std::vector<Session> sessions_;
-  std::map<std::pair<int, int>, LinkConditions> base_links_;  // (pair, dir)
+  std::map<std::pair<int, int>, LinkConditions> base_links_;   // (pair, dir)
+  std::map<std::pair<int, int>, LinkConditions> base_links2_;  // the second network
   std::vector<std::string> failures_;
   std::ostringstream desc_;
   uint64_t delivered_ = 0, delivered_bytes_ = 0, sent_ = 0;
@@ -277,24 +306,32 @@ std::vector<Planned> Scenario::make_plan(size_t max_message) {
 
 void Scenario::build() {
   start_ = net_.now();
+  // Decided by a generator of its own, so that the single-homed seeds play exactly
+  // the scenarios they played before multi-homing came to the soak.
+  multihomed_ = std::mt19937_64(seed_ ^ 0x6d756c7469686f6dull)() % 4 == 0;
   int clients = 1 + static_cast<int>(r(3));
   server_cfg_.port = kServerPort;
   server_cfg_.accept_incoming = true;
   server_cfg_.init.num_ostreams = static_cast<uint16_t>(chance(0.5) ? 1 + r(16) : 1 + r(300));
   server_cfg_.assoc = random_assoc_config();
   server_host_.ip = server_ip_;
-  net_.add_host(server_ip_, server_cfg_);
+  if (multihomed_)
+    net_.add_host({server_ip_, server_ip2_}, server_cfg_);
+  else
+    net_.add_host(server_ip_, server_cfg_);
   Duration chaos = pick<Duration>({seconds(10), seconds(30), seconds(60), seconds(120)});
   chaos_end_ = start_ + chaos;
   release_delay_max_ = pick<Duration>({milliseconds(0), milliseconds(0), seconds(2)});
   max_connects_ = 1 + static_cast<int>(r(5));
-  desc_ << "clients=" << clients << " chaos=" << chaos.count() / 1'000'000'000 << "s"
+  desc_ << (multihomed_ ? "multihomed " : "") << "clients=" << clients
+        << " chaos=" << chaos.count() / 1'000'000'000 << "s"
         << " srv{ostreams=" << server_cfg_.init.num_ostreams
         << " rbuf=" << server_cfg_.assoc.receive_buffer << " sbuf=" << server_cfg_.assoc.send_buffer
         << " mtu=" << server_cfg_.assoc.path_mtu << "}";
   for (int i = 0; i < clients; ++i) {
     Pair p;
     p.client_ip = *IpAddress::parse("10.0.1." + std::to_string(i + 1));
+    p.client_ip2 = *IpAddress::parse("10.9.1." + std::to_string(i + 1));
     p.client_port = static_cast<uint16_t>(40000 + i);
     p.client_cfg.port = p.client_port;
     p.client_cfg.assoc = random_assoc_config();
@@ -302,7 +339,10 @@ void Scenario::build() {
     Host h;
     h.ip = p.client_ip;
     client_hosts_.push_back(h);
-    net_.add_host(p.client_ip, p.client_cfg);
+    if (multihomed_)
+      net_.add_host({p.client_ip, p.client_ip2}, p.client_cfg);
+    else
+      net_.add_host(p.client_ip, p.client_cfg);
     // A message is never larger than the receiver could ever hold (the stack would
     // rightly refuse it as too large).
     p.dir[0].max_message = std::min<size_t>(256 * 1024, server_cfg_.assoc.receive_buffer);
@@ -321,6 +361,25 @@ void Scenario::build() {
             << " delay=" << std::chrono::duration_cast<milliseconds>(c.delay).count() << "ms"
             << " bw=" << c.bandwidth << " q=" << c.queue_limit << " msgs=" << p.dir[d].plan.size()
             << "}";
+    }
+    if (multihomed_) {
+      // The second network has links of its own; the two networks do not reach each
+      // other (a packet from one network's address to the other's is lost).
+      for (int d = 0; d < 2; ++d) {
+        LinkConditions c = random_link();
+        base_links2_[{i, d}] = c;
+        if (d == 0)
+          net_.set_link(p.client_ip2, server_ip2_, c);
+        else
+          net_.set_link(server_ip2_, p.client_ip2, c);
+        desc_ << " c" << i << (d == 0 ? "->s" : "<-s") << "#2{loss=" << c.loss
+              << " delay=" << std::chrono::duration_cast<milliseconds>(c.delay).count() << "ms}";
+      }
+      LinkConditions cut;
+      cut.down = true;
+      for (auto [a, b] : {std::pair{p.client_ip, server_ip2_}, std::pair{server_ip2_, p.client_ip},
+                          std::pair{p.client_ip2, server_ip_}, std::pair{server_ip_, p.client_ip2}})
+        net_.set_link(a, b, cut);
     }
     desc_ << " c" << i << "{ostreams=" << p.client_ostreams
           << " rbuf=" << p.client_cfg.assoc.receive_buffer
@@ -361,27 +420,24 @@ void Scenario::schedule_chaos() {
     int p = static_cast<int>(r(n));
     Instant when = at();
     switch (r(8)) {
-      case 0: {  // flap: both directions down, then up
+      case 0: {  // flap: both directions down, then up (multi-homed: one network or both)
         Duration down = chance(0.8) ? ms(200, 8000) : ms(10'000, 90'000);
-        desc_ << " flap(c" << p << "," << t_of(when) << "s," << down.count() / 1'000'000 << "ms)";
-        net_.schedule(when, [this, p] {
-          log("flap: c%d link down", p);
-          for (auto [a, b] : {std::pair{pairs_[p].client_ip, server_ip_},
-                              std::pair{server_ip_, pairs_[p].client_ip}}) {
-            auto c = net_.link(a, b);
-            c.down = true;
-            net_.set_link(a, b, c);
-          }
+        const int which = multihomed_ ? static_cast<int>(r(3)) : 0;  // 0, 1, 2 = both
+        desc_ << " flap(c" << p << "," << t_of(when) << "s," << down.count() / 1'000'000 << "ms"
+              << (which == 1   ? ",net2"
+                  : which == 2 ? ",both"
+                               : "")
+              << ")";
+        net_.schedule(when, [this, p, which] {
+          log("flap: c%d link down (%s)", p, which == 2 ? "both" : which == 1 ? "net 2" : "net 1");
+          for (int n = 0; n < networks(); ++n)
+            if (which == 2 || which == n) set_net_down(p, n, true);
         });
-        net_.schedule(when + down, [this, p] {
+        net_.schedule(when + down, [this, p, which] {
           if (settling_) return;
           log("flap: c%d link up", p);
-          for (auto [a, b] : {std::pair{pairs_[p].client_ip, server_ip_},
-                              std::pair{server_ip_, pairs_[p].client_ip}}) {
-            auto c = net_.link(a, b);
-            c.down = false;
-            net_.set_link(a, b, c);
-          }
+          for (int n = 0; n < networks(); ++n)
+            if (which == 2 || which == n) set_net_down(p, n, false);
         });
         break;
       }
@@ -504,11 +560,11 @@ void Scenario::connect(int p) {
   Pair& pair = pairs_[p];
   pair.reconnect_pending = false;
   if (settling_) return;
-  SocketAddress peer = net_.address_of(server_ip_);
+  const SocketAddress peers[] = {net_.address_of(server_ip_), net_.address_of(server_ip2_)};
   InitOptions init;
   init.num_ostreams = pair.client_ostreams;
   init.max_attempts = 8;
-  auto id = client(p).connect(net_.now(), std::span(&peer, 1), kServerPort, init);
+  auto id = client(p).connect(net_.now(), std::span(peers, networks()), kServerPort, init);
   if (!id.ok()) {
     fail("connect() failed: " + id.status().reason());
     return;
@@ -871,7 +927,8 @@ void Scenario::on_server_event(const Event& e) {
       return;
     }
     for (int i = 0; i < static_cast<int>(pairs_.size()); ++i)
-      if (info->primary.ip == pairs_[i].client_ip) p = i;
+      if (info->primary.ip == pairs_[i].client_ip || info->primary.ip == pairs_[i].client_ip2)
+        p = i;
     if (p < 0) {
       fail("Accepted from an unknown peer " + info->primary.to_string());
       return;
@@ -990,14 +1047,14 @@ void Scenario::settle() {
   settling_ = true;
   log("settle: links calm down, every association shuts down");
   for (int p = 0; p < static_cast<int>(pairs_.size()); ++p) {
-    for (int d = 0; d < 2; ++d) {
-      LinkConditions c = base_links_[{p, d}];
-      c.loss = std::min(c.loss, 0.05);
-      c.corrupt = std::min(c.corrupt, 0.01);
-      c.down = false;
-      IpAddress a = d == 0 ? pairs_[p].client_ip : server_ip_;
-      IpAddress b = d == 0 ? server_ip_ : pairs_[p].client_ip;
-      net_.set_link(a, b, c);
+    for (int n = 0; n < networks(); ++n) {
+      for (int d = 0; d < 2; ++d) {
+        LinkConditions c = n == 0 ? base_links_[{p, d}] : base_links2_[{p, d}];
+        c.loss = std::min(c.loss, 0.05);
+        c.corrupt = std::min(c.corrupt, 0.01);
+        c.down = false;
+        set_net_link(p, d, n, c);
+      }
     }
     for (int side = 0; side < 2; ++side) resume_reader(p, side);
   }
