@@ -301,6 +301,20 @@ TEST(RetransmissionQueue, TheCumulativeAckNamesThePathsWhoseEarliestChunkItAcked
   EXPECT_TRUE(q.path_ack(1).earliest_acked);
 }
 
+TEST(RetransmissionQueue, AChunkAckedWhileMarkedCountsForNoPath) {
+  // After a T3-rtx timeout the marked chunks are out of their path's flight; a late
+  // SACK for them proves nothing about that path now (it may have just died).
+  RetransmissionQueue q(Tsn(1));
+  q.add(chunk(100), kT0, 0);
+  q.add(chunk(100), kT0, 0);
+  q.mark_for_retransmit(0);
+  auto r = q.handle_sack(sack(2), kT0 + milliseconds(10));
+  EXPECT_EQ(r.bytes_acked, 200u);  // the association's total still counts them
+  EXPECT_EQ(q.path_ack(0).bytes_acked, 0u);
+  EXPECT_EQ(q.path_ack(0).flight_before, 0u);
+  EXPECT_FALSE(q.has_retransmissions());
+}
+
 TEST(RetransmissionQueue, FastRetransmitNamesThePathOfTheMissingChunk) {
   // §7.2.4 step 2: the cwnd cut applies to the address the missing chunk went to.
   RetransmissionQueue q(Tsn(1));

@@ -4,6 +4,7 @@
 // address that sent nothing for a while starts again from a decayed cwnd (§7.2.1).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -53,8 +54,13 @@ struct TwoHomedHosts {
   }
   void on_event(Endpoint& ep, const Event& e) {
     if (&ep == &server && e.kind == EventKind::Accepted) sid = e.assoc;
+    if (&ep == &client && e.kind == EventKind::PeerAddressChange)
+      address_changes.push_back({e.address.ip, e.change});
+    if (&ep == &client && e.kind == EventKind::Lost) lost = true;
     pump();
   }
+  std::vector<std::pair<IpAddress, AddressChange>> address_changes;  // the client's
+  bool lost = false;
   // Runs for `d` of virtual time, keeping the client's send buffer full.
   void run_for(Duration d) {
     const Instant until = net.now() + d;
@@ -69,6 +75,27 @@ struct TwoHomedHosts {
       if (p.address.ip == ip) return p;
     ADD_FAILURE() << "no path to " << ip.to_string();
     return PathInfo{};
+  }
+
+  // Both directions of one network's link up or down.
+  void set_network_down(const IpAddress& client_ip, const IpAddress& server_ip, bool down) {
+    for (auto [a, b] : {std::pair{client_ip, server_ip}, std::pair{server_ip, client_ip}}) {
+      LinkConditions c = net.link(a, b);
+      c.down = down;
+      net.set_link(a, b, c);
+    }
+  }
+
+  // A bulk transfer on the primary path for 3 s opens its window far beyond the
+  // initial one, which the second path (no data sent on it yet) still has.
+  struct Windows {
+    size_t primary, initial;
+  };
+  Windows open_primary_window() {
+    run_for(seconds(3));
+    Windows w{path(kServer1).cwnd, path(kServer2).cwnd};
+    EXPECT_GT(w.primary, 20 * w.initial);
+    return w;
   }
 
   // Connects to both server addresses (the first is the primary) and runs until both
@@ -97,11 +124,8 @@ TEST(Multihoming, ANewPrimaryIsLimitedByItsOwnWindowNotTheOldPathsFlight) {
   TwoHomedHosts h;
   h.establish();
   ASSERT_FALSE(testing::Test::HasFailure());
-  // A bulk transfer on the primary path opens its window well beyond the initial one.
-  h.run_for(seconds(3));
-  const size_t old_cwnd = h.path(kServer1).cwnd;
-  const size_t initial = h.path(kServer2).cwnd;  // the second path never sent data
-  ASSERT_GT(old_cwnd, 20 * initial);
+  const size_t initial = h.open_primary_window().initial;
+  ASSERT_FALSE(testing::Test::HasFailure());
   ASSERT_GT(h.client.info(h.cid)->outstanding_bytes, 10 * initial);
 
   // Data moves to the second path while the first still has a full window in flight.
@@ -201,10 +225,8 @@ TEST(Multihoming, AnAddressIdleForSeveralRtosStartsAgainFromADecayedWindow) {
   TwoHomedHosts h;
   h.establish();
   ASSERT_FALSE(testing::Test::HasFailure());
-  h.run_for(seconds(3));
-  const size_t open = h.path(kServer1).cwnd;
-  const size_t initial = h.path(kServer2).cwnd;
-  ASSERT_GT(open, 20 * initial);
+  const size_t initial = h.open_primary_window().initial;
+  ASSERT_FALSE(testing::Test::HasFailure());
 
   // Stop, let everything be acknowledged, then stay idle for many RTOs (heartbeats
   // keep the association up but carry no data).
@@ -218,6 +240,63 @@ TEST(Multihoming, AnAddressIdleForSeveralRtosStartsAgainFromADecayedWindow) {
   h.run_for(seconds(1));
   EXPECT_LT(h.path(kServer1).cwnd, 2 * initial);
   EXPECT_GE(h.path(kServer1).cwnd, initial);
+}
+
+TEST(Multihoming, TheTransferFailsOverWhenThePrimarysNetworkGoesDownAndComesBack) {
+  // RFC 9260 §6.4, §8.2, RFC 7829: the primary's T3-rtx timeouts make it potentially
+  // failed and then unreachable; data moves to the other address at once and the
+  // association lives on. When the network returns, a heartbeat finds the address
+  // again and data goes back to the primary.
+  TwoHomedHosts h;
+  h.establish();
+  ASSERT_FALSE(testing::Test::HasFailure());
+  h.run_for(seconds(2));
+  ASSERT_GT(h.received, 1000u);
+
+  uint64_t from_first = 0, from_second = 0;  // DATA packets the client sent on each
+  h.net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    auto pv = wire::PacketView::parse(bytes);
+    if (pv && pv->chunk_count() > 0 && (*pv->begin()).type == 0)
+      ++(from == kClient1 ? from_first : from_second);
+    return true;
+  });
+  h.set_network_down(kClient1, kServer1, true);
+  const uint64_t at_cut = h.received;
+  h.run_for(seconds(10));
+  // Data kept flowing over the second network, within a few RTOs of the cut.
+  EXPECT_GT(h.received, at_cut + 10'000u);
+  EXPECT_GT(from_second, 5'000u);
+  EXPECT_FALSE(h.lost);
+  // Declared unreachable once Path.Max.Retrans (5) more probes went unanswered, with
+  // the RTO doubling each time (1 + 2 + ... + 32 s): within two minutes. The
+  // transfer pauses meanwhile, only heartbeats go out.
+  h.sending = false;
+  h.run_for(seconds(120));
+  EXPECT_EQ(std::count(h.address_changes.begin(), h.address_changes.end(),
+                       std::pair{kServer1, AddressChange::Unreachable}),
+            1);
+  EXPECT_FALSE(h.path(kServer1).active);
+  EXPECT_TRUE(h.path(kServer2).active);
+
+  h.set_network_down(kClient1, kServer1, false);
+  // The next heartbeat finds it: HB.interval (30 s) plus the RTO, backed off to
+  // RTO.Max (60 s) by the unanswered probes.
+  h.run_for(seconds(100));
+  EXPECT_EQ(std::count(h.address_changes.begin(), h.address_changes.end(),
+                       std::pair{kServer1, AddressChange::Available}),
+            1);
+  EXPECT_TRUE(h.path(kServer1).active);
+  // Back on the primary, from a window that grows in slow start again (a late SACK
+  // for data sent before the cut must not have revived the dead address, sent data
+  // there and collapsed its ssthresh with a second timeout).
+  h.sending = true;
+  from_first = from_second = 0;
+  const uint64_t before = h.received;
+  h.run_for(seconds(2));
+  EXPECT_GT(h.received, before + 1000u);
+  EXPECT_GT(from_first, 1000u);
+  EXPECT_LT(from_second, 10u);
+  EXPECT_FALSE(h.lost);
 }
 
 }  // namespace

@@ -102,11 +102,15 @@ void RetransmissionQueue::newly_acked(Entry& e, SackOutcome& out, std::optional<
     out.rtt_path = e.path;
   }
   out.bytes_acked += e.data.length;
-  paths_[e.path].last_ack.bytes_acked += e.data.length;
   if (e.marked) {
-    e.marked = false;  // acked: no need to send it again
+    // Acked while waiting to be sent again: it left its path's flight when it was
+    // marked, and its delivery says nothing about that path now (after a T3-rtx
+    // timeout, a late SACK for data sent before the path failed must not clear the
+    // failed path's error counter and draw data back to it).
+    e.marked = false;
     --marked_count_;
   } else {
+    paths_[e.path].last_ack.bytes_acked += e.data.length;
     from_flight(e);
   }
   htna = e.tsn;  // callers go in increasing TSN order

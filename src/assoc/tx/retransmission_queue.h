@@ -95,7 +95,8 @@ class RetransmissionQueue {
   }
 
   // What the last accepted SACK (or SHUTDOWN cumulative ack) did to the chunks last
-  // sent on `path`: the bytes it newly acknowledged, the path's flight before it
+  // sent on `path`: the bytes it newly acknowledged of those in flight there (not
+  // of chunks waiting for retransmission), the path's flight before it
   // (§7.2.1, §7.2.2 credit each destination's cwnd with its own), and whether it
   // marked one of them for fast retransmission (§7.2.4 step 2 adjusts the cwnd of
   // the destinations the missing chunks were last sent to).
