@@ -144,8 +144,8 @@ void Association::send_init(Instant now) {
   init.initial_tsn = local_initial_tsn_;
   init.params = params;
   // INIT goes alone, with verification tag 0 (§8.5.1 A).
-  queue_control(Control{wire::chunk_bytes(init), primary_, VerificationTag(0), true});
-  Path& p = paths_[primary_];
+  queue_control(Control{wire::chunk_bytes(init), handshake_path_, VerificationTag(0), true});
+  Path& p = paths_[handshake_path_];
   Duration rto = std::min<Duration>(p.rto.rto(), init_.max_init_timeout);
   t1_.start(now, rto);
 }
@@ -224,21 +224,21 @@ void Association::handle_init_ack(Instant now, const wire::ChunkView& c,
   uint16_t inbound = std::min(init_.max_instreams, ack->outbound_streams);
   setup_after_handshake(outbound, inbound, local_initial_tsn_, ack->initial_tsn, ack->a_rwnd);
   // The INIT ACK's source is where the peer is reachable (its UDP port included).
-  paths_[primary_].address = from;
+  paths_[handshake_path_].address = from;
   add_peer_addresses(addresses, from.port);
   cookie_.assign(cookie.begin(), cookie.end());
 
   state_ = AssocState::CookieEchoed;
   wire::CookieEchoChunk echo;
   echo.cookie = cookie_;
-  queue_chunk(echo, primary_);
+  queue_chunk(echo, handshake_path_);
   if (!unrecognized.empty()) {
     std::vector<uint8_t> err;
     wire::CauseWriter(err).unrecognized_params(unrecognized);
     queue_error(err);
   }
   init_attempts_ = 0;
-  t1_.start(now, std::min<Duration>(paths_[primary_].rto.rto(), init_.max_init_timeout));
+  t1_.start(now, std::min<Duration>(paths_[handshake_path_].rto.rto(), init_.max_init_timeout));
 }
 
 void Association::setup_after_handshake(uint16_t outbound, uint16_t inbound, Tsn local_tsn,
@@ -304,7 +304,9 @@ std::unique_ptr<Association> Association::from_cookie(AssocId id, AssocContext c
 void Association::establish(Instant now, EventKind kind) {
   state_ = AssocState::Established;
   t1_.stop();
-  paths_[primary_].confirmed = true;
+  // §5.4: the address the handshake ran over is confirmed (not the primary, which
+  // the user may have moved to another address meanwhile).
+  paths_[handshake_path_].confirmed = true;
   // DATA bundled with the COOKIE ECHO was timed by T1-cookie until now (§6.3.2 R1).
   for (size_t k = 0; rtx_ && k < paths_.size(); ++k)
     if (rtx_->outstanding_bytes(k) > 0) paths_[k].t3.start(now, paths_[k].rto.rto());
@@ -405,8 +407,12 @@ void Association::handle_cookie_echo(Instant now, const wire::PacketView& packet
     control_.clear();
     paths_.clear();
     primary_ = 0;
-    paths_.emplace_back(from, cfg_, max_packet_size(), cfg_.receive_buffer);
-    paths_.back().local = to.is_any() ? local_for(from.ip) : to;
+    // §5.4 rule 2: the one CONFIRMED address is the one the INIT ACK went to (the
+    // cookie's), not necessarily the COOKIE ECHO's source.
+    paths_.emplace_back(c.peer_source, cfg_, max_packet_size(), cfg_.receive_buffer);
+    paths_.back().confirmed = true;
+    paths_.back().local =
+        !to.is_any() && from.ip == c.peer_source.ip ? to : local_for(c.peer_source.ip);
     assoc_error_count_ = 0;
     setup_after_handshake(c.outbound_streams, c.inbound_streams, c.local_initial_tsn,
                           c.peer_initial_tsn, c.peer_a_rwnd);
@@ -419,20 +425,20 @@ void Association::handle_cookie_echo(Instant now, const wire::PacketView& packet
     if (state_ == AssocState::CookieWait || state_ == AssocState::CookieEchoed) {
       setup_after_handshake(c.outbound_streams, c.inbound_streams, c.local_initial_tsn,
                             c.peer_initial_tsn, c.peer_a_rwnd);
-      queue_chunk(wire::CookieAckChunk{}, path_for(from, to));
+      queue_chunk(wire::CookieAckChunk{}, answer_path(path_for(from, to)));
       establish(now, EventKind::Connected);
     } else {
-      queue_chunk(wire::CookieAckChunk{}, path_for(from, to));
+      queue_chunk(wire::CookieAckChunk{}, answer_path(path_for(from, to)));
     }
   } else if (local_match && peer_match) {
     // §5.2.4 action D: both tags match; a duplicate or a crossing COOKIE ECHO.
     if (state_ == AssocState::CookieWait || state_ == AssocState::CookieEchoed) {
       setup_after_handshake(c.outbound_streams, c.inbound_streams, c.local_initial_tsn,
                             c.peer_initial_tsn, c.peer_a_rwnd);
-      queue_chunk(wire::CookieAckChunk{}, path_for(from, to));
+      queue_chunk(wire::CookieAckChunk{}, answer_path(path_for(from, to)));
       establish(now, EventKind::Connected);
     } else {
-      queue_chunk(wire::CookieAckChunk{}, path_for(from, to));
+      queue_chunk(wire::CookieAckChunk{}, answer_path(path_for(from, to)));
     }
   } else {
     return;  // §5.2.4 action C (or no match at all): silently discard
@@ -600,7 +606,7 @@ done:
       uint32_t rwnd = advertised_rwnd();
       auto sack = tracker_->make_sack(rwnd, std::min<size_t>(max_packet_size() - 64, 1200));
       last_advertised_rwnd_ = rwnd;
-      queue_control(Control(std::move(sack), path));
+      queue_control(Control(std::move(sack), answer_path(path)));
     }
     if (had_data && state_ == AssocState::ShutdownSent) {
       // §9.2: answer every DATA packet in SHUTDOWN-SENT with a SHUTDOWN.
@@ -691,8 +697,15 @@ void Association::on_acked(Instant now, const RetransmissionQueue::SackOutcome& 
   for (size_t k = 0; k < paths_.size(); ++k) {
     const RetransmissionQueue::PathAck a = rtx_->path_ack(k);
     Path& p = paths_[k];
-    // §8.2: clear the error counter of the address the acknowledged data went to.
-    if (a.bytes_acked > 0) p.error_count = 0;
+    // §8.2: clear the error counter of the address the acknowledged data went to, and
+    // report it active again if it was not.
+    if (a.bytes_acked > 0) {
+      p.error_count = 0;
+      if (!p.active) {
+        p.active = true;
+        emit_address_change(k, AddressChange::Available);
+      }
+    }
     p.cc.on_ack(a.bytes_acked, out.cum_advanced, a.flight_before, out.reached_recovery_exit);
     if (enter_recovery && a.fast_retransmit) p.cc.on_fast_retransmit();
     // §6.3.2 R2/R3: stop the address's T3-rtx once nothing sent to it is outstanding
@@ -860,7 +873,7 @@ std::optional<Instant> Association::next_timeout() const {
   if (tracker_) earliest(d, tracker_->deadline());
   earliest(d, autoclose_.deadline());
   for (const auto& p : paths_) earliest(d, p.t3.deadline());
-  if (state_ != AssocState::CookieWait && state_ != AssocState::CookieEchoed) {
+  if (heartbeats_on()) {
     for (const auto& p : paths_) earliest(d, p.heartbeat.deadline());
   }
   return d;
@@ -878,7 +891,7 @@ void Association::handle_timeout(Instant now) {
   if (state_ == AssocState::Closed) return;
   if (tracker_) tracker_->handle_timeout(now);
   if (autoclose_.fire(now) && state_ == AssocState::Established) shutdown(now);
-  if (state_ != AssocState::CookieWait && state_ != AssocState::CookieEchoed) {
+  if (heartbeats_on()) {
     for (size_t i = 0; i < paths_.size() && state_ != AssocState::Closed; ++i) {
       if (paths_[i].heartbeat.fire(now)) on_heartbeat_timer(now, i);
     }
@@ -886,7 +899,7 @@ void Association::handle_timeout(Instant now) {
 }
 
 void Association::on_t1_expired(Instant now) {
-  Path& p = paths_[primary_];
+  Path& p = paths_[handshake_path_];
   if (++init_attempts_ > init_.max_attempts) {
     terminate(
         EventKind::ConnectFailed,
@@ -903,7 +916,7 @@ void Association::on_t1_expired(Instant now) {
   } else if (state_ == AssocState::CookieEchoed) {
     wire::CookieEchoChunk echo;
     echo.cookie = cookie_;
-    queue_chunk(echo, primary_);
+    queue_chunk(echo, handshake_path_);
     // DATA bundled with the lost COOKIE ECHO goes again with the new one.
     if (rtx_) rtx_->mark_all_for_retransmit();
     t1_.start(now, rto);
@@ -912,7 +925,7 @@ void Association::on_t1_expired(Instant now) {
 
 void Association::on_t2_expired(Instant now) {
   size_t path = data_path();
-  if (count_error(now, path)) return;
+  if (count_error(now, path, true)) return;
   Path& p = paths_[path];
   p.rto.back_off();
   if (state_ == AssocState::ShutdownSent) {
@@ -929,7 +942,7 @@ void Association::on_t3_expired(Instant now, size_t path) {
   // sent there are resent; once the address is potentially failed, data_path()
   // picks an alternate for them (§6.4), whose T3-rtx starts when they go out (R1).
   Path& p = paths_[path];
-  if (count_error(now, path)) return;
+  if (count_error(now, path, true)) return;
   p.rto.back_off();
   p.cc.on_timeout();
   rtx_->mark_for_retransmit(path);
@@ -941,7 +954,7 @@ void Association::on_heartbeat_timer(Instant now, size_t idx) {
   if (p.heartbeat_outstanding) {
     // §8.3: an unanswered HEARTBEAT counts as an error on the path.
     p.heartbeat_outstanding = false;
-    if (count_error(now, idx)) return;
+    if (count_error(now, idx, idx == data_path())) return;
     p.rto.back_off();
   }
   p.heartbeat_nonce = random_value<uint64_t>(ctx_.random);
@@ -960,10 +973,16 @@ void Association::on_heartbeat_timer(Instant now, size_t idx) {
   p.heartbeat.start(now, p.rto.rto());
 }
 
-bool Association::count_error(Instant now, size_t path) {
+bool Association::count_error(Instant now, size_t path, bool for_association) {
   Path& p = paths_[path];
-  const bool counted = p.confirmed && p.active;
-  ++p.error_count;
+  // §5.4: "When probing UNCONFIRMED addresses, however, the association overall error
+  // count is not incremented." §8.1: neither by unanswered HEARTBEATs on a path other
+  // than the one data goes to, "as this could lead to association closure even if the
+  // path that is currently used for data transfer is available (but idle)".
+  for_association = for_association && p.confirmed;
+  const bool counted = for_association && p.active;
+  // §8.3: once the address is inactive the counter stops growing (probes go on).
+  if (p.active) ++p.error_count;
   if (p.error_count > cfg_.pf_max_retrans && !p.heartbeat_outstanding) {
     // RFC 7829: probe a potentially failed path once per RTO, not per interval.
     p.heartbeat.start(now, p.rto.rto());
@@ -976,7 +995,7 @@ bool Association::count_error(Instant now, size_t path) {
   // association while another path works; when none does, every error counts.
   bool any_active = std::any_of(paths_.begin(), paths_.end(),
                                 [](const Path& q) { return q.confirmed && q.active; });
-  if (!counted && any_active) return false;
+  if (!for_association || (!counted && any_active)) return false;
   if (++assoc_error_count_ > cfg_.assoc_max_retrans) {
     // §8.1: the peer is unreachable. Tell it, in case only our direction failed.
     std::vector<uint8_t> causes;
@@ -1233,9 +1252,11 @@ size_t Association::data_path() const {
   if (paths_.empty() || path_usable(paths_[primary_])) return primary_;
   for (size_t k = 0; k < paths_.size(); ++k)
     if (path_usable(paths_[k])) return k;
-  // Nothing fully healthy: the confirmed active path with the fewest errors, else
-  // the primary (RFC 7829 §5: keep trying the least-failed one).
-  size_t best = primary_;
+  // Nothing fully healthy: the confirmed active path with the fewest errors (RFC 7829
+  // §5: keep trying the least-failed one), else a confirmed one, the primary first. Never
+  // an UNCONFIRMED address, even a primary the user chose (§5.4: no chunk but a
+  // HEARTBEAT may go there); path 0, where the handshake ran, is always confirmed.
+  size_t best = paths_[primary_].confirmed ? primary_ : 0;
   for (size_t k = 0; k < paths_.size(); ++k) {
     const Path& p = paths_[k];
     if (p.confirmed && p.active &&
@@ -1243,6 +1264,11 @@ size_t Association::data_path() const {
       best = k;
   }
   return best;
+}
+
+size_t Association::answer_path(size_t path) const {
+  const Path& p = paths_[path];
+  return p.confirmed && p.active ? path : data_path();
 }
 
 // ---------------------------------------------------------------------------
@@ -1372,8 +1398,9 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
     queue_chunk(s);
   }
   const size_t dpath = data_path();
-  // SACKs answer the address the DATA came from (§6.4), unless it stopped working.
-  const size_t sack_path = paths_[last_data_path_].active ? last_data_path_ : dpath;
+  // SACKs answer the address the DATA came from (§6.4), unless it stopped working or
+  // was never confirmed.
+  const size_t sack_path = answer_path(last_data_path_);
   const bool cwnd_open = rtx_ && rtx_->outstanding_bytes(dpath) < paths_[dpath].cc.cwnd();
   // After our SHUTDOWN ACK only SHUTDOWN ACK may reach the peer (see receive()): no
   // SACK, alone or bundled.

@@ -164,10 +164,21 @@ class Association {
   void on_t2_expired(Instant now);
   void on_t3_expired(Instant now, size_t path);
   void on_heartbeat_timer(Instant now, size_t path);
-  bool count_error(Instant now, size_t path);  // true when the association was lost
+  // An error on `path` (a T3-rtx, T2 or HEARTBEAT timeout); `for_association`: it also
+  // counts against the association (§8.1). True when the association was lost.
+  bool count_error(Instant now, size_t path, bool for_association);
   // The path new data and retransmissions go to: the primary while it is usable,
   // else an alternate (RFC 9260 §6.4, RFC 7829 potentially-failed handling).
   size_t data_path() const;
+  // Where an answer to a packet from `path` goes (SACK, COOKIE ACK): there if it is
+  // confirmed and active (§6.4), else the data path (§5.4).
+  size_t answer_path(size_t path) const;
+  // §8.3: HEARTBEATs from ESTABLISHED on, "discontinued after sending either a
+  // SHUTDOWN chunk or SHUTDOWN ACK chunk".
+  bool heartbeats_on() const {
+    return state_ != AssocState::CookieWait && state_ != AssocState::CookieEchoed &&
+           state_ != AssocState::ShutdownSent && state_ != AssocState::ShutdownAckSent;
+  }
   bool path_usable(const Path& p) const;
   void emit_address_change(size_t path, AddressChange change);
   // Hands every unsent and unacknowledged message back to the user (SEND_FAILED).
@@ -216,6 +227,9 @@ class Association {
 
   std::vector<Path> paths_;
   size_t primary_ = 0;
+  // Where INIT and COOKIE ECHO go (the primary when connect() was called): the path
+  // that becomes confirmed at establishment even if set_primary() moved meanwhile.
+  uint32_t handshake_path_ = 0;
   int assoc_error_count_ = 0;
 
   std::unique_ptr<SendQueue> send_queue_;
