@@ -310,11 +310,14 @@ void Association::establish(Instant now, EventKind kind) {
   // DATA bundled with the COOKIE ECHO was timed by T1-cookie until now (§6.3.2 R1).
   for (size_t k = 0; rtx_ && k < paths_.size(); ++k)
     if (rtx_->outstanding_bytes(k) > 0) paths_[k].t3.start(now, paths_[k].rto.rto());
-  for (size_t i = 0; i < paths_.size(); ++i) {
-    // Unconfirmed addresses are probed soon (§8.3); the primary at the interval.
-    Duration first =
-        paths_[i].confirmed ? paths_[i].rto.rto() + cfg_.heartbeat_interval : paths_[i].rto.rto();
-    paths_[i].heartbeat.start(now, first);
+  // Unconfirmed addresses are probed soon (§5.4), one per RTO: "The number of packets
+  // containing HEARTBEAT chunks sent at each RTO SHOULD be limited by the
+  // 'HB.Max.Burst' parameter" (1, §16). Confirmed ones at the interval (§8.3).
+  int unconfirmed = 0;
+  for (Path& p : paths_) {
+    const Duration first =
+        p.confirmed ? p.rto.rto() + cfg_.heartbeat_interval : p.rto.rto() * ++unconfirmed;
+    p.heartbeat.start(now, first);
   }
   emit(kind);
 }

@@ -174,6 +174,33 @@ TEST(PathManagement, DeadAlternatesDoNotEndAnIdleAssociationWhosePrimaryWorks) {
   EXPECT_TRUE(path_of(client, *cid, kS1).active);
 }
 
+TEST(PathManagement, UnconfirmedAddressesAreProbedOneAtATime) {
+  // §5.4: probes of unconfirmed addresses, "sent at each RTO SHOULD be limited by the
+  // 'HB.Max.Burst' parameter" (1): a peer with four addresses gets its three
+  // unconfirmed ones probed one RTO apart, not all in the same instant.
+  SimNetwork net{8};
+  Endpoint& server = net.add_host({kS1, kS2, kS3, kS4}, endpoint_config(5000, true));
+  Endpoint& client = net.add_host(kC1, endpoint_config(40000, false));
+  std::vector<Instant> confirmed;  // when each unconfirmed address answered its probe
+  AssocId sid{0};
+  auto on_event = [&](Endpoint& ep, const Event& e) {
+    if (&ep == &server && e.kind == EventKind::Accepted) sid = e.assoc;
+    if (&ep == &client && e.kind == EventKind::PeerAddressChange &&
+        e.change == AddressChange::Confirmed) {
+      confirmed.push_back(net.now());
+    }
+  };
+  const SocketAddress peer = net.address_of(kS1);
+  auto cid = client.connect(net.now(), std::span(&peer, 1), 5000, InitOptions{});
+  ASSERT_TRUE(cid.ok());
+  run_for(net, seconds(10), on_event);
+  ASSERT_EQ(confirmed.size(), 3u) << "every address confirmed";
+  const Duration rto = AssocConfig{}.rto_initial;
+  for (size_t i = 1; i < confirmed.size(); ++i)
+    EXPECT_GE(confirmed[i] - confirmed[i - 1], rto * 9 / 10)
+        << "confirmations " << i - 1 << ", " << i;
+}
+
 TEST(PathManagement, HeartbeatsStopOnceTheShutdownIsSent) {
   // §8.3: HEARTBEATs are "discontinued after sending either a SHUTDOWN chunk or
   // SHUTDOWN ACK chunk". The peer's SHUTDOWN ACKs are lost, so the client stays in
