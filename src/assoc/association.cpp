@@ -607,7 +607,9 @@ done:
       // rather than when the driver next polls, keeps that true when the driver
       // feeds a whole batch of received packets before transmitting.
       uint32_t rwnd = advertised_rwnd();
-      auto sack = tracker_->make_sack(rwnd, std::min<size_t>(max_packet_size() - 64, 1200));
+      // §6.2: "as many Gap Ack Blocks as can fit in a single SACK chunk such that the
+      // size of the SCTP packet does not exceed the current PMTU".
+      auto sack = tracker_->make_sack(rwnd, max_packet_size() - wire::kCommonHeaderSize);
       last_advertised_rwnd_ = rwnd;
       queue_control(Control(std::move(sack), answer_path(path)));
     }
@@ -721,7 +723,9 @@ void Association::on_acked(Instant now, const RetransmissionQueue::SackOutcome& 
     }
   }
   if (enter_recovery) rtx_->enter_fast_recovery();
-  if (out.fast_retransmit) fast_rtx_pending_ = true;
+  // §7.2.4 step 3: only the packet sent on entering Fast Recovery ignores cwnd; chunks
+  // marked later in it go "as soon as cwnd allows" (step 5, §6.1 C).
+  if (enter_recovery) fast_rtx_pending_ = true;
   // A low-water mark: waking a blocked writer for every SACK that frees one chunk
   // would cost a thread hand-off per message.
   if (send_blocked_ && send_buffer_free() >= cfg_.send_buffer / 4) {
@@ -1456,7 +1460,7 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
     if (!has_sack && may_sack && (tracker_->sack_due() || tracker_->deadline()) &&
         path == sack_path) {
       uint32_t rwnd = advertised_rwnd();
-      auto sack = tracker_->make_sack(rwnd, std::min<size_t>(w.remaining(), 1200));
+      auto sack = tracker_->make_sack(rwnd, w.remaining());
       if (w.fits(sack)) {
         w.add(sack);
         last_advertised_rwnd_ = rwnd;

@@ -91,6 +91,65 @@ TEST(FastRetransmit, SingleLossIsRepairedAfterThreeMissReportsBeforeNewData) {
   EXPECT_EQ(client.info(*id)->retransmissions, 1u) << "only the lost chunk is resent";
 }
 
+// RFC 9260 §7.2.4: the packet sent on entering Fast Recovery may ignore cwnd (step
+// 3); chunks marked for fast retransmission later in the same recovery go "as soon as
+// cwnd allows" (step 5, §6.1 C). Two packets are lost twelve apart: the second loss
+// is detected while in Fast Recovery and must be resent within cwnd.
+TEST(FastRetransmit, ASecondLossInFastRecoveryIsResentWithinCwnd) {
+  SimNetwork net(9);
+  Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
+  Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
+  LinkConditions link;
+  link.delay = milliseconds(20);
+  link.bandwidth = 1'250'000;
+  net.set_all_links(link);
+  SocketAddress peer = net.address_of(kB);
+  auto id = client.connect(net.now(), std::span(&peer, 1), 5000, InitOptions{});
+  ASSERT_TRUE(id.ok());
+
+  int data_packets = 0, retransmission_packets = 0, over_cwnd = 0;
+  std::map<uint32_t, int> sends;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    auto pv = wire::PacketView::parse(bytes);
+    if (!pv || from != kA) return true;
+    bool data = false, resent = false;
+    size_t payload = 0;
+    for (const auto& c : *pv) {
+      auto d = wire::DataChunk::parse(c);
+      if (!d) continue;
+      data = true;
+      resent |= ++sends[d->tsn.value()] > 1;
+      payload += d->payload.size();
+    }
+    if (!data) return true;
+    ++data_packets;
+    if (resent && ++retransmission_packets > 1) {
+      // The flight before this packet (info() already counts it) left room in cwnd.
+      const auto i = client.info(*id);
+      if (i->outstanding_bytes - payload >= i->cwnd) ++over_cwnd;
+    }
+    return data_packets != 300 && data_packets != 312;
+  });
+  std::vector<uint8_t> msg(1000, 7);
+  size_t sent = 0, received = 0;
+  AssocId sid{0};
+  auto pump = [&] {
+    while (sent < 2000 && client.send(net.now(), *id, SendInfo{}, msg).ok()) ++sent;
+  };
+  net.run_until(
+      [&] { return received == 2000; }, seconds(60),
+      [&](Endpoint& ep, const Event& e) {
+        if (&ep == &client && (e.kind == EventKind::Connected || e.kind == EventKind::Writable))
+          pump();
+        if (&ep == &server && e.kind == EventKind::Accepted) sid = e.assoc;
+        if (&ep == &server)
+          while (server.receive(net.now(), sid)) ++received;
+      });
+  EXPECT_EQ(received, 2000u);
+  EXPECT_EQ(retransmission_packets, 2) << "each loss repaired once, by fast retransmit";
+  EXPECT_EQ(over_cwnd, 0);
+}
+
 // After a T3-rtx timeout the cwnd lets one packet out. A receiver that has acked
 // everything SACKs every second packet or after its 200 ms delayed-ack timer, so unless
 // that lone packet asks for an immediate SACK (RFC 7053 I bit) the restart waits 200 ms

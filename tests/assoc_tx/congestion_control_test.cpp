@@ -37,6 +37,18 @@ TEST(CongestionControl, SlowStartNeedsCumAdvanceAndAFullWindow) {
   EXPECT_EQ(cc.cwnd(), 4380u);
 }
 
+TEST(CongestionControl, SlowStartDoesNotGrowAWindowUsedByHalf) {
+  // §7.2.1: cwnd grows only "if the current congestion window is being fully
+  // utilized". The flight before a SACK includes what it acknowledges: 2800 bytes out
+  // of 4380 is not a full window, however much of it this SACK acknowledges.
+  CongestionControl cc(kMtu, kBigSsthresh);
+  cc.on_ack(1400, true, 2800, false);
+  EXPECT_EQ(cc.cwnd(), 4380u);
+  // Within one MTU of cwnd: the next chunk did not fit, the window counts as used.
+  cc.on_ack(1400, true, 4380 - kMtu + 1, false);
+  EXPECT_EQ(cc.cwnd(), 4380u + 1400);
+}
+
 TEST(CongestionControl, SlowStartWithAFullWindowAddsOneMtuPerSack) {
   CongestionControl cc(kMtu, kBigSsthresh);
   // The sender keeps the window full; each SACK acks one MTU-sized packet.

@@ -20,10 +20,11 @@ void CongestionControl::on_ack(size_t bytes_acked, bool cum_advanced, size_t fli
   if (cwnd_ <= ssthresh_) {
     // §7.2.1 slow start: grow only if (1) the cwnd is being fully utilized, (2) the
     // SACK advances the Cumulative TSN Ack Point, and (3) not in Fast Recovery; by at
-    // most min(bytes acked, L*MTU) with L = 1. "Fully utilized" is tested as
-    // flight_before + bytes_acked >= cwnd: a sender limited by packetization (the next
-    // chunk did not fit) still counts as using its window.
-    bool fully_used = flight_before + bytes_acked >= cwnd_;
+    // most min(bytes acked, L*MTU) with L = 1. "Fully utilized": the flight before this
+    // SACK (which includes what it acknowledges) came within one MTU of cwnd, so a
+    // sender limited by packetization (the next chunk did not fit) still counts, and
+    // one that used half its window does not.
+    bool fully_used = flight_before + mtu_ > cwnd_;
     if (cum_advanced && !fast_recovery_ && fully_used) cwnd_ += std::min(bytes_acked, mtu_);
   } else {
     // §7.2.2 congestion avoidance (no Cumulative TSN advance required, as for
