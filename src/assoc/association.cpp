@@ -796,6 +796,10 @@ void Association::handle_error(Instant now, const wire::ChunkView& c) {
 }
 
 void Association::handle_abort(const wire::ChunkView& c) {
+  // §9.1: "An endpoint MUST NOT respond to any received packet that contains an ABORT
+  // chunk": whatever earlier chunks of this packet queued (a HEARTBEAT ACK, a SACK)
+  // stays unsent.
+  control_.clear();
   auto a = wire::AbortChunk::parse(c);
   std::string why = a ? causes_text(a->causes) : "no cause given";
   if (state_ == AssocState::CookieWait || state_ == AssocState::CookieEchoed) {

@@ -717,6 +717,10 @@ std::optional<std::vector<uint8_t>> Endpoint::out_of_the_blue_reply(
         break;
     }
   }
+  // §8.5.1 A: a packet with Verification Tag 0 must hold only an INIT ("Otherwise,
+  // the receiver MUST silently discard the packet"); an INIT was answered above. A
+  // reflected tag 0 would aim a T-bit ABORT at whoever the packet claims to be from.
+  if (hdr.vtag.value() == 0) return std::nullopt;
   if (shutdown_ack) {
     // §8.4 (5): SHUTDOWN COMPLETE with the T bit, reflecting the tag.
     wire::ShutdownCompleteChunk sc;

@@ -1,0 +1,91 @@
+// Rules about which packets an endpoint answers, in simulation: out-of-the-blue
+// packets with Verification Tag 0 (RFC 9260 §8.5.1 A) and packets carrying an ABORT
+// (§9.1).
+#include <gtest/gtest.h>
+
+#include "sim_network.h"
+#include "wire/byte_io.h"
+
+namespace sctpp::sim {
+namespace {
+
+const IpAddress kA = *IpAddress::parse("10.0.0.1");
+const IpAddress kB = *IpAddress::parse("10.0.0.2");
+const IpAddress kX = *IpAddress::parse("10.0.0.9");  // someone else
+
+// One packet of the given chunks, ports and tag, checksum set.
+template <class... C>
+std::vector<uint8_t> packet(uint16_t sport, uint16_t dport, uint32_t vtag, const C&... chunks) {
+  std::vector<uint8_t> buf;
+  wire::PacketWriter w(buf);
+  w.begin(sport, dport, VerificationTag(vtag));
+  (w.add(chunks), ...);
+  auto s = w.finish();
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+TEST(PacketRules, AnOutOfTheBluePacketWithTagZeroIsDiscarded) {
+  // §8.5.1 A: a packet with Verification Tag 0 must contain only an INIT, "Otherwise,
+  // the receiver MUST silently discard the packet". Answering would send a T-bit
+  // ABORT (or SHUTDOWN COMPLETE) with tag 0 to the address the packet claims.
+  SimNetwork net(102);
+  Endpoint& b = net.add_host(kB, endpoint_config(5000, true));
+  int replies = 0;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t>) {
+    replies += from == kB;
+    return true;
+  });
+  const std::vector<uint8_t> payload = {1, 2, 3, 4};
+  wire::DataChunk d;
+  d.tsn = Tsn(1);
+  d.beginning = d.ending = true;
+  d.payload = payload;
+  b.handle_packet(net.now(), SocketAddress{kX, 9899}, kB, packet(40000, 5000, 0, d));
+  b.handle_packet(net.now(), SocketAddress{kX, 9899}, kB,
+                  packet(40000, 5000, 0, wire::ShutdownAckChunk{}));
+  net.run_until([] { return false; }, milliseconds(50));
+  EXPECT_EQ(replies, 0);
+  // With a tag the same packets are answered (§8.4 rules 5 and 8).
+  b.handle_packet(net.now(), SocketAddress{kX, 9899}, kB, packet(40000, 5000, 1234, d));
+  net.run_until([] { return false; }, milliseconds(50));
+  EXPECT_EQ(replies, 1);
+}
+
+TEST(PacketRules, NothingAnswersAPacketThatCarriesAnAbort) {
+  // §9.1: "An endpoint MUST NOT respond to any received packet that contains an ABORT
+  // chunk". A HEARTBEAT in front of the ABORT would otherwise get its ACK.
+  SimNetwork net(106);
+  net.add_host(kB, endpoint_config(5000, true));
+  Endpoint& a = net.add_host(kA, endpoint_config(40000, false));
+  SocketAddress peer = net.address_of(kB);
+  auto id = a.connect(net.now(), std::span(&peer, 1), 5000, InitOptions{});
+  ASSERT_TRUE(id.ok());
+  uint32_t tag_at_a = 0;  // the tag B's packets carry
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    if (from == kB && bytes.size() >= 8) tag_at_a = wire::load32(bytes.data() + 4);
+    return true;
+  });
+  bool aborted = false;
+  net.run_until([&] { return a.info(*id)->state == AssocState::Established && tag_at_a != 0; },
+                seconds(5));
+  ASSERT_EQ(a.info(*id)->state, AssocState::Established);
+
+  int sent_by_a = 0;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t>) {
+    sent_by_a += from == kA;
+    return true;
+  });
+  const uint8_t info[8] = {0, 1, 0, 8, 1, 2, 3, 4};  // a Heartbeat Info parameter
+  wire::HeartbeatChunk hb;
+  hb.info = std::span<const uint8_t>(info + 4, 4);
+  a.handle_packet(net.now(), SocketAddress{kB, 9899}, kA,
+                  packet(5000, 40000, tag_at_a, hb, wire::AbortChunk{}));
+  net.run_until(
+      [] { return false; }, milliseconds(100),
+      [&](Endpoint& ep, const Event& e) { aborted |= &ep == &a && e.kind == EventKind::Aborted; });
+  EXPECT_TRUE(aborted);
+  EXPECT_EQ(sent_by_a, 0);
+}
+
+}  // namespace
+}  // namespace sctpp::sim
