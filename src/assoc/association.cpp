@@ -356,11 +356,10 @@ bool Association::prepare_init_ack(Instant now, InitReply& reply) {
   switch (state_) {
     case AssocState::CookieWait:
     case AssocState::CookieEchoed:
-      // §5.2.1: answer with the parameters of our own INIT, tag unchanged.
+      // §5.2.1: answer with the parameters of our own INIT, tag unchanged. The
+      // tie-tags only serve a restart (§5.2.4 A), which these states never take.
       reply.local_tag = local_tag_;
       reply.local_initial_tsn = local_initial_tsn_;
-      reply.local_tie_tag = local_tag_;
-      reply.peer_tie_tag = peer_tag_;
       return true;
     case AssocState::ShutdownAckSent:
       // §9.2: the peer lost our SHUTDOWN COMPLETE exchange; repeat SHUTDOWN ACK.
@@ -376,8 +375,16 @@ bool Association::prepare_init_ack(Instant now, InitReply& reply) {
       while (t == local_tag_ || t == peer_tag_) t = random_tag(ctx_.random);
       reply.local_tag = t;
       reply.local_initial_tsn = Tsn(random_value<uint32_t>(ctx_.random));
-      reply.local_tie_tag = local_tag_;
-      reply.peer_tie_tag = peer_tag_;
+      // §5.2.2: the Tie-Tags are "populated with a random value other than 0", kept in
+      // the TCB and compared when the cookie comes back. Not the verification tags
+      // themselves: the cookie is signed, not encrypted, and goes to whoever sent the
+      // INIT from the peer's address (any UDP port), who could then forge packets.
+      if (tie_local_.value() == 0) {
+        tie_local_ = random_tag(ctx_.random);
+        tie_peer_ = random_tag(ctx_.random);
+      }
+      reply.local_tie_tag = tie_local_;
+      reply.peer_tie_tag = tie_peer_;
       return true;
     }
   }
@@ -389,7 +396,8 @@ void Association::handle_cookie_echo(Instant now, const wire::PacketView& packet
   if (state_ == AssocState::Closed) return;
   bool local_match = c.local_tag == local_tag_;
   bool peer_match = c.peer_tag == peer_tag_;
-  bool tie_match = c.local_tie_tag == local_tag_ && c.peer_tie_tag == peer_tag_;
+  bool tie_match = tie_local_.value() != 0 && c.local_tie_tag == tie_local_ &&
+                   c.peer_tie_tag == tie_peer_;
   if (!local_match && !peer_match && tie_match && state_ != AssocState::CookieWait &&
       state_ != AssocState::CookieEchoed) {
     // §5.2.4 action A: the peer restarted.
@@ -417,6 +425,7 @@ void Association::handle_cookie_echo(Instant now, const wire::PacketView& packet
     paths_.back().local =
         !to.is_any() && from.ip == c.peer_source.ip ? to : local_for(c.peer_source.ip);
     assoc_error_count_ = 0;
+    tie_local_ = tie_peer_ = VerificationTag(0);  // the next restart gets new ones
     setup_after_handshake(c.outbound_streams, c.inbound_streams, c.local_initial_tsn,
                           c.peer_initial_tsn, c.peer_a_rwnd);
     add_peer_addresses(c.peer_addresses, from.port);

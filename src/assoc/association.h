@@ -230,6 +230,10 @@ class Association {
   // Where INIT and COOKIE ECHO go (the primary when connect() was called): the path
   // that becomes confirmed at establishment even if set_primary() moved meanwhile.
   uint32_t handshake_path_ = 0;
+  // §5.2.2 Tie-Tags: random, made when the first unexpected INIT is answered with a
+  // cookie, matched when a COOKIE ECHO comes back as a restart (§5.2.4 A).
+  VerificationTag tie_local_{0};
+  VerificationTag tie_peer_{0};
   int assoc_error_count_ = 0;
 
   std::unique_ptr<SendQueue> send_queue_;

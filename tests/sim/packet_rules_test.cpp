@@ -3,6 +3,8 @@
 // (§9.1).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "sim_network.h"
 #include "wire/byte_io.h"
 
@@ -85,6 +87,55 @@ TEST(PacketRules, NothingAnswersAPacketThatCarriesAnAbort) {
       [&](Endpoint& ep, const Event& e) { aborted |= &ep == &a && e.kind == EventKind::Aborted; });
   EXPECT_TRUE(aborted);
   EXPECT_EQ(sent_by_a, 0);
+}
+
+TEST(PacketRules, AnInitAckForAnExistingAssociationDoesNotRevealItsTags) {
+  // §5.2.2: the Tie-Tags of a cookie for an existing association are random values,
+  // not its verification tags. The cookie is signed, not encrypted, and whoever sends
+  // an INIT from the peer's IP (from any UDP port: another process, another host
+  // behind the same NAT) gets it; with the tags it could abort the association.
+  SimNetwork net(103);
+  Endpoint& b = net.add_host(kB, endpoint_config(5000, true));
+  Endpoint& a = net.add_host(kA, endpoint_config(40000, false));
+  SocketAddress peer = net.address_of(kB);
+  auto id = a.connect(net.now(), std::span(&peer, 1), 5000, InitOptions{});
+  ASSERT_TRUE(id.ok());
+  uint32_t tag_at_a = 0, tag_at_b = 0;  // tags of packets B -> A and A -> B
+  std::optional<std::vector<uint8_t>> init_ack;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    if (bytes.size() > 12 && bytes[12] == static_cast<uint8_t>(wire::ChunkType::InitAck) &&
+        tag_at_a != 0)
+      init_ack.emplace(bytes.begin(), bytes.end());
+    else if (from == kB)
+      tag_at_a = wire::load32(bytes.data() + 4);
+    else if (from == kA)
+      tag_at_b = wire::load32(bytes.data() + 4);
+    return !init_ack;
+  });
+  net.run_until(
+      [&] {
+        return tag_at_a != 0 && tag_at_b != 0 && a.info(*id)->state == AssocState::Established;
+      },
+      seconds(5));
+  ASSERT_EQ(a.info(*id)->state, AssocState::Established);
+
+  wire::InitChunk init;
+  init.initiate_tag = VerificationTag(0x1234);
+  init.a_rwnd = 65536;
+  init.outbound_streams = init.inbound_streams = 10;
+  init.initial_tsn = Tsn(1000);
+  b.handle_packet(net.now(), SocketAddress{kA, 7777}, kB, packet(40000, 5000, 0, init));
+  net.run_until([&] { return init_ack.has_value(); }, seconds(1));
+  ASSERT_TRUE(init_ack);
+  auto contains = [&](uint32_t tag) {
+    uint8_t be[4];
+    wire::store32(be, tag);
+    return std::search(init_ack->begin(), init_ack->end(), be, be + 4) != init_ack->end();
+  };
+  EXPECT_FALSE(contains(tag_at_b)) << "B's own tag is in the INIT ACK";
+  EXPECT_FALSE(contains(tag_at_a)) << "A's tag is in the INIT ACK";
+  // And the association is not disturbed by any of it.
+  EXPECT_EQ(a.info(*id)->state, AssocState::Established);
 }
 
 }  // namespace
