@@ -210,8 +210,24 @@ class EndpointImpl {
     return a->assoc.get();
   }
 
+  // §5.1.2 D: an INIT (or its cookie) "MUST be treated as belonging to an already
+  // established association ... if the use of any of the valid address parameters
+  // contained within the chunk would identify an existing TCB". Looking up only the
+  // packet's source let an INIT from elsewhere that lists a peer's address set up a
+  // second association and take that address over (registered over the first).
+  Association* find_any(std::span<const IpAddress> addresses, uint16_t peer_port) {
+    for (const auto& ip : addresses)
+      if (Association* a = find(SocketAddress{ip, 0}, peer_port)) return a;
+    return nullptr;
+  }
+
   void register_paths(Association& a) {
-    for (const auto& p : a.paths()) by_peer[PeerKey{p.address.ip, a.peer_port()}] = a.id().value();
+    for (const auto& p : a.paths()) {
+      const PeerKey key{p.address.ip, a.peer_port()};
+      // Never take an address from another live association (one per peer address).
+      if (Association* other = find(p.address, a.peer_port()); other && other != &a) continue;
+      by_peer[key] = a.id().value();
+    }
   }
 
   void reply(const SocketAddress& to, const IpAddress& from, std::vector<uint8_t> bytes) {
@@ -366,6 +382,7 @@ void EndpointImpl::handle_init(Instant now, const wire::PacketView& pv, const So
       lifetime_ms,
       static_cast<uint32_t>(std::chrono::duration_cast<milliseconds>(cfg.secret_rotation).count()));
 
+  if (!existing) existing = find_any(cookie.peer_addresses, hdr.src_port);
   if (existing && existing->state() != AssocState::CookieWait) {
     // §5.2.1, §5.2.2: an INIT that brings addresses the association does not have
     // is refused with "Restart of an Association with New Addresses", listing them.
@@ -456,6 +473,7 @@ void EndpointImpl::handle_cookie_echo(Instant now, const wire::PacketView& pv,
     reply(from, to, single_chunk_packet(cfg.port, hdr.src_port, cookie.peer_tag, e));
     return;
   }
+  if (!existing) existing = find_any(cookie.peer_addresses, hdr.src_port);
   if (existing) {
     existing->handle_cookie_echo(now, pv, cookie, from, to);
     register_paths(*existing);

@@ -7,6 +7,7 @@
 
 #include "sim_network.h"
 #include "wire/byte_io.h"
+#include "wire/parameters.h"
 
 namespace sctpp::sim {
 namespace {
@@ -136,6 +137,61 @@ TEST(PacketRules, AnInitAckForAnExistingAssociationDoesNotRevealItsTags) {
   EXPECT_FALSE(contains(tag_at_a)) << "A's tag is in the INIT ACK";
   // And the association is not disturbed by any of it.
   EXPECT_EQ(a.info(*id)->state, AssocState::Established);
+}
+
+TEST(PacketRules, AnInitListingAPeersAddressBelongsToThatPeersAssociation) {
+  // §5.1.2 D: an INIT is treated as belonging to an existing association if any of
+  // its address parameters identifies it. Someone at another address who lists A's
+  // address (and uses A's port) must neither get a second association with A's
+  // address nor take that address away from A's association.
+  SimNetwork net(101);
+  Endpoint& b = net.add_host(kB, endpoint_config(5000, true));
+  Endpoint& a = net.add_host(kA, endpoint_config(40000, false));
+  SocketAddress peer = net.address_of(kB);
+  auto id = a.connect(net.now(), std::span(&peer, 1), 5000, InitOptions{});
+  ASSERT_TRUE(id.ok());
+  AssocId sid{0};
+  auto on_event = [&](Endpoint& ep, const Event& e) {
+    if (&ep == &b && e.kind == EventKind::Accepted) sid = e.assoc;
+  };
+  net.run_until([&] { return sid.value() != 0 && a.info(*id)->state == AssocState::Established; },
+                seconds(5), on_event);
+  ASSERT_NE(sid.value(), 0u);
+
+  std::optional<std::vector<uint8_t>> answer;  // what B sends back to the INIT
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    if (from == kB && bytes.size() > 12 && wire::load32(bytes.data() + 4) == 0xA77AC4) {
+      answer.emplace(bytes.begin(), bytes.end());
+      return false;
+    }
+    return true;
+  });
+  std::vector<uint8_t> params;
+  wire::ParamWriter pw(params);
+  pw.add_address(kX);
+  pw.add_address(kA);
+  wire::InitChunk init;
+  init.initiate_tag = VerificationTag(0xA77AC4);
+  init.a_rwnd = 65536;
+  init.outbound_streams = init.inbound_streams = 10;
+  init.initial_tsn = Tsn(1000);
+  init.params = params;
+  b.handle_packet(net.now(), SocketAddress{kX, 9899}, kB, packet(40000, 5000, 0, init));
+  net.run_until([&] { return answer.has_value(); }, seconds(1), on_event);
+  ASSERT_TRUE(answer);
+  // §5.2.2: it adds an address (kX) to A's association: ABORT, "Restart of an
+  // Association with New Addresses", no cookie.
+  EXPECT_EQ((*answer)[12], static_cast<uint8_t>(wire::ChunkType::Abort));
+  EXPECT_EQ(b.associations().size(), 1u);
+  EXPECT_EQ(b.association_with(kA, 40000), sid);
+
+  // A's association goes on.
+  std::vector<uint8_t> msg(100, 7);
+  ASSERT_TRUE(a.send(net.now(), *id, SendInfo{}, msg).ok());
+  std::optional<Message> got;
+  net.run_until([&] { return (got = b.receive(net.now(), sid)).has_value(); }, seconds(5),
+                on_event);
+  EXPECT_TRUE(got.has_value());
 }
 
 }  // namespace
