@@ -396,8 +396,8 @@ void Association::handle_cookie_echo(Instant now, const wire::PacketView& packet
   if (state_ == AssocState::Closed) return;
   bool local_match = c.local_tag == local_tag_;
   bool peer_match = c.peer_tag == peer_tag_;
-  bool tie_match = tie_local_.value() != 0 && c.local_tie_tag == tie_local_ &&
-                   c.peer_tie_tag == tie_peer_;
+  bool tie_match =
+      tie_local_.value() != 0 && c.local_tie_tag == tie_local_ && c.peer_tie_tag == tie_peer_;
   if (!local_match && !peer_match && tie_match && state_ != AssocState::CookieWait &&
       state_ != AssocState::CookieEchoed) {
     // §5.2.4 action A: the peer restarted.
@@ -715,6 +715,7 @@ void Association::on_acked(Instant now, const RetransmissionQueue::SackOutcome& 
     // report it active again if it was not.
     if (a.bytes_acked > 0) {
       p.error_count = 0;
+      p.one_packet = false;
       if (!p.active) {
         p.active = true;
         emit_address_change(k, AddressChange::Available);
@@ -965,6 +966,7 @@ void Association::on_t3_expired(Instant now, size_t path) {
   if (count_error(now, path, true)) return;
   p.rto.back_off();
   p.cc.on_timeout();
+  p.one_packet = true;
   rtx_->mark_for_retransmit(path);
   fast_rtx_pending_ = false;
 }
@@ -1311,6 +1313,10 @@ void Association::decay_idle_cwnd(Path& p, size_t path, Instant now) {
 
 bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd, size_t path) {
   Path& p = paths_[path];
+  // §7.2.1: after a T3-rtx timeout "only one packet is allowed to be in flight until
+  // successful acknowledgement" (cwnd is one MTU, and a packet of payload bytes less
+  // than that would otherwise let a second one out).
+  if (p.one_packet && rtx_->outstanding_bytes(path) > 0) return false;
   auto room = [&](size_t payload) {
     return pad4(wire::DataChunk::kHeaderSize + payload) <= w.remaining();
   };
@@ -1351,6 +1357,11 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     auto r = rtx_->take_retransmission(now, path);
     if (!r) break;
     put(r->tsn, r->data);
+    // §6.1, §7.2.4 step 4: "the sender MUST restart the timer if the earliest (i.e.,
+    // lowest TSN) outstanding DATA chunk sent to that address is being retransmitted"
+    // (its old timer would fire before the retransmission could be acknowledged).
+    if (r->tsn == rtx_->cum_tsn_ack().next() && state_ != AssocState::CookieEchoed)
+      p.t3.start(now, p.rto.rto());
   }
   if (ignore_cwnd) return false;
   if (state_ != AssocState::Established && state_ != AssocState::ShutdownPending &&
@@ -1421,7 +1432,8 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
   // SACKs answer the address the DATA came from (§6.4), unless it stopped working or
   // was never confirmed.
   const size_t sack_path = answer_path(last_data_path_);
-  const bool cwnd_open = rtx_ && rtx_->outstanding_bytes(dpath) < paths_[dpath].cc.cwnd();
+  const bool cwnd_open = rtx_ && rtx_->outstanding_bytes(dpath) < paths_[dpath].cc.cwnd() &&
+                         !(paths_[dpath].one_packet && rtx_->outstanding_bytes(dpath) > 0);
   // After our SHUTDOWN ACK only SHUTDOWN ACK may reach the peer (see receive()): no
   // SACK, alone or bundled.
   const bool may_sack = tracker_ && state_ != AssocState::ShutdownAckSent;

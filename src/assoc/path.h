@@ -24,9 +24,10 @@ struct Path {
   RtoEstimator rto;
   CongestionControl cc;
   int error_count = 0;
-  bool confirmed = false;  // §8.3: a HEARTBEAT ACK (or the handshake) proved it
-  bool active = true;      // false once error_count exceeds Path.Max.Retrans
-  Timer heartbeat;         // next HEARTBEAT, or HEARTBEAT ACK timeout
+  bool confirmed = false;   // §8.3: a HEARTBEAT ACK (or the handshake) proved it
+  bool active = true;       // false once error_count exceeds Path.Max.Retrans
+  bool one_packet = false;  // after a T3-rtx timeout, until something is acknowledged
+  Timer heartbeat;          // next HEARTBEAT, or HEARTBEAT ACK timeout
   // T3-rtx of this address (RFC 9260 §6.3.2): runs while DATA sent here is in flight.
   Timer t3;
   bool heartbeat_outstanding = false;

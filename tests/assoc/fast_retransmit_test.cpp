@@ -150,6 +150,51 @@ TEST(FastRetransmit, ASecondLossInFastRecoveryIsResentWithinCwnd) {
   EXPECT_EQ(over_cwnd, 0);
 }
 
+// §7.2.1: "The initial cwnd after a retransmission timeout MUST be no more than PMDCS,
+// and only one packet is allowed to be in flight until successful acknowledgement."
+// The whole first flight is lost; after the timeout one packet goes, then nothing
+// until its SACK.
+TEST(T3Restart, OnlyOnePacketIsInFlightAfterATimeout) {
+  SimNetwork net(7);
+  net.add_host(kB, endpoint_config(5000, true));
+  Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
+  LinkConditions link;
+  link.delay = milliseconds(50);
+  net.set_all_links(link);
+  SocketAddress peer = net.address_of(kB);
+  auto id = client.connect(net.now(), std::span(&peer, 1), 5000, InitOptions{});
+  ASSERT_TRUE(id.ok());
+  net.run_until([&] { return client.info(*id)->state == AssocState::Established; }, seconds(5));
+  bool losing = true, sacked = false;
+  int lost = 0, packets_before_sack = 0;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    auto pv = wire::PacketView::parse(bytes);
+    if (!pv) return true;
+    bool data = false, sack = false;
+    for (const auto& c : *pv) {
+      data |= c.type == static_cast<uint8_t>(wire::ChunkType::Data);
+      sack |= c.type == static_cast<uint8_t>(wire::ChunkType::Sack);
+    }
+    if (from == kA && data) {
+      if (losing) {
+        ++lost;
+        return false;
+      }
+      if (!sacked) ++packets_before_sack;
+    }
+    if (from == kB && sack && !losing) sacked = true;
+    return true;
+  });
+  std::vector<uint8_t> msg(1400, 7);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(client.send(net.now(), *id, SendInfo{}, msg).ok());
+  net.run_until([] { return false; }, milliseconds(500));
+  ASSERT_GT(lost, 1);
+  losing = false;
+  net.run_until([&] { return sacked; }, seconds(5));
+  ASSERT_TRUE(sacked);
+  EXPECT_EQ(packets_before_sack, 1);
+}
+
 // After a T3-rtx timeout the cwnd lets one packet out. A receiver that has acked
 // everything SACKs every second packet or after its 200 ms delayed-ack timer, so unless
 // that lone packet asks for an immediate SACK (RFC 7053 I bit) the restart waits 200 ms
