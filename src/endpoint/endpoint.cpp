@@ -462,7 +462,14 @@ void EndpointImpl::handle_cookie_echo(Instant now, const wire::PacketView& pv,
   if (hdr.vtag != cookie.local_tag) return;
   int64_t age_ns = now.time_since_epoch().count() - cookie.created_ns;
   int64_t life_ns = int64_t{cookie.lifetime_ms} * 1'000'000;
-  if (age_ns > life_ns) {
+  if (!existing) existing = find_any(cookie.peer_addresses, hdr.src_port);
+  // §5.2.4 step 3: "If both Verification Tags in the State Cookie match the
+  // Verification Tags of the current association, consider the State Cookie valid
+  // ... even if the lifespan is exceeded" (a COOKIE ECHO resent because our COOKIE
+  // ACK was lost; refusing it as stale would leave the peer unable to ever connect).
+  const bool ours = existing && existing->local_tag() == cookie.local_tag &&
+                    existing->peer_tag() == cookie.peer_tag;
+  if (age_ns > life_ns && !ours) {
     // §5.1.5 step 3: Stale Cookie error, staleness in microseconds.
     std::vector<uint8_t> causes;
     uint64_t stale_us = static_cast<uint64_t>(age_ns - life_ns) / 1000;
@@ -473,7 +480,6 @@ void EndpointImpl::handle_cookie_echo(Instant now, const wire::PacketView& pv,
     reply(from, to, single_chunk_packet(cfg.port, hdr.src_port, cookie.peer_tag, e));
     return;
   }
-  if (!existing) existing = find_any(cookie.peer_addresses, hdr.src_port);
   if (existing) {
     existing->handle_cookie_echo(now, pv, cookie, from, to);
     register_paths(*existing);

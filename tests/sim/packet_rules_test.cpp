@@ -194,5 +194,42 @@ TEST(PacketRules, AnInitListingAPeersAddressBelongsToThatPeersAssociation) {
   EXPECT_TRUE(got.has_value());
 }
 
+TEST(PacketRules, AResentCookieEchoPastItsLifeIsStillAcknowledged) {
+  // §5.2.4 step 3: a COOKIE ECHO whose tags both match the association is valid even
+  // past its lifespan: our COOKIE ACKs were lost, the peer kept resending the echo.
+  // A Stale Cookie error would send it back to an INIT that the existing association
+  // then keeps answering with cookies the peer cannot use: it never connects.
+  SimNetwork net(104);
+  EndpointConfig sc = endpoint_config(5000, true);
+  sc.assoc.valid_cookie_life = seconds(3);
+  net.add_host(kB, sc);
+  Endpoint& a = net.add_host(kA, endpoint_config(40000, false));
+  const Instant start = net.now();
+  int cookie_acks_lost = 0, errors = 0;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    if (from != kB || bytes.size() <= 12) return true;
+    if (bytes[12] == static_cast<uint8_t>(wire::ChunkType::CookieAck) &&
+        net.now() - start < seconds(5)) {
+      ++cookie_acks_lost;
+      return false;
+    }
+    errors += bytes[12] == static_cast<uint8_t>(wire::ChunkType::Error);
+    return true;
+  });
+  SocketAddress peer = net.address_of(kB);
+  auto id = a.connect(net.now(), std::span(&peer, 1), 5000, InitOptions{});
+  ASSERT_TRUE(id.ok());
+  bool connected = false, failed = false;
+  net.run_until([&] { return connected || failed; }, seconds(600),
+                [&](Endpoint& ep, const Event& e) {
+                  connected |= &ep == &a && e.kind == EventKind::Connected;
+                  failed |= &ep == &a && e.kind == EventKind::ConnectFailed;
+                });
+  EXPECT_GT(cookie_acks_lost, 1);
+  EXPECT_EQ(errors, 0) << "a Stale Cookie error for the association's own cookie";
+  EXPECT_TRUE(connected);
+  EXPECT_LT(net.now() - start, seconds(10));
+}
+
 }  // namespace
 }  // namespace sctpp::sim
