@@ -360,6 +360,8 @@ bool Association::prepare_init_ack(Instant now, InitReply& reply) {
       // tie-tags only serve a restart (§5.2.4 A), which these states never take.
       reply.local_tag = local_tag_;
       reply.local_initial_tsn = local_initial_tsn_;
+      reply.num_ostreams = init_.num_ostreams;
+      reply.max_instreams = init_.max_instreams;
       return true;
     case AssocState::ShutdownAckSent:
       // §9.2: the peer lost our SHUTDOWN COMPLETE exchange; repeat SHUTDOWN ACK.

@@ -77,6 +77,10 @@ class Association {
     Tsn local_initial_tsn{0};
     VerificationTag local_tie_tag{0};
     VerificationTag peer_tie_tag{0};
+    // The stream counts to offer, as in our own INIT (§5.2.1: "using the same
+    // parameters it sent in its original INIT"); the endpoint's defaults otherwise.
+    std::optional<uint16_t> num_ostreams;
+    std::optional<uint16_t> max_instreams;
   };
   bool prepare_init_ack(Instant now, InitReply& reply);
 

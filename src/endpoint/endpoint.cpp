@@ -423,8 +423,10 @@ void EndpointImpl::handle_init(Instant now, const wire::PacketView& pv, const So
   cookie.local_initial_tsn = r.local_initial_tsn;
   cookie.local_tie_tag = r.local_tie_tag;
   cookie.peer_tie_tag = r.peer_tie_tag;
-  cookie.outbound_streams = std::min(cfg.init.num_ostreams, init->inbound_streams);
-  cookie.inbound_streams = std::min(cfg.init.max_instreams, init->outbound_streams);
+  const uint16_t ostreams = r.num_ostreams.value_or(cfg.init.num_ostreams);
+  const uint16_t instreams = r.max_instreams.value_or(cfg.init.max_instreams);
+  cookie.outbound_streams = std::min(ostreams, init->inbound_streams);
+  cookie.inbound_streams = std::min(instreams, init->outbound_streams);
   cookie.created_ns = now.time_since_epoch().count();
   cookie.lifetime_ms = lifetime_ms;
 
@@ -441,8 +443,8 @@ void EndpointImpl::handle_init(Instant now, const wire::PacketView& pv, const So
   wire::InitAckChunk ack;
   ack.initiate_tag = r.local_tag;
   ack.a_rwnd = static_cast<uint32_t>(std::min<size_t>(cfg.assoc.receive_buffer, UINT32_MAX));
-  ack.outbound_streams = cfg.init.num_ostreams;
-  ack.inbound_streams = cfg.init.max_instreams;
+  ack.outbound_streams = ostreams;
+  ack.inbound_streams = instreams;
   ack.initial_tsn = r.local_initial_tsn;
   ack.params = params;
   reply(from, to, single_chunk_packet(cfg.port, hdr.src_port, init->initiate_tag, ack));

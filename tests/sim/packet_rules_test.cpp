@@ -231,5 +231,34 @@ TEST(PacketRules, AResentCookieEchoPastItsLifeIsStillAcknowledged) {
   EXPECT_LT(net.now() - start, seconds(10));
 }
 
+TEST(PacketRules, CrossingInitsAgreeOnTheStreamsEachSideAskedFor) {
+  // §5.2.1: an INIT received in COOKIE-WAIT is answered by an INIT ACK "using the
+  // same parameters it sent in its original INIT". A asked for 3 streams each way
+  // while B connects to A at the same time: both ends must end up with at most 3,
+  // and agree, so that every message A may send is one B accepts.
+  SimNetwork net(107);
+  Endpoint& a = net.add_host(kA, endpoint_config(5000, false));
+  Endpoint& b = net.add_host(kB, endpoint_config(6000, false));
+  InitOptions three;
+  three.num_ostreams = 3;
+  three.max_instreams = 3;
+  SocketAddress to_b = net.address_of(kB), to_a = net.address_of(kA);
+  auto aid = a.connect(net.now(), std::span(&to_b, 1), 6000, three);
+  auto bid = b.connect(net.now(), std::span(&to_a, 1), 5000, InitOptions{});
+  ASSERT_TRUE(aid.ok() && bid.ok());
+  net.run_until(
+      [&] {
+        return a.info(*aid)->state == AssocState::Established &&
+               b.info(*bid)->state == AssocState::Established;
+      },
+      seconds(30));
+  const auto ia = a.info(*aid), ib = b.info(*bid);
+  ASSERT_EQ(ia->state, AssocState::Established);
+  EXPECT_LE(ia->outbound_streams, 3);
+  EXPECT_LE(ia->inbound_streams, 3);
+  EXPECT_EQ(ia->outbound_streams, ib->inbound_streams);
+  EXPECT_EQ(ia->inbound_streams, ib->outbound_streams);
+}
+
 }  // namespace
 }  // namespace sctpp::sim
