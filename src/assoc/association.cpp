@@ -528,6 +528,15 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
 
   ++packets_received_;
   const size_t path = path_for(from, to);
+  if (state_ == AssocState::ShutdownSent) {
+    // §9.2: "The reception of any packet from its peer (i.e., as the peer sends all
+    // of its queued DATA chunks) SHOULD clear the endpoint's retransmission count and
+    // restart the T2-shutdown timer": a peer still busy sending (maybe against our
+    // closed window) is alive, and its queued data is no reason to give up on it.
+    assoc_error_count_ = 0;
+    t2_.start(now, paths_[data_path()].rto.rto());
+  }
+  bool saw_data = false;  // any DATA chunk, accepted or not
   bool had_data = false;
   bool immediate = false;
   size_t ready_before = reassembly_ ? reassembly_->ready_count() : 0;
@@ -546,6 +555,7 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
       continue;
     switch (static_cast<wire::ChunkType>(c.type)) {
       case wire::ChunkType::Data:
+        saw_data = true;
         if (handle_data(now, c)) {
           had_data = true;
           last_data_path_ = path;
@@ -624,11 +634,13 @@ done:
       last_advertised_rwnd_ = rwnd;
       queue_control(Control(std::move(sack), answer_path(path)));
     }
-    if (had_data && state_ == AssocState::ShutdownSent) {
-      // §9.2: answer every DATA packet in SHUTDOWN-SENT with a SHUTDOWN.
-      shutdown_chunk_due_ = true;
-      t2_.start(now, paths_[data_path()].rto.rto());
-    }
+  }
+  if (saw_data && state_ == AssocState::ShutdownSent) {
+    // §9.2: "MUST immediately respond to each received packet containing one or more
+    // DATA chunks with a SHUTDOWN chunk and restart the T2-shutdown timer", whether
+    // or not the data fit in the window.
+    shutdown_chunk_due_ = true;
+    t2_.start(now, paths_[data_path()].rto.rto());
   }
   if (reassembly_ && reassembly_->ready_count() > ready_before) emit(EventKind::Readable);
 }

@@ -260,5 +260,54 @@ TEST(PacketRules, CrossingInitsAgreeOnTheStreamsEachSideAskedFor) {
   EXPECT_EQ(ia->inbound_streams, ib->outbound_streams);
 }
 
+TEST(PacketRules, InShutdownSentEveryDataPacketGetsAShutdownAndKeepsThePeerAlive) {
+  // §9.2: in SHUTDOWN-SENT "respond to each received packet containing one or more
+  // DATA chunks with a SHUTDOWN chunk and restart the T2-shutdown timer", and any
+  // packet from the peer "SHOULD clear the endpoint's retransmission count". A shuts
+  // down without reading, B has 400 kB queued and probes A's closed window: A must
+  // answer each DATA packet, and must not declare B lost, which is alive all along.
+  SimNetwork net(105);
+  EndpointConfig ac = endpoint_config(40000, false);
+  ac.assoc.receive_buffer = 64 * 1024;
+  Endpoint& b = net.add_host(kB, endpoint_config(5000, true));
+  Endpoint& a = net.add_host(kA, ac);
+  SocketAddress peer = net.address_of(kB);
+  auto aid = a.connect(net.now(), std::span(&peer, 1), 5000, InitOptions{});
+  ASSERT_TRUE(aid.ok());
+  AssocId sid{0};
+  bool a_lost = false;
+  auto on_event = [&](Endpoint& ep, const Event& e) {
+    if (&ep == &b && e.kind == EventKind::Accepted) sid = e.assoc;
+    a_lost |= &ep == &a && (e.kind == EventKind::Lost || e.kind == EventKind::Aborted);
+  };
+  net.run_until([&] { return sid.value() != 0 && a.info(*aid)->state == AssocState::Established; },
+                seconds(5), on_event);
+  ASSERT_NE(sid.value(), 0u);
+  std::vector<uint8_t> msg(4096, 3);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(b.send(net.now(), sid, SendInfo{}, msg).ok());
+  ASSERT_TRUE(a.shutdown(net.now(), *aid).ok());
+  // Counted once A's window is closed and B probes it one packet at a time (the
+  // first burst arrives in batches that one SHUTDOWN answers).
+  int data_packets_to_a = 0, shutdown_packets_from_a = 0;
+  const Instant count_from = net.now() + seconds(5);
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    if (net.now() < count_from) return true;
+    auto pv = wire::PacketView::parse(bytes);
+    if (!pv) return true;
+    bool data = false, shutdown = false;
+    for (const auto& c : *pv) {
+      data |= c.type == static_cast<uint8_t>(wire::ChunkType::Data);
+      shutdown |= c.type == static_cast<uint8_t>(wire::ChunkType::Shutdown);
+    }
+    data_packets_to_a += from == kB && data;
+    shutdown_packets_from_a += from == kA && shutdown;
+    return true;
+  });
+  net.run_until([&] { return a_lost; }, seconds(1800), on_event);
+  EXPECT_FALSE(a_lost) << "the peer was alive and probing all along";
+  EXPECT_GT(data_packets_to_a, 10);
+  EXPECT_GE(shutdown_packets_from_a, data_packets_to_a);
+}
+
 }  // namespace
 }  // namespace sctpp::sim
