@@ -43,6 +43,9 @@ class IpAddress {
     return (w[0] | w[1]) == 0;  // the bytes past an IPv4 address are zero
   }
   bool is_loopback() const;
+  // Multicast (224/4, ff00::/8) or the IPv4 limited broadcast 255.255.255.255: not
+  // an address an SCTP peer can have (RFC 9260 §8.4 rule 1).
+  bool is_multicast_or_broadcast() const;
   std::string to_string() const;  // no brackets
 
   friend auto operator<=>(const IpAddress&, const IpAddress&) = default;

@@ -261,6 +261,10 @@ void Endpoint::handle_packet(Instant now, const SocketAddress& from, const IpAdd
   if (!pv || pv->chunk_count() == 0) return;  // bad CRC or malformed: drop (§6.8)
   const auto& hdr = pv->header();
   if (hdr.dst_port != s.cfg.port || hdr.src_port == 0) return;
+  // §8.4 rule 1: a packet to or from a non-unicast address is silently discarded (no
+  // association can have such a peer, and an answer would go to many or to nobody).
+  if (from.ip.is_multicast_or_broadcast() || from.ip.is_any() || to.is_multicast_or_broadcast())
+    return;
   const wire::ChunkView first = *pv->begin();
   const auto type = static_cast<wire::ChunkType>(first.type);
   Association* a = s.find(from, hdr.src_port);

@@ -54,6 +54,14 @@ bool IpAddress::is_loopback() const {
   return bytes_[15] == 1;
 }
 
+bool IpAddress::is_multicast_or_broadcast() const {
+  if (is_v4()) {
+    return (bytes_[0] & 0xF0) == 0xE0 ||
+           (bytes_[0] == 255 && bytes_[1] == 255 && bytes_[2] == 255 && bytes_[3] == 255);
+  }
+  return bytes_[0] == 0xFF;
+}
+
 std::string IpAddress::to_string() const {
   char buf[INET6_ADDRSTRLEN] = {};
   inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof buf);

@@ -309,5 +309,32 @@ TEST(PacketRules, InShutdownSentEveryDataPacketGetsAShutdownAndKeepsThePeerAlive
   EXPECT_GE(shutdown_packets_from_a, data_packets_to_a);
 }
 
+TEST(PacketRules, PacketsToOrFromNonUnicastAddressesAreDiscarded) {
+  // §8.4 rule 1: "If the OOTB packet is to or from a non-unicast address, a receiver
+  // SHOULD silently discard the packet." An INIT from a multicast source, or sent to
+  // the broadcast address, would otherwise be answered with an INIT ACK.
+  SimNetwork net(108);
+  Endpoint& b = net.add_host(kB, endpoint_config(5000, true));
+  int replies = 0;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t>) {
+    replies += from == kB;
+    return true;
+  });
+  wire::InitChunk init;
+  init.initiate_tag = VerificationTag(0x4321);
+  init.a_rwnd = 65536;
+  init.outbound_streams = init.inbound_streams = 10;
+  init.initial_tsn = Tsn(1);
+  const auto bytes = packet(40000, 5000, 0, init);
+  b.handle_packet(net.now(), SocketAddress{*IpAddress::parse("224.0.0.1"), 9899}, kB, bytes);
+  b.handle_packet(net.now(), SocketAddress{kX, 9899}, *IpAddress::parse("255.255.255.255"), bytes);
+  b.handle_packet(net.now(), SocketAddress{kX, 9899}, *IpAddress::parse("239.1.2.3"), bytes);
+  net.run_until([] { return false; }, milliseconds(50));
+  EXPECT_EQ(replies, 0);
+  b.handle_packet(net.now(), SocketAddress{kX, 9899}, kB, bytes);  // unicast: answered
+  net.run_until([] { return false; }, milliseconds(50));
+  EXPECT_EQ(replies, 1);
+}
+
 }  // namespace
 }  // namespace sctpp::sim

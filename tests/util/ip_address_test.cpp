@@ -59,4 +59,12 @@ TEST(IpAddress, OrderingStillSortsByFamilyThenBytes) {
 }
 
 }  // namespace
+TEST(IpAddress, MulticastAndBroadcastAreRecognized) {
+  for (const char* a : {"224.0.0.1", "239.255.255.250", "255.255.255.255", "ff02::1", "ff0e::5"})
+    EXPECT_TRUE(IpAddress::parse(a)->is_multicast_or_broadcast()) << a;
+  for (const char* a : {"223.255.255.255", "240.0.0.1", "10.0.0.255", "127.0.0.1", "::1", "fe80::1",
+                        "2001:db8::ff"})
+    EXPECT_FALSE(IpAddress::parse(a)->is_multicast_or_broadcast()) << a;
+}
+
 }  // namespace sctpp
