@@ -261,6 +261,7 @@ void Association::setup_after_handshake(uint16_t outbound, uint16_t inbound, Tsn
   reassembly_ = std::make_unique<ReassemblyQueue>(inbound, cfg_.max_message_size,
                                                   cfg_.receive_buffer, ctx_.config->buffers);
   peer_rwnd_ = peer_rwnd;
+  max_peer_rwnd_ = peer_rwnd;
   last_advertised_rwnd_ = advertised_rwnd();
   // §7.2.1: initial ssthresh MAY be arbitrarily high; use the peer's window.
   for (auto& p : paths_)
@@ -708,6 +709,7 @@ void Association::handle_sack(Instant now, const wire::SackChunk& sack) {
   // §6.2.1 D: the peer's window minus what is still in flight.
   size_t flight = rtx_->outstanding_bytes();
   peer_rwnd_ = sack.a_rwnd > flight ? sack.a_rwnd - flight : 0;
+  max_peer_rwnd_ = std::max(max_peer_rwnd_, sack.a_rwnd);
   on_acked(now, out);
 }
 
@@ -1411,7 +1413,15 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
       const size_t rest = send_queue_->next_message_remaining().value_or(0);
       if (rest > max_payload && rest <= max_data_payload()) break;
     }
-    if (peer_rwnd_ > 0 && peer_rwnd_ < max_payload && flight > 0) max_payload = peer_rwnd_;
+    if (peer_rwnd_ > 0 && peer_rwnd_ < max_payload && flight > 0) {
+      // §6.1 A: "The sender MUST also have an algorithm for sending new DATA chunks to
+      // avoid silly window syndrome (SWS) as described in [RFC1122]": with data in
+      // flight (its SACKs will open the window), a window smaller than a full chunk
+      // is only used if it is at least half the largest the peer offered, or if all
+      // that is queued fits in it; otherwise wait rather than send slivers.
+      if (peer_rwnd_ < max_peer_rwnd_ / 2 && send_queue_->queued_bytes() > peer_rwnd_) break;
+      max_payload = peer_rwnd_;
+    }
     auto d = send_queue_->produce(std::max<size_t>(max_payload, 1));
     if (!d) break;
     const Tsn tsn = rtx_->add(std::move(*d), now, path);

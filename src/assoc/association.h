@@ -248,6 +248,9 @@ class Association {
   uint16_t outbound_streams_ = 0;
   uint16_t inbound_streams_ = 0;
   size_t peer_rwnd_ = 0;
+  // The largest window the peer has offered (its "maximum window" for the sender's
+  // silly window syndrome avoidance, RFC 1122 §4.2.3.4).
+  uint32_t max_peer_rwnd_ = 0;
   bool send_blocked_ = false;      // a send() said WouldBlock: emit Writable later
   bool fast_rtx_pending_ = false;  // send one packet of fast retransmissions now
   size_t last_data_path_ = 0;      // where the last DATA came from: SACKs go there

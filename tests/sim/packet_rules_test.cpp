@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "sim_network.h"
 #include "wire/byte_io.h"
@@ -334,6 +335,57 @@ TEST(PacketRules, PacketsToOrFromNonUnicastAddressesAreDiscarded) {
   b.handle_packet(net.now(), SocketAddress{kX, 9899}, kB, bytes);  // unicast: answered
   net.run_until([] { return false; }, milliseconds(50));
   EXPECT_EQ(replies, 1);
+}
+
+TEST(PacketRules, TheSenderDoesNotFillASmallWindowWithSlivers) {
+  // §6.1 A: the sender MUST avoid silly window syndrome (RFC 1122 §4.2.3.4). The
+  // receiver's buffer holds 8 messages of 1000 bytes and its reader takes one every
+  // 20 ms: as the window opens by a few bytes at a time, the sender must wait for a
+  // useful window instead of splitting messages into slivers that fit it.
+  SimNetwork net(10);
+  EndpointConfig sc = endpoint_config(5000, true);
+  sc.assoc.receive_buffer = 8004;
+  Endpoint& b = net.add_host(kB, sc);
+  Endpoint& a = net.add_host(kA, endpoint_config(40000, false));
+  SocketAddress peer = net.address_of(kB);
+  auto aid = a.connect(net.now(), std::span(&peer, 1), 5000, InitOptions{});
+  ASSERT_TRUE(aid.ok());
+  AssocId sid{0};
+  net.run_until([&] { return sid.value() != 0 && a.info(*aid)->state == AssocState::Established; },
+                seconds(5),
+                [&](Endpoint& ep, const Event& e) {
+                  if (&ep == &b && e.kind == EventKind::Accepted) sid = e.assoc;
+                });
+  ASSERT_NE(sid.value(), 0u);
+  int slivers = 0, chunks = 0;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    auto pv = wire::PacketView::parse(bytes);
+    if (!pv || from != kA) return true;
+    for (const auto& c : *pv)
+      if (auto d = wire::DataChunk::parse(c)) {
+        ++chunks;
+        slivers += d->payload.size() < 200;
+      }
+    return true;
+  });
+  std::vector<uint8_t> msg(1000, 7);
+  size_t sent = 0, read = 0;
+  auto pump = [&] {
+    while (sent < 200 && a.send(net.now(), *aid, SendInfo{}, msg).ok()) ++sent;
+  };
+  pump();
+  std::function<void()> reader = [&] {
+    if (b.receive(net.now(), sid)) ++read;
+    net.schedule(net.now() + milliseconds(20), reader);
+  };
+  net.schedule(net.now() + milliseconds(20), reader);
+  net.run_until([&] { return read == 200; }, seconds(30),
+                [&](Endpoint& ep, const Event& e) {
+                  if (&ep == &a && e.kind == EventKind::Writable) pump();
+                });
+  EXPECT_EQ(read, 200u);
+  EXPECT_GE(chunks, 200);
+  EXPECT_EQ(slivers, 0);
 }
 
 }  // namespace
