@@ -15,6 +15,28 @@ namespace {
 const IpAddress kA = *IpAddress::parse("10.0.0.1");
 const IpAddress kB = *IpAddress::parse("10.0.0.2");
 
+// Sends `count` messages of 1000 bytes from `client` (association `id`, connecting)
+// to `server`, which reads them as they come, for at most 60 s of virtual time.
+// Returns how many arrived.
+size_t transfer(SimNetwork& net, Endpoint& client, AssocId id, Endpoint& server, size_t count) {
+  std::vector<uint8_t> msg(1000, 7);
+  size_t sent = 0, received = 0;
+  AssocId sid{0};
+  auto pump = [&] {
+    while (sent < count && client.send(net.now(), id, SendInfo{}, msg).ok()) ++sent;
+  };
+  net.run_until(
+      [&] { return received == count; }, seconds(60),
+      [&](Endpoint& ep, const Event& e) {
+        if (&ep == &client && (e.kind == EventKind::Connected || e.kind == EventKind::Writable))
+          pump();
+        if (&ep == &server && e.kind == EventKind::Accepted) sid = e.assoc;
+        if (&ep == &server)
+          while (server.receive(net.now(), sid)) ++received;
+      });
+  return received;
+}
+
 TEST(FastRetransmit, SingleLossIsRepairedAfterThreeMissReportsBeforeNewData) {
   SimNetwork net(31);
   Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
@@ -67,22 +89,7 @@ TEST(FastRetransmit, SingleLossIsRepairedAfterThreeMissReportsBeforeNewData) {
   SocketAddress peer = net.address_of(kB);
   auto id = client.connect(net.now(), std::span(&peer, 1), 5000, InitOptions{});
   ASSERT_TRUE(id.ok());
-  std::vector<uint8_t> msg(1000, 7);
-  size_t sent = 0, received = 0;
-  AssocId sid{0};
-  auto pump = [&] {
-    while (sent < 3000 && client.send(net.now(), *id, SendInfo{}, msg).ok()) ++sent;
-  };
-  net.run_until(
-      [&] { return received == 3000; }, seconds(60),
-      [&](Endpoint& ep, const Event& e) {
-        if (&ep == &client && (e.kind == EventKind::Connected || e.kind == EventKind::Writable))
-          pump();
-        if (&ep == &server && e.kind == EventKind::Accepted) sid = e.assoc;
-        if (&ep == &server)
-          while (server.receive(net.now(), sid)) ++received;
-      });
-  EXPECT_EQ(received, 3000u);
+  EXPECT_EQ(transfer(net, client, *id, server, 3000), 3000u);
   ASSERT_TRUE(lost_tsn);
   EXPECT_TRUE(repaired);
   EXPECT_GE(sacks_reporting_loss, 3);
@@ -130,22 +137,7 @@ TEST(FastRetransmit, ASecondLossInFastRecoveryIsResentWithinCwnd) {
     }
     return data_packets != 300 && data_packets != 312;
   });
-  std::vector<uint8_t> msg(1000, 7);
-  size_t sent = 0, received = 0;
-  AssocId sid{0};
-  auto pump = [&] {
-    while (sent < 2000 && client.send(net.now(), *id, SendInfo{}, msg).ok()) ++sent;
-  };
-  net.run_until(
-      [&] { return received == 2000; }, seconds(60),
-      [&](Endpoint& ep, const Event& e) {
-        if (&ep == &client && (e.kind == EventKind::Connected || e.kind == EventKind::Writable))
-          pump();
-        if (&ep == &server && e.kind == EventKind::Accepted) sid = e.assoc;
-        if (&ep == &server)
-          while (server.receive(net.now(), sid)) ++received;
-      });
-  EXPECT_EQ(received, 2000u);
+  EXPECT_EQ(transfer(net, client, *id, server, 2000), 2000u);
   EXPECT_EQ(retransmission_packets, 2) << "each loss repaired once, by fast retransmit";
   EXPECT_EQ(over_cwnd, 0);
 }
