@@ -90,7 +90,7 @@ struct ConnectionInfo {
   std::chrono::microseconds rto{0};
   size_t cwnd = 0;
   size_t peer_rwnd = 0;
-  size_t outstanding_bytes = 0;
+  size_t outstanding_bytes = 0;  // DATA chunk bytes in flight (header and padding included)
   size_t queued_bytes = 0;
   size_t pending_receive = 0;
   uint64_t retransmissions = 0;

@@ -1728,7 +1728,8 @@ int sctpp_getsockopt(int sd, int level, int optname, void* optval, socklen_t* op
       st.sstat_assoc_id = c_id(a->id.value());
       st.sstat_state = state_code(info->state);
       st.sstat_rwnd = static_cast<uint32_t>(std::min<size_t>(info->peer_rwnd, UINT32_MAX));
-      st.sstat_unackdata = static_cast<uint16_t>(std::min<size_t>(info->outstanding_bytes, 65535));
+      // RFC 6458 §8.2.1: "the number of unacknowledged DATA chunks" (a count, not bytes).
+      st.sstat_unackdata = static_cast<uint16_t>(std::min<size_t>(info->unacked_chunks, 65535));
       st.sstat_penddata = static_cast<uint16_t>(std::min<size_t>(info->pending_receive, 65535));
       st.sstat_instrms = info->inbound_streams;
       st.sstat_outstrms = info->outbound_streams;

@@ -707,7 +707,7 @@ void Association::handle_sack(Instant now, const wire::SackChunk& sack) {
   auto out = rtx_->handle_sack(sack, now);
   if (!out.accepted) return;
   // §6.2.1 D: the peer's window minus what is still in flight.
-  size_t flight = rtx_->outstanding_bytes();
+  const size_t flight = rtx_->outstanding_payload();
   peer_rwnd_ = sack.a_rwnd > flight ? sack.a_rwnd - flight : 0;
   max_peer_rwnd_ = std::max(max_peer_rwnd_, sack.a_rwnd);
   on_acked(now, out);
@@ -1213,6 +1213,7 @@ AssocInfo Association::info() const {
   i.peer_rwnd = peer_rwnd_;
   if (rtx_) {
     i.outstanding_bytes = rtx_->outstanding_bytes();
+    i.unacked_chunks = rtx_->unacked_count();
     i.retransmissions = rtx_->total_retransmissions();
   }
   i.queued_bytes =
@@ -1322,17 +1323,24 @@ void Association::decay_idle_cwnd(Path& p, size_t path, Instant now) {
   const Duration rto = p.rto.rto();
   if (rto <= Duration(0) || now - p.last_data_sent < rto) return;
   const auto periods = (now - p.last_data_sent) / rto;
-  // Halving from any size reaches the 4*MTU floor well within 64 steps.
-  for (int64_t i = 0; i < std::min<int64_t>(periods, 64); ++i) p.cc.on_idle();
+  p.cc.on_idle(static_cast<uint64_t>(periods));
   p.last_data_sent += periods * rto;
+}
+
+bool Association::path_may_send(size_t path) const {
+  const Path& p = paths_[path];
+  const size_t flight = rtx_->outstanding_bytes(path);
+  // §6.1 B: no new packet to an address with its cwnd or more outstanding to it.
+  // §7.2.1: after a T3-rtx timeout "only one packet is allowed to be in flight until
+  // successful acknowledgement" (cwnd is one MTU, and a packet a little smaller than
+  // that would otherwise let a second one out).
+  return flight < p.cc.cwnd() && !(p.one_packet && flight > 0);
 }
 
 bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd, size_t path) {
   Path& p = paths_[path];
-  // §7.2.1: after a T3-rtx timeout "only one packet is allowed to be in flight until
-  // successful acknowledgement" (cwnd is one MTU, and a packet of payload bytes less
-  // than that would otherwise let a second one out).
-  if (p.one_packet && rtx_->outstanding_bytes(path) > 0) return false;
+  // Once started, a packet is filled up to cwnd (checked per chunk below).
+  if (!ignore_cwnd && !path_may_send(path)) return false;
   auto room = [&](size_t payload) {
     return pad4(wire::DataChunk::kHeaderSize + payload) <= w.remaining();
   };
@@ -1353,9 +1361,10 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     // tuned low, and the T3-rtx timeout that then fires spuriously shrinks cwnd again
     // and moves the data to another path (RFC 7829).
     const size_t flight = rtx_->outstanding_bytes(path);
+    const size_t packet = max_packet_size() - wire::kCommonHeaderSize;
     dc.immediate = state_ == AssocState::ShutdownPending ||
                    state_ == AssocState::ShutdownReceived ||
-                   (flight <= max_data_payload() && flight + max_data_payload() > p.cc.cwnd());
+                   (flight <= packet && flight + packet > p.cc.cwnd());
     dc.payload = std::span<const uint8_t>(d.data(), d.length);
     w.add(dc);
     peer_rwnd_ = peer_rwnd_ > d.length ? peer_rwnd_ - d.length : 0;
@@ -1456,8 +1465,7 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
   // SACKs answer the address the DATA came from (§6.4), unless it stopped working or
   // was never confirmed.
   const size_t sack_path = answer_path(last_data_path_);
-  const bool cwnd_open = rtx_ && rtx_->outstanding_bytes(dpath) < paths_[dpath].cc.cwnd() &&
-                         !(paths_[dpath].one_packet && rtx_->outstanding_bytes(dpath) > 0);
+  const bool cwnd_open = rtx_ && path_may_send(dpath);
   // After our SHUTDOWN ACK only SHUTDOWN ACK may reach the peer (see receive()): no
   // SACK, alone or bundled.
   const bool may_sack = tracker_ && state_ != AssocState::ShutdownAckSent;

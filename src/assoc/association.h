@@ -203,6 +203,8 @@ class Association {
   void queue_chunk(const C& c, std::optional<size_t> path = std::nullopt) {
     queue_control(Control{wire::chunk_bytes(c), path, std::nullopt, false});
   }
+  // Whether the congestion window of `path` lets a new packet of DATA go to it.
+  bool path_may_send(size_t path) const;
   // Returns true when new (never sent) DATA went into the packet.
   bool write_data(wire::PacketWriter& w, Instant now, bool ignore_cwnd, size_t path);
   // §7.2.1's cwnd decay for an address that sent no data for an RTO or more.

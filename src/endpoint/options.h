@@ -154,9 +154,10 @@ struct AssocInfo {
   Duration rto{0};
   size_t cwnd = 0;
   size_t peer_rwnd = 0;
-  size_t outstanding_bytes = 0;
-  size_t queued_bytes = 0;     // accepted by send() but not yet acknowledged
-  size_t pending_receive = 0;  // complete messages waiting for receive()
+  size_t outstanding_bytes = 0;  // the flight: DATA chunk bytes sent, not yet acked
+  size_t unacked_chunks = 0;     // DATA chunks sent and not cumulatively acked
+  size_t queued_bytes = 0;       // accepted by send() but not yet acknowledged
+  size_t pending_receive = 0;    // complete messages waiting for receive()
   uint64_t retransmissions = 0;
   uint64_t packets_sent = 0;
   uint64_t packets_received = 0;

@@ -101,5 +101,53 @@ TEST(PacketFilling, WithoutNodelayPacketsAreFilledToThePathMtu) {
   EXPECT_GT(w.full_packets, w.data_packets * 3 / 4);
 }
 
+// RFC 9260 §6.1 B: no new DATA to an address with cwnd or more bytes outstanding
+// there, the chunks counted as they go on the wire (§7.2). With the first window
+// unanswered, a sender of 4-byte messages puts out at most one packet beyond its
+// cwnd; counting payload alone let it put five times its cwnd on the wire.
+TEST(PacketFilling, TinyMessagesKeepTheWireWithinTheCwnd) {
+  SimNetwork net(12);
+  Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
+  EndpointConfig cc = endpoint_config(40000, false);
+  cc.assoc.max_burst = 1000;  // the window alone limits this sender (not §6.1 D)
+  Endpoint& client = net.add_host(kA, cc);
+  LinkConditions link;
+  link.delay = milliseconds(5);
+  net.set_all_links(link);
+  SocketAddress peer = net.address_of(kB);
+  auto id = client.connect(net.now(), std::span(&peer, 1), 5000, InitOptions{});
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(net.run_until(
+      [&] { return client.info(*id) && client.info(*id)->state == AssocState::Established; },
+      seconds(5)));
+  (void)server;
+
+  // From now on the server's answers are lost: only the first window goes out.
+  size_t chunk_bytes = 0, chunks = 0, packets = 0;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    if (from != kA) return false;
+    auto pv = wire::PacketView::parse(bytes);
+    bool data = false;
+    for (const auto& c : *pv) {
+      if (c.type != 0) continue;
+      data = true;
+      chunk_bytes += wire::pad4(c.whole.size());
+      ++chunks;
+    }
+    packets += data;
+    return true;
+  });
+  const size_t cwnd = client.info(*id)->cwnd;
+  const size_t packet = 1500 - 20 - 8 - wire::kCommonHeaderSize;  // DATA bytes per packet
+  const std::vector<uint8_t> msg(4, 0x5A);
+  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(client.send(net.now(), *id, SendInfo{}, msg).ok());
+  net.run_until([] { return false; }, milliseconds(100));  // well within the RTO
+
+  EXPECT_GT(chunk_bytes, cwnd - packet) << "the window was not used";
+  EXPECT_LT(chunk_bytes, cwnd + packet) << packets << " packets";
+  // What SCTP_STATUS's sstat_unackdata reports (RFC 6458 §8.2.1: a chunk count).
+  EXPECT_EQ(client.info(*id)->unacked_chunks, chunks);
+}
+
 }  // namespace
 }  // namespace sctpp::sim

@@ -154,5 +154,18 @@ TEST(CongestionControl, IdleDecaysButNeverRaises) {
   EXPECT_EQ(fresh.cwnd(), 4380u);
 }
 
+// Several idle RTOs at once halve the window once per RTO, down to the floor, as the
+// same number of single RTOs would; a very long idle period does not wrap.
+TEST(CongestionControl, IdleForSeveralRtosHalvesOncePerRto) {
+  for (uint64_t rtos : {0u, 1u, 2u, 3u, 5u, 64u, 1000u}) {
+    CongestionControl many(kMtu, kBigSsthresh), one_by_one(kMtu, kBigSsthresh);
+    while (many.cwnd() < 200000) many.on_ack(kMtu, true, many.cwnd(), false);
+    while (one_by_one.cwnd() < 200000) one_by_one.on_ack(kMtu, true, one_by_one.cwnd(), false);
+    many.on_idle(rtos);
+    for (uint64_t i = 0; i < std::min<uint64_t>(rtos, 64); ++i) one_by_one.on_idle();
+    EXPECT_EQ(many.cwnd(), one_by_one.cwnd()) << rtos << " RTOs";
+  }
+}
+
 }  // namespace
 }  // namespace sctpp

@@ -14,13 +14,21 @@ using wire::GapAckBlock;
 
 const Instant kT0 = Instant{} + std::chrono::seconds(100);
 
-OutgoingData chunk(size_t len) {
+OutgoingData payload(size_t len) {
   OutgoingData d;
   d.message = std::make_shared<const std::vector<uint8_t>>(len, uint8_t{0xAB});
   d.length = len;
   d.beginning = d.ending = true;
   return d;
 }
+
+// A chunk that counts `flight` bytes in the flight (a multiple of 4, at least 20):
+// the 16-byte DATA chunk header and its payload. The byte counts below are then
+// those of the wire.
+OutgoingData chunk(size_t flight) {
+  return payload(flight - wire::DataChunk::kHeaderSize);
+}
+constexpr size_t kPayload100 = 100 - wire::DataChunk::kHeaderSize;
 
 wire::SackChunk sack(uint32_t cum, std::vector<GapAckBlock> gaps = {}) {
   wire::SackChunk s;
@@ -46,6 +54,37 @@ TEST(RetransmissionQueue, AssignsConsecutiveTsns) {
   EXPECT_EQ(q.oldest_in_flight(), kT0);
 }
 
+// RFC 9260 §6.1 B and §7.2: the flight is what the chunks take on the wire, header
+// and padding included, so that a sender of tiny messages keeps to its cwnd; the
+// peer's receive window is charged with the payload only.
+TEST(RetransmissionQueue, FlightCountsChunkHeaderAndPaddingAndRwndThePayload) {
+  RetransmissionQueue q(Tsn(1));
+  q.add(payload(1), kT0, 0);    // 16 + 1, padded to 20
+  q.add(payload(4), kT0, 0);    // 16 + 4 = 20
+  q.add(payload(5), kT0, 1);    // 16 + 5, padded to 24
+  q.add(payload(100), kT0, 1);  // 116
+  EXPECT_EQ(q.outstanding_bytes(), 180u);
+  EXPECT_EQ(q.outstanding_bytes(0), 40u);
+  EXPECT_EQ(q.outstanding_bytes(1), 140u);
+  EXPECT_EQ(q.outstanding_payload(), 110u);
+  EXPECT_EQ(q.unacked_bytes(), 110u);  // the send buffer holds payload
+
+  auto r = q.handle_sack(sack(1, {{2, 2}}), kT0);  // TSN 1 cumulatively, TSN 3 by gap
+  EXPECT_EQ(r.bytes_acked, 44u);
+  EXPECT_EQ(q.path_ack(0).bytes_acked, 20u);
+  EXPECT_EQ(q.path_ack(1).bytes_acked, 24u);
+  EXPECT_EQ(q.outstanding_bytes(), 136u);
+  EXPECT_EQ(q.outstanding_payload(), 104u);
+
+  q.mark_all_for_retransmit();  // waiting chunks are out of the flight, both ways
+  EXPECT_EQ(q.outstanding_bytes(), 0u);
+  EXPECT_EQ(q.outstanding_payload(), 0u);
+  EXPECT_EQ(q.next_retransmission_size(), 4u);  // payload: what must fit in a packet
+  ASSERT_TRUE(q.take_retransmission(kT0, 1));
+  EXPECT_EQ(q.outstanding_bytes(1), 20u);
+  EXPECT_EQ(q.outstanding_payload(), 4u);
+}
+
 TEST(RetransmissionQueue, CumulativeAckRemovesAndCountsBytes) {
   RetransmissionQueue q(Tsn(1000));
   send(q, 5);
@@ -53,7 +92,6 @@ TEST(RetransmissionQueue, CumulativeAckRemovesAndCountsBytes) {
   EXPECT_TRUE(r.accepted);
   EXPECT_TRUE(r.cum_advanced);
   EXPECT_EQ(r.bytes_acked, 300u);
-  EXPECT_EQ(r.flight_before, 500u);
   EXPECT_EQ(q.outstanding_bytes(), 200u);
   EXPECT_EQ(q.unacked_count(), 2u);
   EXPECT_EQ(q.cum_tsn_ack(), Tsn(1002));
@@ -100,7 +138,7 @@ TEST(RetransmissionQueue, GapBlocksAckWithoutRemoving) {
   // The cum ack then only counts what was not gap-acked already (1000 and 1003).
   r = q.handle_sack(sack(1003), kT0);
   EXPECT_EQ(r.bytes_acked, 200u);
-  EXPECT_EQ(r.flight_before, 300u);
+  EXPECT_EQ(q.path_ack(0).flight_before, 300u);
   EXPECT_EQ(q.outstanding_bytes(), 100u);
   EXPECT_EQ(q.unacked_count(), 1u);
 }
@@ -157,7 +195,7 @@ TEST(RetransmissionQueue, ShutdownCumAckKeepsGapAckedChunksAcked) {
   EXPECT_TRUE(r.accepted);
   EXPECT_TRUE(r.cum_advanced);
   EXPECT_EQ(r.bytes_acked, 100u);
-  EXPECT_EQ(r.flight_before, 300u);
+  EXPECT_EQ(q.path_ack(0).flight_before, 300u);
   EXPECT_FALSE(r.fast_retransmit);
   EXPECT_FALSE(r.rtt.has_value());
   EXPECT_EQ(q.cum_tsn_ack(), Tsn(1000));
@@ -360,15 +398,15 @@ TEST(RetransmissionQueue, ExactlyOneFastRetransmitAfterThreeMissIndications) {
   EXPECT_FALSE(q.has_retransmissions());
   auto r = q.handle_sack(sack(0, {{2, 4}}), kT0);
   EXPECT_TRUE(r.fast_retransmit);
-  EXPECT_EQ(r.flight_before, 800u);
+  EXPECT_EQ(q.path_ack(0).flight_before, 800u);
   EXPECT_TRUE(q.has_retransmissions());
-  EXPECT_EQ(q.next_retransmission_size(), 100u);
+  EXPECT_EQ(q.next_retransmission_size(), kPayload100);
   EXPECT_EQ(q.outstanding_bytes(), 600u);  // 10 - 3 gap-acked - 1 marked
 
   auto rtx = q.take_retransmission(kT0 + milliseconds(5), 0);
   ASSERT_TRUE(rtx);
   EXPECT_EQ(rtx->tsn, Tsn(1));
-  EXPECT_EQ(rtx->data.length, 100u);
+  EXPECT_EQ(rtx->data.length, kPayload100);
   EXPECT_EQ(q.outstanding_bytes(), 700u);
   EXPECT_EQ(q.total_retransmissions(), 1u);
   EXPECT_FALSE(q.has_retransmissions());
@@ -461,13 +499,13 @@ TEST(RetransmissionQueue, T3MarksOutstandingAndRetransmitsLowestTsnFirst) {
   EXPECT_EQ(q.outstanding_bytes(), 0u);
   EXPECT_FALSE(q.oldest_in_flight().has_value());
   EXPECT_TRUE(q.has_retransmissions());
-  EXPECT_EQ(q.next_retransmission_size(), 100u);
+  EXPECT_EQ(q.next_retransmission_size(), kPayload100);
 
   std::vector<uint32_t> order;
   Instant t = kT0 + std::chrono::seconds(3);
   while (auto r = q.take_retransmission(t, 1)) {
     order.push_back(r->tsn.value());
-    EXPECT_EQ(r->data.length, (r->tsn.value() - 99) * 100u);
+    EXPECT_EQ(r->data.length + wire::DataChunk::kHeaderSize, (r->tsn.value() - 99) * 100u);
     t += milliseconds(1);
   }
   EXPECT_EQ(order, (std::vector<uint32_t>{100, 102, 103, 104}));
@@ -482,7 +520,7 @@ TEST(RetransmissionQueue, ChunkAckedWhileWaitingIsNotResent) {
   send(q, 3);
   q.mark_all_for_retransmit();
   auto r = q.handle_sack(sack(1, {{2, 2}}), kT0 + milliseconds(30));  // 1 and 3 arrived
-  EXPECT_EQ(r.flight_before, 0u);
+  EXPECT_EQ(q.path_ack(0).flight_before, 0u);
   EXPECT_EQ(r.bytes_acked, 200u);
   EXPECT_EQ(q.outstanding_bytes(), 0u);
   auto rtx = q.take_retransmission(kT0, 0);
@@ -576,13 +614,14 @@ TEST(RetransmissionQueue, RandomLossKeepsByteAccountingExact) {
       now += milliseconds(1);
       if (round < 300) {
         for (int i = rng() % 4; i > 0; --i) {
-          size_t len = 1 + rng() % 1200;
-          sent_bytes += len;
+          OutgoingData d = payload(1 + rng() % 1200);
+          sent_bytes += RetransmissionQueue::flight_size(d);
           ++in_queue;
-          deliver(q.add(chunk(len), now, rng() % kPaths));
+          deliver(q.add(std::move(d), now, rng() % kPaths));
         }
       }
       while (auto r = q.take_retransmission(now, rng() % kPaths)) deliver(r->tsn);
+      const size_t flight_before = q.outstanding_bytes();
       auto out = q.handle_sack(build_sack(), now);
       ASSERT_TRUE(out.accepted);
       acked_bytes += out.bytes_acked;
@@ -596,7 +635,7 @@ TEST(RetransmissionQueue, RandomLossKeepsByteAccountingExact) {
       }
       ASSERT_EQ(flight, q.outstanding_bytes()) << "seed " << seed;
       ASSERT_EQ(acked, out.bytes_acked) << "seed " << seed;
-      ASSERT_EQ(before, out.flight_before) << "seed " << seed;
+      ASSERT_EQ(before, flight_before) << "seed " << seed;
       if (out.fast_retransmit && !q.in_fast_recovery()) q.enter_fast_recovery();
       if (rng() % 8 == 0) q.mark_all_for_retransmit();  // T3
     }

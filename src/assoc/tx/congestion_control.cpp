@@ -61,11 +61,14 @@ void CongestionControl::on_timeout() {
   fast_recovery_ = false;
 }
 
-void CongestionControl::on_idle() {
+void CongestionControl::on_idle(uint64_t rtos) {
+  if (rtos == 0) return;
   // §7.2.1: "the cwnd of the transport address SHOULD be adjusted to max(cwnd/2,
-  // 4*MTU) per RTO". This is a decay: a cwnd already below 4*MTU (e.g. the initial
-  // 4380 bytes with a 1500-byte MTU, or 1*MTU after a timeout) is never raised by it.
-  cwnd_ = std::min(cwnd_, std::max(cwnd_ / 2, 4 * mtu_));
+  // 4*MTU) per RTO", i.e. halved once per idle RTO down to the floor. This is a decay:
+  // a cwnd already below 4*MTU (e.g. the initial 4380 bytes with a 1500-byte MTU, or
+  // 1*MTU after a timeout) is never raised by it.
+  const size_t halved = cwnd_ >> std::min<uint64_t>(rtos, 63);
+  cwnd_ = std::min(cwnd_, std::max(halved, 4 * mtu_));
   partial_bytes_acked_ = 0;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "util/time.h"
 
@@ -30,8 +31,8 @@ class CongestionControl {
   void on_fast_retransmit();
   // T3-rtx expired: ssthresh = max(cwnd/2, 4*MTU), cwnd = 1*MTU; leaves fast recovery.
   void on_timeout();
-  // The path was idle for more than RTO with nothing in flight (§7.2.1).
-  void on_idle();
+  // The path sat idle, nothing in flight, for `rtos` whole RTOs (§7.2.1).
+  void on_idle(uint64_t rtos = 1);
 
  private:
   size_t mtu_;

@@ -25,12 +25,16 @@ size_t RetransmissionQueue::outstanding_bytes() const {
 
 void RetransmissionQueue::to_flight(const Entry& e) {
   if (e.path >= paths_.size()) paths_.resize(e.path + 1);
-  outstanding_ += e.data.length;
-  paths_[e.path].outstanding += e.data.length;
+  const size_t size = flight_size(e.data);
+  outstanding_ += size;
+  outstanding_payload_ += e.data.length;
+  paths_[e.path].outstanding += size;
 }
 void RetransmissionQueue::from_flight(const Entry& e) {
-  outstanding_ -= e.data.length;
-  paths_[e.path].outstanding -= e.data.length;  // to_flight() made the slot
+  const size_t size = flight_size(e.data);
+  outstanding_ -= size;
+  outstanding_payload_ -= e.data.length;
+  paths_[e.path].outstanding -= size;  // to_flight() made the slot
 }
 size_t RetransmissionQueue::unacked_count() const {
   return entries_.size();
@@ -101,7 +105,7 @@ void RetransmissionQueue::newly_acked(Entry& e, SackOutcome& out, std::optional<
     rtt_sent = e.sent_at;
     out.rtt_path = e.path;
   }
-  out.bytes_acked += e.data.length;
+  out.bytes_acked += flight_size(e.data);
   if (e.marked) {
     // Acked while waiting to be sent again: it left its path's flight when it was
     // marked, and its delivery says nothing about that path now (after a T3-rtx
@@ -110,7 +114,7 @@ void RetransmissionQueue::newly_acked(Entry& e, SackOutcome& out, std::optional<
     e.marked = false;
     --marked_count_;
   } else {
-    paths_[e.path].last_ack.bytes_acked += e.data.length;
+    paths_[e.path].last_ack.bytes_acked += flight_size(e.data);
     from_flight(e);
   }
   htna = e.tsn;  // callers go in increasing TSN order
@@ -123,7 +127,6 @@ bool RetransmissionQueue::apply_cum_ack(Tsn cum, SackOutcome& out, std::optional
   // protocol violation: refused too (the association decides whether to abort).
   if (cum < cum_ack_ || cum > next_tsn_.prev()) return false;
   out.accepted = true;
-  out.flight_before = outstanding_;
   for (PathFlight& p : paths_) p.last_ack = PathAck{.flight_before = p.outstanding};
   out.cum_advanced = cum > cum_ack_;
 

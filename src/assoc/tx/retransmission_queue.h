@@ -37,11 +37,19 @@ class RetransmissionQueue {
   // The chunk add() stored last. Precondition: !empty().
   const OutgoingData& newest() const { return entries_.back().data; }
 
+  // What a chunk counts in the flight: the whole DATA chunk, header and padding
+  // included. Counting payload alone let senders of small messages put several times
+  // cwnd on the wire (4-byte messages: 20 bytes each), against §6.1 B ("cwnd +
+  // (PMTU - 1) or more bytes of data outstanding") and §7.2's SHOULD that the flight
+  // and cwnd count DATA chunks with their header and padding.
+  static size_t flight_size(const OutgoingData& d) {
+    return wire::pad4(wire::DataChunk::kHeaderSize + d.length);
+  }
+
   struct SackOutcome {
     bool accepted = false;  // false: SACK older than one already processed
     bool cum_advanced = false;
-    size_t bytes_acked = 0;    // newly acked, cumulative + gap
-    size_t flight_before = 0;  // outstanding bytes before this SACK
+    size_t bytes_acked = 0;  // flight bytes newly acked, cumulative + gap
     // An RTT sample for path `rtt_path`: once per round trip per path (§6.3.1 C4), from
     // the one chunk timed on it, if that chunk was never retransmitted (C5, Karn).
     std::optional<Duration> rtt;
@@ -85,9 +93,13 @@ class RetransmissionQueue {
   };
   std::optional<Retransmit> take_retransmission(Instant now, size_t path);
 
-  // Bytes in flight: sent, not acked (neither cumulatively nor by gap), not waiting
-  // for retransmission. This is the flight size of §7.2.
+  // Bytes in flight (flight_size() of each chunk): sent, not acked (neither
+  // cumulatively nor by gap), not waiting for retransmission. This is the flight
+  // size of §7.2.
   size_t outstanding_bytes() const;
+  // The payload bytes of the same chunks: what the peer's receive window is charged
+  // with (§6.2.1 B and D "data size"; the peer advertises its buffer for user data).
+  size_t outstanding_payload() const { return outstanding_payload_; }
   // The same for the chunks last sent on `path`: what RFC 9260 §6.1 B compares with
   // that destination's cwnd ("outstanding to that transport address").
   size_t outstanding_bytes(size_t path) const {
@@ -165,6 +177,7 @@ class RetransmissionQueue {
   Tsn next_tsn_;
   Tsn cum_ack_;
   size_t outstanding_ = 0;
+  size_t outstanding_payload_ = 0;
   // Per path index: its share of outstanding_ and what the last SACK did to it.
   // Empty until the first chunk is sent (an idle association stays small).
   struct PathFlight {
