@@ -23,9 +23,6 @@ constexpr size_t kHeartbeatInfoSize = 20;  // path index, nonce, send time
 // messages grow memory far past the configured buffer.
 constexpr size_t kMessageOverhead = 128;
 constexpr size_t kChunkOverhead = 96;
-// Most error causes reported in one ERROR chunk (unrecognized chunks, invalid
-// streams): the rest of a flood is not worth answering.
-constexpr size_t kMaxErrorBytes = 512;
 constexpr uint32_t kTrackerWindow = 1u << 20;
 
 template <class T>
@@ -77,6 +74,13 @@ Association::Association(AssocId id, AssocContext ctx)
 
 size_t Association::max_packet_size() const {
   return cfg_.path_mtu > cfg_.transport_overhead ? cfg_.path_mtu - cfg_.transport_overhead : 512;
+}
+
+size_t Association::max_error_bytes() const {
+  // The error causes reported for one packet (unrecognized chunks, invalid streams):
+  // what fits in one ERROR chunk in a packet of its own; the rest of a flood is not
+  // worth answering.
+  return max_packet_size() - wire::kCommonHeaderSize - 4;
 }
 
 size_t Association::max_data_payload() const {
@@ -202,8 +206,11 @@ void Association::handle_init_ack(Instant now, const wire::ChunkView& c,
           // §3.2.1: the upper two bits say whether to go on and whether to report.
           auto action = wire::unknown_param_action(p.type);
           if (action == wire::UnknownParamAction::StopAndReport ||
-              action == wire::UnknownParamAction::SkipAndReport)
+              action == wire::UnknownParamAction::SkipAndReport) {
+            // Each one whole and padded (§3.2.1), or the next would start misaligned.
             unrecognized.insert(unrecognized.end(), p.whole.begin(), p.whole.end());
+            unrecognized.resize(wire::pad4(unrecognized.size()), 0);
+          }
           if (action == wire::UnknownParamAction::Stop ||
               action == wire::UnknownParamAction::StopAndReport)
             stop = true;
@@ -605,7 +612,7 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
         auto action = wire::unknown_chunk_action(c.type);
         if ((action == wire::UnknownAction::StopAndReport ||
              action == wire::UnknownAction::SkipAndReport) &&
-            packet_errors_.size() + 4 + wire::pad4(c.whole.size()) <= kMaxErrorBytes) {
+            packet_errors_.size() + 4 + wire::pad4(c.whole.size()) <= max_error_bytes()) {
           wire::CauseWriter(packet_errors_).unrecognized_chunk(c.whole);
         }
         if (action == wire::UnknownAction::Stop || action == wire::UnknownAction::StopAndReport)
@@ -614,10 +621,6 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
     }
   }
 done:
-  if (!packet_errors_.empty() && state_ != AssocState::Closed && state_ != AssocState::CookieWait) {
-    // One ERROR per packet, whole causes only, bounded by kMaxErrorBytes.
-    queue_error(packet_errors_);
-  }
   if (had_data && tracker_) {
     note_user_data(now);
     tracker_->on_packet_end(now, immediate);
@@ -635,6 +638,11 @@ done:
       last_advertised_rwnd_ = rwnd;
       queue_control(Control(std::move(sack), answer_path(path)));
     }
+  }
+  if (!packet_errors_.empty() && state_ != AssocState::Closed && state_ != AssocState::CookieWait) {
+    // One ERROR per packet, whole causes only, bounded by max_error_bytes(); after
+    // the SACK (§6.5).
+    queue_error(packet_errors_);
   }
   if (saw_data && state_ == AssocState::ShutdownSent) {
     // §9.2: "MUST immediately respond to each received packet containing one or more
@@ -672,9 +680,13 @@ bool Association::handle_data(Instant now, const wire::ChunkView& c) {
   if (tracker_->range_limit_reached(d->tsn)) return false;  // not acknowledged
   if (d->stream.value() >= inbound_streams_) {
     // §6.5: report the bad stream, acknowledge the TSN, discard the data.
-    if (packet_errors_.size() + 8 <= kMaxErrorBytes)
+    if (packet_errors_.size() + 8 <= max_error_bytes())
       wire::CauseWriter(packet_errors_).invalid_stream(d->stream);
     tracker_->observe(d->tsn, kTrackerWindow);
+    // The SACK goes at once and ahead of the ERROR: "The endpoint MAY bundle the
+    // ERROR chunk in the same packet as the SACK chunk as long as the ERROR chunk
+    // follows the SACK chunk."
+    tracker_->request_sack();
     return true;
   }
   switch (reassembly_->add(*d, id_.value(), d->tsn == tracker_->cumulative_tsn().next())) {
@@ -711,6 +723,8 @@ void Association::handle_sack(Instant now, const wire::SackChunk& sack) {
   peer_rwnd_ = sack.a_rwnd > flight ? sack.a_rwnd - flight : 0;
   max_peer_rwnd_ = std::max(max_peer_rwnd_, sack.a_rwnd);
   on_acked(now, out);
+  zero_window_.on_sack(now, peer_rwnd_, rtx_->outstanding_bytes(), out.bytes_acked > 0,
+                       paths_[data_path()].rto.rto(), cfg_.rto_max);
 }
 
 void Association::on_acked(Instant now, const RetransmissionQueue::SackOutcome& out) {
@@ -768,9 +782,11 @@ void Association::on_acked(Instant now, const RetransmissionQueue::SackOutcome& 
 void Association::handle_heartbeat(const wire::ChunkView& c, size_t path) {
   auto hb = wire::HeartbeatChunk::parse(c);
   if (!hb) return;
-  // §8.3: echo the info unchanged, to the address the HEARTBEAT came from.
+  // §8.3: echo the info, "together with any other received TLVs, copied unchanged",
+  // to the address the HEARTBEAT came from.
   wire::HeartbeatAckChunk ack;
   ack.info = hb->info;
+  ack.rest = hb->rest;
   queue_chunk(ack, path);
 }
 
@@ -908,6 +924,7 @@ std::optional<Instant> Association::next_timeout() const {
   earliest(d, t1_.deadline());
   earliest(d, t2_.deadline());
   if (tracker_) earliest(d, tracker_->deadline());
+  earliest(d, zero_window_.deadline());
   earliest(d, autoclose_.deadline());
   for (const auto& p : paths_) earliest(d, p.t3.deadline());
   if (heartbeats_on()) {
@@ -927,6 +944,7 @@ void Association::handle_timeout(Instant now) {
     if (paths_[k].t3.fire(now)) on_t3_expired(now, k);
   if (state_ == AssocState::Closed) return;
   if (tracker_) tracker_->handle_timeout(now);
+  zero_window_.handle_timeout(now);
   if (autoclose_.fire(now) && state_ == AssocState::Established) shutdown(now);
   if (heartbeats_on()) {
     for (size_t i = 0; i < paths_.size() && state_ != AssocState::Closed; ++i) {
@@ -979,8 +997,13 @@ void Association::on_t3_expired(Instant now, size_t path) {
   // sent there are resent; once the address is potentially failed, data_path()
   // picks an alternate for them (§6.4), whose T3-rtx starts when they go out (R1).
   Path& p = paths_[path];
-  if (count_error(now, path, true)) return;
+  // §6.1 A: a zero window probe the peer keeps answering (with SACKs that show the
+  // window still shut) is no error; the receiver may keep its window closed for an
+  // indefinite time. The timer still backs off, which spaces the probes.
+  const bool answered_probe = zero_window_.probing() && zero_window_.take_answered();
+  if (!answered_probe && count_error(now, path, true)) return;
   p.rto.back_off();
+  zero_window_.back_off(cfg_.rto_max);
   p.cc.on_timeout();
   p.one_packet = true;
   rtx_->mark_for_retransmit(path);
@@ -1371,7 +1394,8 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     p.last_data_sent = now;
     // §6.3.2 R1, on the address it goes to. DATA bundled with a COOKIE ECHO is
     // timed by T1-cookie until established.
-    if (!p.t3.running() && state_ != AssocState::CookieEchoed) p.t3.start(now, p.rto.rto());
+    if (!p.t3.running() && state_ != AssocState::CookieEchoed)
+      p.t3.start(now, zero_window_.timeout(p.rto.rto()));
   };
   // Retransmissions first (§6.1: before new data), then new data, within cwnd.
   // §7.2.4 step 4: the first fast-retransmit packet ignores cwnd.
@@ -1386,7 +1410,7 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     // lowest TSN) outstanding DATA chunk sent to that address is being retransmitted"
     // (its old timer would fire before the retransmission could be acknowledged).
     if (r->tsn == rtx_->cum_tsn_ack().next() && state_ != AssocState::CookieEchoed)
-      p.t3.start(now, p.rto.rto());
+      p.t3.start(now, zero_window_.timeout(p.rto.rto()));
   }
   if (ignore_cwnd) return false;
   if (state_ != AssocState::Established && state_ != AssocState::ShutdownPending &&
@@ -1409,7 +1433,9 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     size_t max_payload =
         std::min(max_data_payload(), w.remaining() - wire::DataChunk::kHeaderSize) & ~size_t{3};
     if (max_payload == 0) break;
-    if (peer_rwnd_ == 0 && flight > 0) break;
+    // §6.1 A: with the window shut and nothing in flight, one chunk probes it, once
+    // the probe's time has come.
+    if (peer_rwnd_ == 0 && (flight > 0 || zero_window_.waiting())) break;
     // Nagle (SCTP_NODELAY off, RFC 6458 §8.1.5): with data in flight, only send when
     // a full packet's worth is queued, so that small messages are bundled.
     if (!cfg_.nodelay && flight > 0 && send_queue_->queued_bytes() < max_payload) break;
@@ -1471,11 +1497,12 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
   const bool may_sack = tracker_ && state_ != AssocState::ShutdownAckSent;
   bool sack_due = may_sack && data_ok && tracker_->sack_due();
   bool data_due =
-      data_ok && ((rtx_->has_retransmissions() && (fast_rtx_pending_ || cwnd_open)) ||
-                  (!send_queue_->empty() && !burst_exhausted() && cwnd_open &&
-                   (peer_rwnd_ > 0 || rtx_->outstanding_bytes() == 0) &&
-                   (state_ == AssocState::Established || state_ == AssocState::ShutdownPending ||
-                    state_ == AssocState::ShutdownReceived)));
+      data_ok &&
+      ((rtx_->has_retransmissions() && (fast_rtx_pending_ || cwnd_open)) ||
+       (!send_queue_->empty() && !burst_exhausted() && cwnd_open &&
+        (peer_rwnd_ > 0 || (rtx_->outstanding_bytes() == 0 && !zero_window_.waiting())) &&
+        (state_ == AssocState::Established || state_ == AssocState::ShutdownPending ||
+         state_ == AssocState::ShutdownReceived)));
   if (control_.empty() && !sack_due && !data_due) {
     burst_left_ = 0;  // this transmission opportunity is over (§6.1 D)
     return std::nullopt;

@@ -23,6 +23,7 @@
 #include "assoc/timer.h"
 #include "assoc/tx/retransmission_queue.h"
 #include "assoc/tx/send_queue.h"
+#include "assoc/tx/zero_window_probe.h"
 #include "endpoint/options.h"
 #include "endpoint/state_cookie.h"
 #include "util/lazy_deque.h"
@@ -197,6 +198,7 @@ class Association {
   // Transmission
   size_t max_packet_size() const;
   size_t max_data_payload() const;
+  size_t max_error_bytes() const;
   uint32_t advertised_rwnd() const;
   void queue_control(Control c);
   template <class C>
@@ -253,6 +255,7 @@ class Association {
   // The largest window the peer has offered (its "maximum window" for the sender's
   // silly window syndrome avoidance, RFC 1122 §4.2.3.4).
   uint32_t max_peer_rwnd_ = 0;
+  ZeroWindowProbe zero_window_;
   bool send_blocked_ = false;      // a send() said WouldBlock: emit Writable later
   bool fast_rtx_pending_ = false;  // send one packet of fast retransmissions now
   size_t last_data_path_ = 0;      // where the last DATA came from: SACKs go there

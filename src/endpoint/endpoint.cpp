@@ -22,6 +22,10 @@ namespace sctpp {
 
 namespace {
 
+// Unrecognized Parameter parameters reported in one INIT ACK (§3.2.2): with a cookie
+// of a few hundred bytes the INIT ACK still fits a 1500-byte path.
+constexpr size_t kMaxReportedParamBytes = 1024;
+
 struct PeerKey {
   IpAddress ip;
   uint16_t port;
@@ -337,7 +341,8 @@ void EndpointImpl::handle_init(Instant now, const wire::PacketView& pv, const So
   uint32_t lifetime_ms = static_cast<uint32_t>(
       std::chrono::duration_cast<milliseconds>(cfg.assoc.valid_cookie_life).count());
 
-  std::vector<uint8_t> unrecognized;  // whole Unrecognized Parameter params
+  std::vector<uint8_t> unrecognized;                     // whole Unrecognized Parameter params
+  std::optional<std::vector<uint16_t>> supported_types;  // §5.1.2, if the INIT has them
   wire::ParamWriter unrec_writer(unrecognized);
   if (auto params = wire::ParamList::parse(init->params)) {
     for (const auto& p : *params) {
@@ -361,7 +366,8 @@ void EndpointImpl::handle_init(Instant now, const wire::PacketView& pv, const So
           return;
         }
         case wire::ParamType::SupportedAddressTypes:
-          break;  // we can reach the peer over either family it names
+          if (auto types = wire::parse_supported_address_types(p)) supported_types = *types;
+          break;
         default: {
           // §3.2.1: report per the upper two bits inside the INIT ACK. Parameters of
           // extensions we do not implement (PR-SCTP, AUTH, ECN...) land here too, so
@@ -369,7 +375,9 @@ void EndpointImpl::handle_init(Instant now, const wire::PacketView& pv, const So
           auto action = wire::unknown_param_action(p.type);
           if (action == wire::UnknownParamAction::StopAndReport ||
               action == wire::UnknownParamAction::SkipAndReport) {
-            if (unrecognized.size() + p.whole.size() < 512)
+            // §3.2.2 MUST report them; a bound keeps the INIT ACK within a usual PMTU
+            // next to the cookie (a flood of unknown parameters is not worth echoing).
+            if (unrecognized.size() + 4 + wire::pad4(p.whole.size()) <= kMaxReportedParamBytes)
               unrec_writer.add(wire::ParamType::UnrecognizedParameter, p.whole);
           }
           stop = action == wire::UnknownParamAction::Stop ||
@@ -439,8 +447,25 @@ void EndpointImpl::handle_init(Instant now, const wire::PacketView& pv, const So
   std::vector<uint8_t> sealed = signer.seal(cookie);
   pw.add(wire::ParamType::StateCookie, sealed);
   if (cfg.local_addresses.size() > 1) {
+    // §5.1.2: with a Supported Address Types parameter, the INIT ACK lists only the
+    // families the peer can use: those it names, the one its INIT came over, and any
+    // it listed addresses of (the implementation note).
+    bool v4 = !supported_types, v6 = !supported_types;
+    if (supported_types) {
+      for (uint16_t t : *supported_types) {
+        v4 |= t == static_cast<uint16_t>(wire::ParamType::Ipv4Address);
+        v6 |= t == static_cast<uint16_t>(wire::ParamType::Ipv6Address);
+      }
+      v4 |= from.ip.is_v4();
+      v6 |= from.ip.is_v6();
+      for (const auto& ip : cookie.peer_addresses) {
+        v4 |= ip.is_v4();
+        v6 |= ip.is_v6();
+      }
+    }
     for (const auto& ip : cfg.local_addresses)
-      if (!ip.is_any() && ip.is_loopback() == from.ip.is_loopback()) pw.add_address(ip);
+      if (!ip.is_any() && ip.is_loopback() == from.ip.is_loopback() && (ip.is_v4() ? v4 : v6))
+        pw.add_address(ip);
   }
   params.insert(params.end(), unrecognized.begin(), unrecognized.end());
 

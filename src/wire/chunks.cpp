@@ -75,21 +75,31 @@ void write_init_fields(uint8_t* out, ChunkType type, const InitFields& f) {
 }
 
 // HEARTBEAT and HEARTBEAT ACK: the value starts with a Heartbeat Info parameter whose
-// length must fit in the value. Anything after it is ignored.
-std::optional<std::span<const uint8_t>> parse_heartbeat_info(const ChunkView& c) {
-  if (c.value.size() < 4) return std::nullopt;
+// length must fit in the value; whatever follows it (other TLVs) is kept as `rest`.
+template <class C>
+std::optional<C> parse_heartbeat(const ChunkView& c) {
+  if (!is(c, C::kType) || c.value.size() < 4) return std::nullopt;
   const uint8_t* p = c.value.data();
   if (load16(p) != kHeartbeatInfoParam) return std::nullopt;
   size_t len = load16(p + 2);
   if (len < 4 || len > c.value.size()) return std::nullopt;
-  return c.value.subspan(4, len - 4);
+  return C{c.value.subspan(4, len - 4), c.value.subspan(std::min(pad4(len), c.value.size()))};
 }
 
-void write_heartbeat(uint8_t* out, ChunkType type, std::span<const uint8_t> info) {
-  write_header(out, type, 0, 8 + info.size());
+size_t heartbeat_size(std::span<const uint8_t> info, std::span<const uint8_t> rest) {
+  return rest.empty() ? 8 + info.size() : pad4(8 + info.size()) + rest.size();
+}
+
+void write_heartbeat(uint8_t* out, ChunkType type, std::span<const uint8_t> info,
+                     std::span<const uint8_t> rest) {
+  write_header(out, type, 0, heartbeat_size(info, rest));
   store16(out + 4, kHeartbeatInfoParam);
   store16(out + 6, static_cast<uint16_t>(4 + info.size()));
   copy(out + 8, info);
+  if (rest.empty()) return;
+  const size_t at = pad4(8 + info.size());
+  for (size_t i = 8 + info.size(); i < at; ++i) out[i] = 0;
+  copy(out + at, rest);
 }
 
 }  // namespace
@@ -188,23 +198,23 @@ void SackChunk::write(uint8_t* out) const {
 // HEARTBEAT / HEARTBEAT ACK (§3.3.5, §3.3.6)
 
 std::optional<HeartbeatChunk> HeartbeatChunk::parse(const ChunkView& c) {
-  if (!is(c, kType)) return std::nullopt;
-  auto info = parse_heartbeat_info(c);
-  if (!info) return std::nullopt;
-  return HeartbeatChunk{*info};
+  return parse_heartbeat<HeartbeatChunk>(c);
+}
+size_t HeartbeatChunk::size() const {
+  return heartbeat_size(info, rest);
 }
 void HeartbeatChunk::write(uint8_t* out) const {
-  write_heartbeat(out, kType, info);
+  write_heartbeat(out, kType, info, rest);
 }
 
 std::optional<HeartbeatAckChunk> HeartbeatAckChunk::parse(const ChunkView& c) {
-  if (!is(c, kType)) return std::nullopt;
-  auto info = parse_heartbeat_info(c);
-  if (!info) return std::nullopt;
-  return HeartbeatAckChunk{*info};
+  return parse_heartbeat<HeartbeatAckChunk>(c);
+}
+size_t HeartbeatAckChunk::size() const {
+  return heartbeat_size(info, rest);
 }
 void HeartbeatAckChunk::write(uint8_t* out) const {
-  write_heartbeat(out, kType, info);
+  write_heartbeat(out, kType, info, rest);
 }
 
 // ABORT (§3.3.7)

@@ -128,20 +128,24 @@ struct SackChunk {
 
 // HEARTBEAT and HEARTBEAT ACK carry one Heartbeat Info parameter (type 1) whose value
 // is opaque to the peer (RFC 9260 §3.3.5, §3.3.6). `info` is that value only.
+// `info`: the Heartbeat Information parameter's value. `rest`: the TLVs after it, raw
+// (RFC 9260 §8.3: a HEARTBEAT ACK copies them "unchanged" with the info).
 struct HeartbeatChunk {
   static constexpr ChunkType kType = ChunkType::Heartbeat;
   std::span<const uint8_t> info;
-  // nullopt unless the value holds a well-formed Heartbeat Info parameter.
+  std::span<const uint8_t> rest{};
+  // nullopt unless the value starts with a well-formed Heartbeat Info parameter.
   static std::optional<HeartbeatChunk> parse(const ChunkView& c);
-  size_t size() const { return 8 + info.size(); }
+  size_t size() const;
   void write(uint8_t* out) const;
 };
 
 struct HeartbeatAckChunk {
   static constexpr ChunkType kType = ChunkType::HeartbeatAck;
   std::span<const uint8_t> info;
+  std::span<const uint8_t> rest{};
   static std::optional<HeartbeatAckChunk> parse(const ChunkView& c);
-  size_t size() const { return 8 + info.size(); }
+  size_t size() const;
   void write(uint8_t* out) const;
 };
 

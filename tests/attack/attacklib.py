@@ -188,7 +188,7 @@ def read_status(pid):
 class Server:
     """A running `sctpp echo` (or attack_echo) on free ports."""
 
-    def __init__(self, binary=None, extra_args=(), sctp_port=None, env=None):
+    def __init__(self, binary=None, extra_args=(), sctp_port=None, env=None, listen=None):
         self.binary = binary or SCTPP_BIN
         self.sctp_port = sctp_port or random.randint(20000, 60000)
         self.stderr_file = tempfile.TemporaryFile(mode="w+")
@@ -196,7 +196,8 @@ class Server:
             args = [self.binary, "echo"]
         else:
             args = [self.binary]
-        args += ["--listen", "%s:%d" % (LOOPBACK, self.sctp_port), "--udp-port", "0"]
+        # `listen`: the addresses part of --listen ("127.0.0.1,[::1]"), loopback by default.
+        args += ["--listen", "%s:%d" % (listen or LOOPBACK, self.sctp_port), "--udp-port", "0"]
         args += list(extra_args)
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr_file,
                                      stdin=subprocess.DEVNULL, env=env)

@@ -22,9 +22,10 @@ import time
 import unittest
 
 from attacklib import (ATTACK_ECHO_BIN, ABORT, CAUSE_INVALID_MANDATORY, CAUSE_MISSING_PARAM, CAUSE_UNRECOGNIZED_PARAMS,
+                       CAUSE_UNRECOGNIZED_CHUNK,
                        COOKIE_ACK, COOKIE_ECHO, DATA, ERROR, HEARTBEAT, HEARTBEAT_ACK, INIT, INIT_ACK,
                        LOOPBACK, SACK, SCTPP_BIN, SHUTDOWN, SHUTDOWN_ACK, SHUTDOWN_COMPLETE,
-                       AttackCase, Assoc, Packet, Peer, S, causes_of, chunk, data_bytes, data_chunk,
+                       AttackCase, Assoc, Packet, Peer, S, Server, causes_of, chunk, data_bytes, data_chunk,
                        data_payloads, echo_roundtrip, header, heartbeat_chunk, main, observe, param,
                        split_tlvs, with_crc)
 
@@ -405,11 +406,13 @@ class DataSender(AttackCase):
         frags = [payload[k:k + 1000] for k in range(0, len(payload), 1000)]
         for k, f in enumerate(frags):
             a.send(a.data(f, stream=4, b=k == 0, e=k == len(frags) - 1, i=k == len(frags) - 1))
-        got = self.collect_echo(a, 4)
+        # The first flight: three ~1.45 KB fragments reach the initial cwnd of 4380
+        # bytes (the flight counts chunk headers, §7.2); the rest follow our SACKs.
+        got = self.collect_echo(a, 3)
         end = time.monotonic() + 3
         chunks = datas_in(got)
         while not (chunks and chunks[-1][0] & 1) and time.monotonic() < end:
-            got += self.collect_echo(a, len(chunks) + 1, end - time.monotonic())
+            got += self.collect_echo(a, 1, end - time.monotonic())  # the next packet(s)
             chunks = datas_in(got)
         self.assertTrue(chunks and chunks[-1][0] & 1, "last fragment never echoed")
         check_bundling(self, got)
@@ -504,6 +507,19 @@ class Heartbeat(AttackCase):
             self.assertEqual([(1, info)], params, "Heartbeat Info changed")
         observe("§8.3 HEARTBEAT with 13-, 1- and 1000-byte info: HEARTBEAT ACK echoes the "
                 "parameter byte for byte")
+
+
+    def test_other_tlvs_echoed_with_the_info(self):
+        # §8.3: the HEARTBEAT ACK "contains the Heartbeat Information TLV, together with
+        # any other received TLVs, copied unchanged from the received HEARTBEAT chunk".
+        a = Assoc.open(self.peer())
+        value = param(1, b"hb-info-123") + param(0x8123, b"extra-tlv") + param(0x4001, b"x")
+        value = value[:-3]  # the last TLV's padding is the chunk's
+        a.send_raw_chunks(chunk(HEARTBEAT, 0, value))
+        p = a.peer.expect(HEARTBEAT_ACK, 1.0)
+        self.assertIsNotNone(p, "HEARTBEAT with extra TLVs not answered")
+        self.assertEqual(value, p.find(HEARTBEAT_ACK)[0][2][4:], "HEARTBEAT ACK did not copy the TLVs")
+        observe("§8.3 HEARTBEAT with Heartbeat Info + two more TLVs: HEARTBEAT ACK copies all three")
 
 
 class Handshake(AttackCase):
@@ -845,6 +861,66 @@ class Encapsulation(AttackCase):
         observe("§5.1.2 INIT (IPv4) listing only IPv6 as supported: INIT ACK")
 
 
+class DualFamily(AttackCase):
+    server_args = ()
+
+    def setUp(self):
+        self.server = Server(self.server_binary, listen="%s,[::1]" % LOOPBACK)
+        self.peers = []
+
+    def init_ack_families(self, extra):
+        p = self.peer()
+        body = struct.pack("!IIHHI", 0xABCD0002, 65536, 10, 10, 1) + extra
+        p.send_raw(header(p.sctp_port, self.server.sctp_port, 0) + chunk(INIT, 0, body))
+        ack = p.expect(INIT_ACK, 1.0)
+        self.assertIsNotNone(ack, "no INIT ACK")
+        return sorted({t for t, _ in split_tlvs(ack.find(INIT_ACK)[0][2][20:]) if t in (5, 6)})
+
+    def test_init_ack_lists_only_supported_address_types(self):
+        # §5.1.2: "the receiver of INIT MUST either use one of the address types
+        # indicated in the Supported Address Types parameter when responding to the
+        # INIT, or abort": a server on IPv4 and IPv6 lists only IPv4 to a peer that
+        # supports only IPv4, and both to a peer that does not say.
+        self.assertEqual([5, 6], self.init_ack_families(b""))
+        self.assertEqual([5], self.init_ack_families(param(12, struct.pack("!H", 5))))
+        # The family the INIT came over, and those it lists addresses of, count too.
+        self.assertEqual([5, 6], self.init_ack_families(
+            param(12, struct.pack("!H", 5)) + param(6, socket.inet_pton(socket.AF_INET6, "::1"))))
+        observe("§5.1.2 server on 127.0.0.1 and ::1: INIT ACK lists both, or IPv4 only to an "
+                "INIT with Supported Address Types = IPv4")
+
+
+class Reports(AttackCase):
+    def test_large_unrecognized_parameter_reported(self):
+        # §3.2.2: "it MUST put the 'Unrecognized Parameter' parameter(s) in the INIT ACK
+        # chunk": a 604-byte skip+report parameter fits a 1500-byte path next to the
+        # cookie (it was dropped above 512 bytes).
+        p = self.peer()
+        big = param(0xFFF0, os.urandom(600))
+        body = struct.pack("!IIHHI", 0xABCD0003, 65536, 10, 10, 1) + big
+        p.send_raw(header(p.sctp_port, self.server.sctp_port, 0) + chunk(INIT, 0, body))
+        ack = p.expect(INIT_ACK, 1.0)
+        self.assertIsNotNone(ack, "no INIT ACK")
+        reported = [v for t, v in split_tlvs(ack.find(INIT_ACK)[0][2][20:]) if t == 8]
+        self.assertEqual([big], reported)
+        observe("§3.2.2 INIT with a 604-byte skip+report parameter: reported in the INIT ACK")
+
+    def test_large_unrecognized_chunk_reported(self):
+        # §3.2 action 11: skip, and report "in an ERROR chunk using the 'Unrecognized
+        # Chunk Type' error cause"; a 1000-byte chunk still fits one packet.
+        a = Assoc.open(self.peer())
+        unknown = chunk(0xFF, 0, os.urandom(1000))
+        a.send_raw_chunks(unknown + heartbeat_chunk_raw(b"after"))
+        got = a.peer.recv(1.0, until=lambda x: ERROR in x.types())
+        causes = [c for x in got for e in x.find(ERROR) for c in causes_of(e[2])]
+        self.assertEqual([(CAUSE_UNRECOGNIZED_CHUNK, unknown)], causes)
+        observe("§3.2 a 1004-byte chunk of type 0xFF: ERROR with the whole chunk")
+
+
+def heartbeat_chunk_raw(info):
+    return chunk(HEARTBEAT, 0, param(1, info))
+
+
 # ---------------------------------------------------------------------------------
 # Client side: sctpp cat against a fake server
 
@@ -1138,6 +1214,21 @@ class ClientHandshake(ClientCase):
         self.assertNotIn(b"skip-me!", causes[0][1])
         observe("§3.2.2 INIT ACK with unknown params 0x8123 (skip) and 0xC123 (skip+report): "
                 "%r, ERROR lists only 0xC123" % p)
+
+    def test_unrecognized_params_reported_padded(self):
+        # §3.2.1: each parameter is padded to a multiple of 4 bytes, also when copied
+        # into an Unrecognized Parameters cause; unpadded, the second one's type and
+        # length are read from the middle of the first.
+        self.fs.start_cat()
+        _, f = self.get_init()
+        odd = param(0xC001, b"a") + param(0xC002, b"bcd") + param(0xC003, b"ef")
+        self.fs.send(f["tag"], init_ack_chunk(self.my_tag, self.my_tsn, extra_params=odd))
+        p = self.fs.expect(COOKIE_ECHO, 1.0)
+        self.assertIsNotNone(p)
+        causes = causes_of(p.find(ERROR)[0][2])
+        self.assertEqual(CAUSE_UNRECOGNIZED_PARAMS, causes[0][0])
+        self.assertEqual([(0xC001, b"a"), (0xC002, b"bcd"), (0xC003, b"ef")], split_tlvs(causes[0][1]))
+        observe("§3.2.1 three odd-length skip+report parameters in the INIT ACK: reported padded")
 
     def test_data_bundled_with_cookie_ack(self):
         # §5.1 E: DATA may be bundled behind the COOKIE ACK; it is delivered. §6.2 /

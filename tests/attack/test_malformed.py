@@ -313,6 +313,12 @@ class MalformedInAssociation(AttackCase):
         self.assertIn(CAUSE_INVALID_STREAM, [c[0] for c in errs], "no Invalid Stream Identifier error (§6.5)")
         sacks = [x for x in got if SACK in x.types()]
         self.assertTrue(sacks, "TSN on an invalid stream not acknowledged (§6.5)")
+        # §6.5: "MAY bundle the ERROR chunk in the same packet as the SACK chunk as long
+        # as the ERROR chunk follows the SACK chunk".
+        first_error = next(x for x in got if ERROR in x.types())
+        t = first_error.types()
+        self.assertTrue(SACK in t and t.index(SACK) < t.index(ERROR) or got.index(sacks[0]) < got.index(first_error),
+                        "ERROR ahead of the SACK: %r" % got)
         self.assertTrue(echo_roundtrip(a))
         observe("DATA on stream >= negotiated inbound streams: ERROR Invalid Stream Identifier + "
                 "SACK of the TSN, data dropped, association fine")

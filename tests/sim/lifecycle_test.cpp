@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "sim_network.h"
+#include "wire/chunks.h"
+#include "wire/packet.h"
 
 namespace sctpp::sim {
 namespace {
@@ -141,6 +143,94 @@ TEST_F(FlowControl, SenderStopsAtTheReceiveWindowAndResumesWhenTheReaderReads) {
                   while (server.receive(net.now(), sid)) ++received;
                 });
   EXPECT_EQ(received, 512u);
+}
+
+// RFC 9260 §6.1 A, zero window probing: a reader that stops for half an hour must
+// not cost the association. The first probe goes an RTO after the window closed (not
+// at once), later ones back off, and probes the peer answers with SACKs do not count
+// as errors: the association was declared lost after ten unacknowledged probes
+// (~6 minutes) although the peer answered every one.
+TEST_F(FlowControl, ZeroWindowProbesBackOffAndNeverEndAnAnsweredAssociation) {
+  ASSERT_FALSE(HasFailure());  // the association came up
+  std::vector<uint8_t> msg(4096, 0x5a);
+  size_t queued = 0;
+  auto pump = [&] {
+    while (queued < 512 && client.send(net.now(), cid, SendInfo{}, msg).ok()) ++queued;
+  };
+  pump();
+  // On the wire: the highest TSN the client sent, when a SACK closed the window with
+  // all of it acknowledged, and the DATA packets (probes) after that.
+  std::optional<Tsn> highest_sent;
+  std::optional<Instant> closed_at;
+  std::vector<Instant> probes;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> b) {
+    auto pv = wire::PacketView::parse(b);
+    if (!pv) return true;
+    for (const auto& c : *pv) {
+      if (from == kA && c.type == static_cast<uint8_t>(wire::ChunkType::Data)) {
+        const Tsn tsn = wire::DataChunk::parse(c)->tsn;
+        if (!highest_sent || *highest_sent < tsn) highest_sent = tsn;
+        if (closed_at) probes.push_back(net.now());
+      }
+      if (from == kB && c.type == static_cast<uint8_t>(wire::ChunkType::Sack)) {
+        auto sack = wire::SackChunk::parse(c);
+        if (!closed_at && sack->a_rwnd == 0 && highest_sent && sack->cum_tsn_ack == *highest_sent)
+          closed_at = net.now();
+      }
+    }
+    return true;
+  });
+  const Instant stop_reading_until = net.now() + std::chrono::minutes(30);
+  net.run_until([&] { return net.now() >= stop_reading_until; }, std::chrono::minutes(31),
+                [&](Endpoint& ep, const Event& e) {
+                  rec(ep, e);
+                  if (&ep == &client && e.kind == EventKind::Writable) pump();
+                });
+  ASSERT_FALSE(rec.find(client, EventKind::Lost))
+      << rec.find(client, EventKind::Lost)->status.reason();
+  ASSERT_EQ(client.info(cid)->state, AssocState::Established);
+  ASSERT_TRUE(closed_at) << "the window never closed";
+  ASSERT_FALSE(probes.empty()) << "no zero window probe";
+  const Duration rto = client.info(cid)->rto;
+  EXPECT_GE(probes.front() - *closed_at, std::min<Duration>(rto, seconds(1)))
+      << "the first probe went before an RTO had passed";
+  // Backing off to RTO.Max (60 s): about 35 probes in 30 minutes, not one per RTO.
+  EXPECT_LT(probes.size(), 60u);
+  EXPECT_GE(probes.back() - probes[probes.size() - 2], seconds(30)) << "no back-off";
+
+  size_t received = 0;
+  while (server.receive(net.now(), sid)) ++received;  // the reader wakes up
+  net.run_until([&] { return received == 512; }, seconds(300),
+                [&](Endpoint& ep, const Event& e) {
+                  if (&ep == &client && e.kind == EventKind::Writable) pump();
+                  while (server.receive(net.now(), sid)) ++received;
+                });
+  EXPECT_EQ(received, 512u);
+}
+
+// The other half of §6.1 A's rule: probes nobody answers are errors as usual, so a
+// peer that vanishes while its window is shut is still detected.
+TEST_F(FlowControl, UnansweredZeroWindowProbesStillEndTheAssociation) {
+  ASSERT_FALSE(HasFailure());  // the association came up
+  std::vector<uint8_t> msg(4096, 0x5a);
+  size_t queued = 0;
+  auto pump = [&] {
+    while (queued < 512 && client.send(net.now(), cid, SendInfo{}, msg).ok()) ++queued;
+  };
+  pump();
+  auto on_event = [&](Endpoint& ep, const Event& e) {
+    rec(ep, e);
+    if (&ep == &client && e.kind == EventKind::Writable) pump();
+  };
+  // The server does not read; after ten minutes of probing it goes away.
+  net.run_until([] { return false; }, std::chrono::minutes(10), on_event);
+  ASSERT_EQ(client.info(cid)->state, AssocState::Established);
+  LinkConditions down;
+  down.down = true;
+  net.set_all_links(down);
+  EXPECT_TRUE(net.run_until([&] { return rec.find(client, EventKind::Lost).has_value(); },
+                            std::chrono::minutes(20), on_event))
+      << "probes into the void never ended the association";
 }
 
 // The peer that sent SHUTDOWN has no data left, and once it has the SHUTDOWN ACK it

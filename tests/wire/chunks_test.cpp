@@ -194,6 +194,22 @@ TEST(HeartbeatChunk, RoundTripBothKinds) {
   EXPECT_EQ(load16(bytes.data() + 6), 11);  // its length
 }
 
+// RFC 9260 §8.3: TLVs after the Heartbeat Info are kept, and an ACK built from them
+// carries the HEARTBEAT's value byte for byte (info padding included).
+TEST(HeartbeatChunk, OtherTlvsAreKeptAndEchoedUnchanged) {
+  const std::vector<uint8_t> value = {0,    1,    0, 7, 'a', 'b', 'c', 0,  // info, padded
+                                      0x81, 0x23, 0, 6, 'x', 'y'};         // a TLV, unpadded
+  const auto in = testing::concat({4, 0, 0, static_cast<uint8_t>(4 + value.size())}, value);
+  auto hb = HeartbeatChunk::parse(view_of(in));
+  ASSERT_TRUE(hb);
+  EXPECT_EQ(vec(hb->info), (std::vector<uint8_t>{'a', 'b', 'c'}));
+  EXPECT_EQ(hb->rest.size(), 6u);
+  auto out = serialize(HeartbeatAckChunk{hb->info, hb->rest});
+  EXPECT_EQ(out[0], 5);
+  EXPECT_EQ(load16(out.data() + 2), 4 + value.size());
+  EXPECT_EQ(std::vector<uint8_t>(out.begin() + 4, out.begin() + 4 + value.size()), value);
+}
+
 TEST(HeartbeatChunk, MalformedInfoRejected) {
   auto make = [](std::vector<uint8_t> value) {
     return testing::concat({4, 0, 0, static_cast<uint8_t>(4 + value.size())}, value);
