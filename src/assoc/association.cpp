@@ -323,8 +323,7 @@ void Association::establish(Instant now, EventKind kind) {
   // 'HB.Max.Burst' parameter" (1, §16). Confirmed ones at the interval (§8.3).
   int unconfirmed = 0;
   for (Path& p : paths_) {
-    const Duration first =
-        p.confirmed ? p.rto.rto() + cfg_.heartbeat_interval : p.rto.rto() * ++unconfirmed;
+    const Duration first = p.confirmed ? heartbeat_delay(p) : p.rto.rto() * ++unconfirmed;
     p.heartbeat.start(now, first);
   }
   emit(kind);
@@ -816,7 +815,19 @@ void Association::handle_heartbeat_ack(Instant now, const wire::ChunkView& c) {
     emit_address_change(idx, AddressChange::Available);
   }
   assoc_error_count_ = 0;
-  p.heartbeat.start(now, p.rto.rto() + cfg_.heartbeat_interval);
+  p.heartbeat.start(now, heartbeat_delay(p));
+}
+
+Duration Association::heartbeat_delay(const Path& p) {
+  // §8.3: "it is RECOMMENDED that a HEARTBEAT chunk is sent once per RTO of that
+  // destination address plus the protocol parameter 'HB.interval', with jittering of
+  // +/- 50% of the RTO value": many associations set up together do not all probe
+  // in the same instant, forever.
+  const Duration rto = p.rto.rto();
+  const int64_t span = rto.count() + 1;  // [-rto/2, +rto/2]
+  const auto r =
+      static_cast<int64_t>(random_value<uint64_t>(ctx_.random) % static_cast<uint64_t>(span));
+  return rto + cfg_.heartbeat_interval + Duration(r - rto.count() / 2);
 }
 
 void Association::handle_error(Instant now, const wire::ChunkView& c) {

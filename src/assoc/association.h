@@ -169,6 +169,8 @@ class Association {
   void on_t2_expired(Instant now);
   void on_t3_expired(Instant now, size_t path);
   void on_heartbeat_timer(Instant now, size_t path);
+  // When a confirmed path's next HEARTBEAT is due (§8.3, jittered).
+  Duration heartbeat_delay(const Path& p);
   // An error on `path` (a T3-rtx, T2 or HEARTBEAT timeout); `for_association`: it also
   // counts against the association (§8.1). True when the association was lost.
   bool count_error(Instant now, size_t path, bool for_association);

@@ -4,6 +4,8 @@
 // restart (§5.2.2, §5.2.4 A).
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "sim_network.h"
 #include "wire/chunks.h"
 #include "wire/packet.h"
@@ -316,6 +318,38 @@ TEST(Heartbeat, IdleAssociationStaysUpAndHeartbeatsFlow) {
   EXPECT_EQ(client.info(cid)->state, AssocState::Established);
   EXPECT_EQ(rec.count(client, EventKind::Lost) + rec.count(server, EventKind::Lost), 0);
   EXPECT_GT(client.info(cid)->srtt.count(), 0);
+}
+
+// §8.3: HEARTBEATs to an idle address go every RTO + HB.interval, "with jittering of
+// +/- 50% of the RTO value": spread within that band, not at one fixed period.
+TEST(Heartbeat, IntervalsAreJitteredByHalfAnRto) {
+  SimNetwork net(29);
+  Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
+  Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
+  Recorder rec;
+  AssocId cid = connect(net, client, kB, 5000);
+  ASSERT_TRUE(net.run_until([&] { return rec.find(client, EventKind::Connected).has_value(); },
+                            seconds(5), std::ref(rec)));
+  std::vector<Instant> sent;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> b) {
+    auto pv = wire::PacketView::parse(b);
+    if (pv && from == kA)
+      for (const auto& c : *pv)
+        if (c.type == static_cast<uint8_t>(wire::ChunkType::Heartbeat)) sent.push_back(net.now());
+    return true;
+  });
+  net.run_until([] { return false; }, seconds(1200), std::ref(rec));
+  ASSERT_GE(sent.size(), 20u);
+  const Duration rto = client.info(cid)->rto;  // 1 s (RTO.Min) on this fast link
+  std::set<int64_t> distinct;
+  for (size_t i = 1; i < sent.size(); ++i) {
+    const Duration gap = sent[i] - sent[i - 1];
+    EXPECT_GE(gap, seconds(30) + rto / 2 - milliseconds(1)) << i;
+    EXPECT_LE(gap, seconds(30) + rto * 3 / 2 + milliseconds(1)) << i;
+    distinct.insert(std::chrono::duration_cast<milliseconds>(gap).count());
+  }
+  EXPECT_GT(distinct.size(), sent.size() / 2) << "no jitter";
+  (void)server;
 }
 
 // RFC 9260 §6.3.1 C4: while data is in flight, a new RTT measurement each round trip
