@@ -754,11 +754,14 @@ void Association::on_acked(Instant now, const RetransmissionQueue::SackOutcome& 
     if (enter_recovery && a.fast_retransmit) p.cc.on_fast_retransmit();
     // §6.3.2 R2/R3: stop the address's T3-rtx once nothing sent to it is outstanding
     // (chunks waiting for retransmission start it again when they go out, R1),
-    // restart it when its earliest outstanding chunk is acknowledged.
+    // restart it when its earliest outstanding chunk is acknowledged; R4: start it
+    // when the peer reneged on a chunk sent there.
     if (rtx_->outstanding_bytes(k) == 0) {
       p.t3.stop();
     } else if (a.earliest_acked) {
       p.t3.start(now, p.rto.rto());
+    } else if (a.reneged && !p.t3.running()) {
+      p.t3.start(now, p.rto.rto());  // R4
     }
   }
   if (enter_recovery) rtx_->enter_fast_recovery();

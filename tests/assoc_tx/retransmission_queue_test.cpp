@@ -164,8 +164,13 @@ TEST(RetransmissionQueue, RenegedChunksAreOutstandingAgain) {
   auto r = q.handle_sack(sack(999, {{2, 2}}), kT0);
   EXPECT_EQ(r.bytes_acked, 0u);
   EXPECT_EQ(q.outstanding_bytes(), 400u);
+  EXPECT_TRUE(q.path_ack(0).reneged);  // §6.3.2 R4: the path's T3-rtx must run
+  // A SACK that takes nothing back says so.
+  q.handle_sack(sack(999, {{2, 2}}), kT0);
+  EXPECT_FALSE(q.path_ack(0).reneged);
   // ... and then everything.
   q.handle_sack(sack(999), kT0);
+  EXPECT_TRUE(q.path_ack(0).reneged);
   EXPECT_EQ(q.outstanding_bytes(), 500u);
   // Reneged chunks are retransmitted on T3 like any outstanding chunk.
   q.mark_all_for_retransmit();
@@ -386,6 +391,25 @@ TEST(RetransmissionQueue, KarnAResentTimedChunkGivesNoSampleAndANewChunkIsTimed)
   EXPECT_EQ(*r.rtt, milliseconds(30));  // TSN 3, gap-acked
   // The ambiguous acknowledgement of TSN 1 gives nothing.
   EXPECT_FALSE(q.handle_sack(sack(4), kT0 + milliseconds(90)).rtt);
+}
+
+// §6.3.1 C5: a chunk timed before a lower TSN was retransmitted gives no sample (its
+// SACK may have waited for the retransmission to fill the hole); the next new chunk
+// is timed instead.
+TEST(RetransmissionQueue, NoSampleFromAChunkSentBeforeALowerTsnWasResent) {
+  RetransmissionQueue q(Tsn(1));
+  q.add(chunk(100), kT0, 0);  // 1: timed, lost
+  q.add(chunk(100), kT0, 0);  // 2: lost
+  q.mark_all_for_retransmit();
+  q.add(chunk(100), kT0 + milliseconds(10), 0);                   // 3: timed in TSN 1's place
+  ASSERT_TRUE(q.take_retransmission(kT0 + milliseconds(20), 0));  // TSN 1 again
+  ASSERT_TRUE(q.take_retransmission(kT0 + milliseconds(20), 0));  // TSN 2 again
+  q.add(chunk(100), kT0 + milliseconds(30), 0);                   // 4: timed now
+  // The SACK for TSN 3 comes only once the resent TSN 1 filled the hole.
+  EXPECT_FALSE(q.handle_sack(sack(1, {{2, 2}}), kT0 + milliseconds(200)).rtt);
+  auto r = q.handle_sack(sack(4), kT0 + milliseconds(250));
+  ASSERT_TRUE(r.rtt);
+  EXPECT_EQ(*r.rtt, milliseconds(220));  // TSN 4's
 }
 
 TEST(RetransmissionQueue, ExactlyOneFastRetransmitAfterThreeMissIndications) {

@@ -65,6 +65,7 @@ Tsn RetransmissionQueue::add(OutgoingData d, Instant now, size_t path) {
   entries_.push_back(
       Entry{.tsn = tsn, .data = std::move(d), .sent_at = now, .path = path, .timed = timed});
   to_flight(entries_.back());
+  if (timed) paths_[path].timed_tsn = tsn;
   next_tsn_ = next_tsn_.next();
   return tsn;
 }
@@ -185,6 +186,7 @@ RetransmissionQueue::SackOutcome RetransmissionQueue::handle_sack(const wire::Sa
           e.gap_acked = false;
           e.miss_indications = 0;
           to_flight(e);
+          paths_[e.path].last_ack.reneged = true;
         }
       }
     };
@@ -285,6 +287,13 @@ std::optional<RetransmissionQueue::Retransmit> RetransmissionQueue::take_retrans
   to_flight(e);
   ++retransmissions_;
   rtx_hint_ = e.tsn.next();
+  // §6.3.1 C5: "RTT measurements SHOULD only be made using a chunk with TSN r if no
+  // chunk with TSN less than or equal to r is retransmitted since the chunk with TSN
+  // r was sent" (its SACK may have waited for this retransmission to fill the hole).
+  for (size_t p = 0; timing_ != 0 && p < paths_.size() && p < kMaxTimedPaths; ++p) {
+    if ((timing_ & (uint64_t{1} << p)) == 0 || paths_[p].timed_tsn < e.tsn) continue;
+    untime(entries_[static_cast<size_t>(distance(paths_[p].timed_tsn, entries_.front().tsn))]);
+  }
   return Retransmit{e.tsn, e.data};
 }
 

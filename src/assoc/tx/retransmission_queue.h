@@ -119,6 +119,9 @@ class RetransmissionQueue {
     // The cumulative ack passed a chunk in flight on the path, i.e. the path's
     // earliest outstanding TSN (§6.3.2 R3: restart its T3-rtx).
     bool earliest_acked = false;
+    // A chunk last sent on the path and gap-acked before is missing from this SACK
+    // (reneged; §6.3.2 R4: start the path's T3-rtx if it is not running).
+    bool reneged = false;
   };
   PathAck path_ack(size_t path) const {
     return path < paths_.size() ? paths_[path].last_ack : PathAck{};
@@ -183,6 +186,7 @@ class RetransmissionQueue {
   struct PathFlight {
     size_t outstanding = 0;
     PathAck last_ack;
+    Tsn timed_tsn{0};  // the chunk timed on the path, while its timing_ bit is set
   };
   std::vector<PathFlight> paths_;
   size_t unacked_bytes_ = 0;
