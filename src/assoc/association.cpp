@@ -1026,6 +1026,20 @@ void Association::on_t3_expired(Instant now, size_t path) {
 
 void Association::on_heartbeat_timer(Instant now, size_t idx) {
   Path& p = paths_[idx];
+  // §8.3 heartbeats an *idle* address: one with no chunk "sent to it within the
+  // current heartbeat period". An address with DATA outstanding is probed by its
+  // T3-rtx retransmissions; a HEARTBEAT beside them would count a second error per
+  // round and back the same RTO off twice (retransmission gaps of 1, 2, 4, 16 s and an
+  // association given up after 6 of its Association.Max.Retrans retransmissions).
+  // A potentially failed address without DATA outstanding is probed once per RTO
+  // whatever it carried before (RFC 7829 §5.2).
+  const bool potentially_failed = p.error_count > cfg_.pf_max_retrans;
+  if (!p.heartbeat_outstanding && p.confirmed &&
+      (p.t3.running() || (!potentially_failed && p.last_data_sent != Instant{} &&
+                          now - p.last_data_sent < cfg_.heartbeat_interval))) {
+    p.heartbeat.start(now, heartbeat_delay(p));
+    return;
+  }
   if (p.heartbeat_outstanding) {
     // §8.3: an unanswered HEARTBEAT counts as an error on the path.
     p.heartbeat_outstanding = false;

@@ -472,7 +472,9 @@ void EndpointImpl::handle_init(Instant now, const wire::PacketView& pv, const So
   wire::InitAckChunk ack;
   ack.initiate_tag = r.local_tag;
   ack.a_rwnd = static_cast<uint32_t>(std::min<size_t>(cfg.assoc.receive_buffer, UINT32_MAX));
-  ack.outbound_streams = ostreams;
+  // §3.3.3: the INIT ACK's OS "MUST NOT be greater than the MIS value sent in the INIT
+  // chunk" (the streams the association will use either way, as in the cookie).
+  ack.outbound_streams = cookie.outbound_streams;
   ack.inbound_streams = instreams;
   ack.initial_tsn = r.local_initial_tsn;
   ack.params = params;
@@ -741,6 +743,9 @@ std::optional<std::vector<uint8_t>> Endpoint::out_of_the_blue_reply(
   auto pv = wire::PacketView::parse(packet, wire::ChecksumPolicy::Verify);
   if (!pv || pv->chunk_count() == 0) return std::nullopt;
   const auto& hdr = pv->header();
+  // §3.1: "The port number 0 MUST NOT be used": nothing to answer (and no reply from
+  // or to port 0).
+  if (hdr.src_port == 0 || hdr.dst_port == 0) return std::nullopt;
   bool shutdown_ack = false;
   for (const auto& c : *pv) {
     switch (static_cast<wire::ChunkType>(c.type)) {
@@ -760,9 +765,12 @@ std::optional<std::vector<uint8_t>> Endpoint::out_of_the_blue_reply(
         break;
       }
       case wire::ChunkType::Init: {
-        // §8.4 (3): the ABORT carries the INIT's Initiate Tag, T bit clear.
+        // §8.4 (3): the ABORT carries the INIT's Initiate Tag, T bit clear. §6.10: an
+        // INIT bundled with anything is discarded, wherever it sits in the packet.
         auto init = wire::InitChunk::parse(c);
-        if (!init || init->initiate_tag.value() == 0 || hdr.vtag.value() != 0) return std::nullopt;
+        if (!init || init->initiate_tag.value() == 0 || hdr.vtag.value() != 0 ||
+            pv->chunk_count() != 1)
+          return std::nullopt;
         return abort_packet(hdr.dst_port, hdr.src_port, init->initiate_tag, false);
       }
       case wire::ChunkType::ShutdownAck:

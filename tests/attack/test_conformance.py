@@ -808,6 +808,19 @@ class Encapsulation(AttackCase):
         observe("RFC 6951 §5.4: peer's UDP port changed %d -> %d: HEARTBEAT ACK and echo follow "
                 "it" % (p.udp_port, q.udp_port))
 
+    def test_init_ack_outbound_streams_within_the_init_mis(self):
+        # §3.3.3: the INIT ACK's Number of Outbound Streams "MUST NOT be greater than the
+        # MIS value sent in the INIT chunk" (sctpp echo offers 65535 otherwise).
+        p = self.peer()
+        for mis in (3, 65534):
+            body = struct.pack("!IIHHI", 0xABCD0004, 65536, 10, mis, 1)
+            p.send_raw(header(p.sctp_port, self.server.sctp_port, 0) + chunk(INIT, 0, body))
+            ack = p.expect(INIT_ACK, 1.0)
+            self.assertIsNotNone(ack, "no INIT ACK")
+            os_ = struct.unpack("!H", ack.find(INIT_ACK)[0][2][12:14])[0]
+            self.assertLessEqual(os_, mis)
+        observe("§3.3.3 INIT with MIS 3 and 65534: INIT ACK's OS within it")
+
     def test_ootb_for_a_port_nobody_serves(self):
         # §8.4 (3), (8): over UDP encapsulation the process owns the UDP port, so a
         # packet for an SCTP port it does not serve is out of the blue: an INIT gets an

@@ -9,7 +9,7 @@ import os
 import struct
 import time
 
-from attacklib import (ABORT, DATA, HEARTBEAT_ACK, SACK, SHUTDOWN_ACK, AttackCase, Assoc,
+from attacklib import (ABORT, DATA, INIT, HEARTBEAT_ACK, SACK, SHUTDOWN_ACK, AttackCase, Assoc,
                        S, data_payloads, echo_roundtrip, heartbeat_chunk, main, observe,
                        sack_chunk, header, chunk)
 
@@ -215,6 +215,27 @@ class InitTag(AttackCase):
                                            n_in_streams=1, init_tsn=1) / heartbeat_chunk())
         self.assertEqual([], p.recv(0.5), "INIT bundled with another chunk answered")
         observe("INIT bundled with a HEARTBEAT: discarded (§6.10: INIT never bundled)")
+
+    def test_init_bundled_behind_another_chunk_dropped(self):
+        # §6.10 wherever the INIT sits, and also for an SCTP port nobody serves: no ABORT
+        # (an ABORT answered a PAD + INIT packet, and INIT + PAD to an unserved port).
+        p = self.peer()
+        init = chunk(INIT, 0, struct.pack("!IIHHI", 5, 65536, 1, 1, 1))
+        pad = chunk(0x84, 0, b"\0" * 4)
+        other = self.server.sctp_port + 1 if self.server.sctp_port < 65535 else self.server.sctp_port - 1
+        for dport, chunks in ((self.server.sctp_port, pad + init), (other, init + pad), (other, pad + init)):
+            p.send_raw(header(p.sctp_port, dport, 0) + chunks)
+            self.assertEqual([], p.recv(0.5), "bundled INIT to port %d answered" % dport)
+        observe("PAD + INIT, and INIT + PAD to an unserved port: discarded (§6.10)")
+
+    def test_port_zero_not_answered(self):
+        # §3.1: "The port number 0 MUST NOT be used": no ABORT from, or to, port 0.
+        p = self.peer()
+        init = chunk(INIT, 0, struct.pack("!IIHHI", 5, 65536, 1, 1, 1))
+        p.send_raw(header(p.sctp_port, 0, 0) + init)
+        p.send_raw(header(0, self.server.sctp_port, 0) + init)
+        self.assertEqual([], p.recv(0.5), "INIT with port 0 answered")
+        observe("INIT to or from SCTP port 0: discarded (§3.1)")
 
 
 if __name__ == "__main__":

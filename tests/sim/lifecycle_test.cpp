@@ -277,6 +277,43 @@ TEST_F(Shutdown, ReadingAfterOurShutdownAckDoesNotProvokeAnAbort) {
       << rec.find(server, EventKind::Aborted)->status.reason();
 }
 
+// RFC 9260 §6.3.3 E2 and §8.1 on a single path the peer stopped answering (ETSI TS
+// 102 369 RT-I-11-1): the DATA goes Association.Max.Retrans (10) more times, each wait
+// double the last (up to RTO.Max), and only then is the association lost. No HEARTBEAT
+// goes beside the retransmissions: the address is not idle (§8.3), and each
+// unanswered one counted an error and doubled the same RTO again.
+TEST(PeerLoss, RetransmissionsBackOffAlonePastMaxRetrans) {
+  SimNetwork net(25);
+  Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
+  Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
+  Recorder rec;
+  AssocId cid = establish(net, client, server, rec).first;
+  ASSERT_FALSE(HasFailure());
+  std::vector<Instant> data_sent;
+  int heartbeats = 0;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> b) {
+    if (from != kA) return false;  // the peer answers nothing from now on
+    auto pv = wire::PacketView::parse(b);
+    for (const auto& c : *pv) {
+      if (c.type == static_cast<uint8_t>(wire::ChunkType::Data)) data_sent.push_back(net.now());
+      if (c.type == static_cast<uint8_t>(wire::ChunkType::Heartbeat)) ++heartbeats;
+    }
+    return true;
+  });
+  std::vector<uint8_t> msg(100, 1);
+  ASSERT_TRUE(client.send(net.now(), cid, SendInfo{}, msg).ok());
+  ASSERT_TRUE(net.run_until([&] { return rec.find(client, EventKind::Lost).has_value(); },
+                            seconds(3600), std::ref(rec)));
+  ASSERT_EQ(data_sent.size(), 11u);  // the original and 10 retransmissions
+  for (size_t i = 2; i < data_sent.size(); ++i) {
+    const double ratio = std::chrono::duration<double>(data_sent[i] - data_sent[i - 1]) /
+                         std::chrono::duration<double>(data_sent[i - 1] - data_sent[i - 2]);
+    EXPECT_GE(ratio, 0.95) << i;
+    EXPECT_LE(ratio, 2.05) << i;
+  }
+  EXPECT_EQ(heartbeats, 0);
+}
+
 TEST(PeerLoss, AssociationIsReportedLostAfterMaxRetransmissions) {
   SimNetwork net(22);
   Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
