@@ -781,6 +781,19 @@ void Association::on_acked(Instant now, const RetransmissionQueue::SackOutcome& 
   maybe_progress_shutdown(now);
 }
 
+void Association::handle_unreachable(Instant now) {
+  (void)now;
+  // RFC 6951 §5.5 maps ICMP port unreachable to protocol unreachable, which RFC 9260
+  // Appendix C (ICMP7, after RFC 4960's) lets us treat as an ABORT. Only while the
+  // INIT is unanswered, like Linux: later a stray ICMP (a NAT rebinding, a peer
+  // restarting its socket) must not end an association that its timers still keep.
+  if (state_ != AssocState::CookieWait) return;
+  terminate(
+      EventKind::ConnectFailed,
+      Status(Errc::Refused, "nothing listens at " + paths_[handshake_path_].address.to_string() +
+                                " (ICMP port unreachable)"));
+}
+
 void Association::handle_heartbeat(const wire::ChunkView& c, size_t path) {
   auto hb = wire::HeartbeatChunk::parse(c);
   if (!hb) return;
@@ -1034,10 +1047,14 @@ void Association::on_heartbeat_timer(Instant now, size_t idx) {
   // A potentially failed address without DATA outstanding is probed once per RTO
   // whatever it carried before (RFC 7829 §5.2).
   const bool potentially_failed = p.error_count > cfg_.pf_max_retrans;
-  if (!p.heartbeat_outstanding && p.confirmed &&
-      (p.t3.running() || (!potentially_failed && p.last_data_sent != Instant{} &&
-                          now - p.last_data_sent < cfg_.heartbeat_interval))) {
+  if (!p.heartbeat_outstanding && p.confirmed && p.t3.running()) {
     p.heartbeat.start(now, heartbeat_delay(p));
+    return;
+  }
+  if (!p.heartbeat_outstanding && p.confirmed && !potentially_failed &&
+      p.last_data_sent != Instant{} && now - p.last_data_sent < cfg_.heartbeat_interval) {
+    // Due one period after the last DATA, when the address has become idle.
+    p.heartbeat.start(p.last_data_sent, heartbeat_delay(p));
     return;
   }
   if (p.heartbeat_outstanding) {
@@ -1448,7 +1465,9 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
   // large cwnd opened by an idle period or a big cumulative ack is not emptied into
   // the network at line rate.
   if (burst_exhausted()) return false;
-  decay_idle_cwnd(p, path, now);
+  // Only when new DATA waits: the decay moves last_data_sent along, which must keep
+  // meaning "DATA went here" (§8.3 heartbeats only addresses idle for a period).
+  if (!send_queue_->empty()) decay_idle_cwnd(p, path, now);
   bool sent_new = false;
   while (!send_queue_->empty()) {
     // §6.1 B: no new data to an address with its cwnd or more outstanding to it.

@@ -64,6 +64,8 @@ class Association {
 
   // A packet from the peer. Verification tags are checked here (§8.5, §8.5.1).
   // `to` is the local address the packet arrived on (any when unknown).
+  // ICMP said the peer's port or protocol is unreachable (Endpoint::handle_unreachable).
+  void handle_unreachable(Instant now);
   void handle_packet(Instant now, const wire::PacketView& packet, const SocketAddress& from,
                      const IpAddress& to = IpAddress());
   // COOKIE ECHO for this association (§5.2.4): the endpoint verified the MAC and

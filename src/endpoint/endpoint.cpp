@@ -305,6 +305,27 @@ void Endpoint::handle_packet(Instant now, const SocketAddress& from, const IpAdd
   if (auto r = out_of_the_blue_reply(bytes)) s.reply(from, to, std::move(*r));
 }
 
+void Endpoint::handle_unreachable(Instant now, const SocketAddress& to,
+                                  std::span<const uint8_t> packet) {
+  auto& s = *impl_;
+  if (packet.size() < 16) return;
+  const uint16_t src_port = wire::load16(packet.data());
+  const uint16_t dst_port = wire::load16(packet.data() + 2);
+  const VerificationTag vtag(wire::load32(packet.data() + 4));
+  if (src_port != s.cfg.port) return;
+  Association* a = s.find(to, dst_port);
+  if (!a) return;
+  // Appendix C ICMP6: the echoed packet must be one of ours: the peer's tag, or tag 0
+  // with an INIT carrying our Initiate Tag. Anything else may be forged.
+  if (vtag.value() != 0) {
+    if (vtag != a->peer_tag()) return;
+  } else if (packet.size() < 20 || packet[12] != static_cast<uint8_t>(wire::ChunkType::Init) ||
+             VerificationTag(wire::load32(packet.data() + 16)) != a->local_tag()) {
+    return;
+  }
+  a->handle_unreachable(now);
+}
+
 void EndpointImpl::handle_init(Instant now, const wire::PacketView& pv, const SocketAddress& from,
                                const IpAddress& to, Association* existing) {
   const auto& hdr = pv.header();

@@ -47,6 +47,11 @@ class Endpoint {
   // RFC 9260 says (§8.4, §8.5).
   void handle_packet(Instant now, const SocketAddress& from, const IpAddress& to,
                      std::span<const uint8_t> packet);
+  // The network refused a packet this endpoint sent to `to` (ICMP port or protocol
+  // unreachable; `packet`: its start, as the kernel returned it). An association
+  // still setting up fails at once ("refused") instead of after every INIT
+  // retransmission; any other is left to its timers (RFC 9260 Appendix C).
+  void handle_unreachable(Instant now, const SocketAddress& to, std::span<const uint8_t> packet);
   // Call when next_timeout() has passed (calling early is harmless).
   void handle_timeout(Instant now);
   std::optional<Instant> next_timeout() const;

@@ -33,6 +33,10 @@ class PacketTransport {
   virtual Result<size_t> receive(int fd, const std::function<void(const Datagram&)>& on) = 0;
   // The most datagrams one receive() takes: fewer means the socket was empty.
   virtual size_t receive_batch() const = 0;
+  // See UdpTransport::read_errors; transports without an error queue report none.
+  virtual size_t read_errors(int /*fd*/, const std::function<void(const Unreachable&)>& /*on*/) {
+    return 0;
+  }
   virtual size_t send(std::span<const OutDatagram> datagrams) = 0;
   // How many packets of `size` bytes the kernel takes as one buffer: 1 unless the
   // transport segments trains (UDP GSO).
@@ -53,6 +57,9 @@ class UdpPacketTransport final : public PacketTransport {
     return t_->receive(fd, on);
   }
   size_t receive_batch() const override { return t_->receive_batch(); }
+  size_t read_errors(int fd, const std::function<void(const Unreachable&)>& on) override {
+    return t_->read_errors(fd, on);
+  }
   size_t send(std::span<const OutDatagram> datagrams) override { return t_->send(datagrams); }
   size_t train_packets(size_t size) const override { return t_->train_datagrams(size); }
   Status send_one(const OutDatagram& datagram) override { return t_->send_one(datagram); }

@@ -352,9 +352,22 @@ void Runtime::update_interest() {
   for (int fd : fds_) loop_.modify(fd, events);
 }
 
-void Runtime::receive_from(int fd) {
+void Runtime::read_errors(int fd, Instant now) {
+  transport_->read_errors(fd, [&](const Unreachable& u) {
+    if (u.packet.size() < 12) return;
+    // Our own packet: its source port is the endpoint that sent it.
+    const uint16_t port = static_cast<uint16_t>(u.packet[0] << 8 | u.packet[1]);
+    auto it = endpoints_.find(port);
+    if (it == endpoints_.end()) return;
+    it->second.endpoint->handle_unreachable(now, u.to, u.packet);
+    flush_entry(port, it->second, now);  // its events (a failed connect) go out now
+  });
+}
+
+void Runtime::receive_from(int fd, bool error) {
   const Instant now = Runtime::now();
   dirty_.clear();
+  if (error) read_errors(fd, now);
   auto on_datagram = [&](const Datagram& d) {
     if (d.data.size() < 12) {
       ++stats_.malformed;
@@ -382,6 +395,7 @@ void Runtime::receive_from(int fd) {
     // it; datagrams may still wait behind it.
     if (!got.ok()) {
       if (got.status().code() == Errc::WouldBlock) return;
+      read_errors(fd, now);  // a pending ICMP error: its details wait in the queue
       continue;
     }
     if (*got == 0) return;
@@ -602,7 +616,7 @@ void Runtime::drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> d
   // driver, or the I/O thread once it takes the sockets back).
   begin_flush();
   for (size_t i = 0; i + 1 < pfds.size(); ++i)
-    if (pfds[i].revents) receive_from(pfds[i].fd);
+    if (pfds[i].revents) receive_from(pfds[i].fd, pfds[i].revents & POLLERR);
   end_flush();
   driving_ = false;
   const Instant read = Runtime::now();
@@ -644,7 +658,7 @@ void Runtime::on_socket(int fd, uint32_t events) {
     }
   }
   // While a user thread drives, the sockets are its to read.
-  if ((events & (EPOLLIN | EPOLLERR)) && !driving_) receive_from(fd);
+  if ((events & (EPOLLIN | EPOLLERR)) && !driving_) receive_from(fd, events & EPOLLERR);
   end_flush();
 }
 

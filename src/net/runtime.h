@@ -204,7 +204,11 @@ class Runtime {
   void update_interest();
   // Reads and handles a few batches from `fd` (level-triggered watchers come back for
   // the rest).
-  void receive_from(int fd);
+  // Reads what waits on socket `fd`; `error`: the socket reported an error (POLLERR),
+  // so its error queue is drained first.
+  void receive_from(int fd, bool error = false);
+  // Hands ICMP unreachable reports for packets we sent to their endpoints.
+  void read_errors(int fd, Instant now);
   void drive(std::unique_lock<std::mutex>& lock, std::optional<Instant> deadline);
   // Sends the endpoint's packets, or holds them for more when `may_hold` (a burst).
   void flush_port(uint16_t port, bool may_hold, Instant now);

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
@@ -47,11 +48,17 @@ Result<int> open_socket(const IpAddress& ip, uint16_t port, int buffer) {
   int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return errno_status("socket", errno);
   int one = 1;
+  // *_RECVERR: ICMP errors for datagrams we sent are queued for read_errors() (an
+  // unconnected UDP socket reports none otherwise), so a connect to a host where
+  // nothing listens on the UDP port fails at once instead of after every INIT
+  // retransmission (RFC 6951 §5.5).
   if (ip.is_v6()) {
     (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     (void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+    (void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof one);
   } else {
     (void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+    (void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
   }
   // UDP GRO: the kernel may hand over a train of equal-sized datagrams from one
   // sender as one buffer (split again in receive()), one wakeup and copy for many.
@@ -263,6 +270,7 @@ int UdpTransport::pick_socket(const OutDatagram& d) const {
 size_t UdpTransport::send(std::span<const OutDatagram> datagrams) {
   Buffers& b = *bufs_;
   size_t done = 0;
+  bool retried = false;  // the run at `done` failed once already
   while (done < datagrams.size()) {
     int si = pick_socket(datagrams[done]);
     if (si < 0) {  // no socket of that family: unroutable
@@ -364,12 +372,21 @@ size_t UdpTransport::send(std::span<const OutDatagram> datagrams) {
         gso_ = false;
         continue;
       }
+      // An ICMP error for an earlier datagram (IP_RECVERR) is reported once by the
+      // next send, to whomever it goes: try that message once more before taking
+      // the error as its own.
+      if (!retried) {
+        retried = true;
+        continue;
+      }
       // Hard error on the first message of the run (unreachable, too big...): drop
       // it, as the network would, and go on with the rest.
       stats_.send_errors += b.tx_segments[0];
       done += b.tx_segments[0];
+      retried = false;
       continue;
     }
+    retried = false;
     for (int k = 0; k < sent; ++k) {
       stats_.datagrams_sent += b.tx_segments[k];
       done += b.tx_segments[k];
@@ -377,6 +394,46 @@ size_t UdpTransport::send(std::span<const OutDatagram> datagrams) {
     if (static_cast<size_t>(sent) < msgs) return done;  // socket buffer full
   }
   return done;
+}
+
+size_t UdpTransport::read_errors(int fd, const std::function<void(const Unreachable&)>& on) {
+  size_t n = 0;
+  // Bounded: the queue is drained, but a flood of ICMP must not hold the loop.
+  for (; n < 64; ++n) {
+    uint8_t data[256];  // the SCTP common header and the first chunk are enough
+    alignas(cmsghdr) uint8_t control[512];
+    sockaddr_storage to{};
+    iovec iov{data, sizeof data};
+    msghdr h{};
+    h.msg_name = &to;
+    h.msg_namelen = sizeof to;
+    h.msg_iov = &iov;
+    h.msg_iovlen = 1;
+    h.msg_control = control;
+    h.msg_controllen = sizeof control;
+    const ssize_t got = recvmsg(fd, &h, MSG_ERRQUEUE | MSG_DONTWAIT);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      break;  // EAGAIN: empty
+    }
+    bool unreachable = false;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+      if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+            (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
+        continue;
+      sock_extended_err e;
+      std::memcpy(&e, CMSG_DATA(c), sizeof e);
+      // ICMP destination unreachable, port (3) or protocol (2) unreachable; ICMPv6
+      // destination unreachable (1), port unreachable (4).
+      unreachable = (e.ee_origin == SO_EE_ORIGIN_ICMP && e.ee_type == 3 &&
+                     (e.ee_code == 3 || e.ee_code == 2)) ||
+                    (e.ee_origin == SO_EE_ORIGIN_ICMP6 && e.ee_type == 1 && e.ee_code == 4);
+    }
+    if (!unreachable) continue;
+    auto dest = from_sockaddr(reinterpret_cast<const sockaddr*>(&to), h.msg_namelen);
+    if (dest) on(Unreachable{*dest, std::span<const uint8_t>(data, static_cast<size_t>(got))});
+  }
+  return n;
 }
 
 Status UdpTransport::send_one(const OutDatagram& datagram) {

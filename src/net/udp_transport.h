@@ -48,6 +48,15 @@ struct OutDatagram {
   std::span<const uint8_t> data;
 };
 
+// The kernel's report (IP_RECVERR) that a datagram we sent was refused: ICMP
+// "port unreachable" or "protocol unreachable" (ICMPv6: port unreachable). `packet`
+// is the start of the datagram as the kernel kept it (our SCTP packet); it stays
+// valid only during the callback.
+struct Unreachable {
+  SocketAddress to;  // where the refused datagram went
+  std::span<const uint8_t> packet;
+};
+
 struct UdpTransportStats {
   uint64_t datagrams_received = 0;
   uint64_t datagrams_sent = 0;
@@ -74,6 +83,10 @@ class UdpTransport {
   Result<size_t> receive(int fd, const std::function<void(const Datagram&)>& on);
   // The most datagrams one receive() takes (UdpTransportOptions::receive_batch).
   size_t receive_batch() const;
+  // Drains the error queue of socket `fd` (it reports POLLERR while it holds
+  // anything, and its entries use the receive buffer): calls `on` for each
+  // unreachable report, ignores other errors. Returns how many entries it took.
+  size_t read_errors(int fd, const std::function<void(const Unreachable&)>& on);
 
   // Sends datagrams in order (sendmmsg per run of datagrams using one socket).
   // Returns how many were handed to the kernel or dropped on a hard error; fewer
