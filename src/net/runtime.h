@@ -126,7 +126,9 @@ class Runtime {
   static Instant now() { return Clock::now(); }
 
   // ---- everything below: call with mutex() held ----
-  // Creates an endpoint. config.port 0 picks a free ephemeral port (49152..65535).
+  // Creates an endpoint. config.port 0 picks a free ephemeral port: over UDP the UDP
+  // port's number first (unique on the host), then on from there; 49152..65535
+  // otherwise.
   // Returns the port; AddressInUse when another endpoint has it (on raw IP also
   // when another stack on the host has claimed it).
   Result<uint16_t> add_endpoint(EndpointConfig config, EventSink sink);

@@ -76,7 +76,7 @@ TEST_F(ApiTest, ConnectAcceptAndAddresses) {
   EXPECT_EQ(c.peer_port(), kPort);
   EXPECT_EQ(s.local_port(), kPort);
   EXPECT_EQ(s.peer_port(), c.local_port());
-  EXPECT_GE(c.local_port(), 49152);
+  EXPECT_EQ(c.local_port(), client_->udp_port());  // ephemeral: see runtime.h
   auto peers = c.peer_addresses();
   ASSERT_FALSE(peers.empty());
   EXPECT_EQ(peers[0], (SocketAddress{kV4, kPort}));
@@ -207,6 +207,21 @@ TEST_F(ApiTest, AbortWithReasonIsSeenByPeer) {
   EXPECT_NE(r.status().reason().find("going away"), std::string::npos) << r.status().reason();
   EXPECT_EQ(c.send("x", {}, 1s).code(), Errc::Aborted);
   EXPECT_EQ(s.send("x", {}, 1s).code(), Errc::Aborted);
+}
+
+// Two client processes on one host must not pick the same ephemeral SCTP port (the
+// UDP port is no part of an association's identity: the server would take the second
+// for a restart of the first and abort it). Each stack's UDP port is unique on the
+// host, so its first ephemeral SCTP port is that number.
+TEST_F(ApiTest, EphemeralSctpPortIsTheStacksUdpPort) {
+  auto [c, s] = pair();
+  ASSERT_TRUE(c && s);
+  EXPECT_EQ(c.local_port(), client_->udp_port());
+  Stack other = make_stack();
+  auto c2 = Connection::connect(other, SocketAddress{kV4, kPort}, options(), 10s);
+  ASSERT_TRUE(c2.ok()) << c2.status().reason();
+  EXPECT_EQ(c2->local_port(), other.udp_port());
+  EXPECT_NE(c2->local_port(), c.local_port());
 }
 
 TEST_F(ApiTest, ConnectToPortNobodyListensOnIsRefusedFast) {

@@ -486,7 +486,10 @@ TEST(test_getname, SockNameAndPeerName) {
   sockaddr_in cl{}, sp{}, cp{};
   len = sizeof cl;
   ASSERT_EQ(sctpp_getsockname(c, sa(cl), &len), 0);
-  EXPECT_GE(ntohs(cl.sin_port), 49152);
+  // An ephemeral port: the stack's UDP port number, which the kernel took from its
+  // ephemeral range (runtime.h).
+  EXPECT_NE(ntohs(cl.sin_port), 0);
+  EXPECT_NE(ntohs(cl.sin_port), lport);
   len = sizeof sp;
   ASSERT_EQ(sctpp_getpeername(s, sa(sp), &len), 0);
   EXPECT_EQ(sp.sin_port, cl.sin_port);
