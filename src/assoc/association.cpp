@@ -327,6 +327,10 @@ void Association::establish(Instant now, EventKind kind) {
     p.heartbeat.start(now, first);
   }
   emit(kind);
+  if (shutdown_requested_) {  // shutdown() came while connecting
+    state_ = AssocState::ShutdownPending;
+    maybe_progress_shutdown(now);
+  }
 }
 
 void Association::handle_cookie_ack(Instant now) {
@@ -1170,6 +1174,7 @@ Status Association::admit(const SendInfo& info, size_t bytes) {
     case AssocState::Established:
     case AssocState::CookieWait:  // queued; goes out with the COOKIE ECHO
     case AssocState::CookieEchoed:
+      if (shutdown_requested_) return Status(Errc::ShuttingDown, "association is shutting down");
       break;
     case AssocState::Closed:
       return Status(Errc::Closed, "association is closed");
@@ -1234,7 +1239,15 @@ Status Association::shutdown(Instant now) {
       return Status();
     case AssocState::CookieWait:
     case AssocState::CookieEchoed:
-      terminate(EventKind::Closed, Status());
+      // Nothing queued and no COOKIE ECHO sent: the peer holds no state, so there is
+      // nobody to tell. Otherwise the shutdown waits for the association to come up:
+      // queued messages (an implicit setup with SCTP_EOF, RFC 6458 §3.1.5) are
+      // delivered, and a peer that has our COOKIE ECHO is not left half-open.
+      if (state_ == AssocState::CookieWait && send_queue_->empty() && rtx_->empty()) {
+        terminate(EventKind::Closed, Status());
+        return Status();
+      }
+      shutdown_requested_ = true;
       return Status();
     case AssocState::Closed:
       return Status(Errc::Closed, "association is closed");

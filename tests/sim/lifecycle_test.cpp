@@ -314,6 +314,40 @@ TEST(PeerLoss, RetransmissionsBackOffAlonePastMaxRetrans) {
   EXPECT_EQ(heartbeats, 0);
 }
 
+// shutdown() while the association is still being set up: the messages queued for
+// the COOKIE ECHO are delivered and the association then closes gracefully (they
+// were dropped without a SendFailed, and the peer, holding our COOKIE ECHO, was left
+// with a half-open association).
+TEST(ShutdownWhileConnecting, QueuedMessagesAreDeliveredFirst) {
+  SimNetwork net(26);
+  Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
+  Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
+  Recorder rec;
+  AssocId cid = connect(net, client, kB, 5000);
+  for (int i = 0; i < 3; ++i) {
+    std::vector<uint8_t> msg(100, static_cast<uint8_t>(i));
+    ASSERT_TRUE(client.send(net.now(), cid, SendInfo{}, msg).ok());
+  }
+  ASSERT_TRUE(client.shutdown(net.now(), cid).ok());
+  std::vector<uint8_t> late(10, 9);
+  EXPECT_EQ(client.send(net.now(), cid, SendInfo{}, late).code(), Errc::ShuttingDown);
+  int received = 0;
+  AssocId sid{0};
+  ASSERT_TRUE(net.run_until(
+      [&] { return rec.find(client, EventKind::Closed) && rec.find(server, EventKind::Closed); },
+      seconds(10),
+      [&](Endpoint& ep, const Event& e) {
+        rec(ep, e);
+        if (&ep == &server && e.kind == EventKind::Accepted) sid = e.assoc;
+        if (&ep == &server)
+          while (auto m = server.receive(net.now(), sid)) received += m->data.size() == 100;
+      }));
+  EXPECT_EQ(received, 3);
+  EXPECT_TRUE(rec.find(client, EventKind::Connected).has_value());
+  EXPECT_FALSE(rec.find(client, EventKind::SendFailed).has_value());
+  EXPECT_FALSE(rec.find(server, EventKind::Aborted).has_value());
+}
+
 TEST(PeerLoss, AssociationIsReportedLostAfterMaxRetransmissions) {
   SimNetwork net(22);
   Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
