@@ -1547,7 +1547,18 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
     s.cum_tsn_ack = tracker_->cumulative_tsn();
     queue_chunk(s);
   }
-  const size_t dpath = data_path();
+  const size_t new_data_path = data_path();
+  size_t dpath = new_data_path;
+  if (fast_rtx_pending_ && rtx_ && rtx_->has_retransmissions()) {
+    // §6.4: "when its peer is multi-homed, an endpoint SHOULD send fast
+    // retransmissions on the same destination transport address where the original
+    // data was sent to" (its loss says nothing against that address, unlike a
+    // timeout), if that address still works.
+    const auto original = rtx_->next_retransmission_path();
+    if (original && *original < paths_.size() && paths_[*original].active &&
+        paths_[*original].confirmed)
+      dpath = *original;
+  }
   // SACKs answer the address the DATA came from (§6.4), unless it stopped working or
   // was never confirmed.
   const size_t sack_path = answer_path(last_data_path_);
@@ -1615,7 +1626,9 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
         fast_rtx_pending_ = false;
         write_data(w, now, true, path);
       }
-      write_data(w, now, false, path);
+      // New data stays on the data path; after a fast retransmission elsewhere it
+      // goes in the next packet.
+      if (path == new_data_path) write_data(w, now, false, path);
     }
   } else if (has_cookie_echo && rtx_) {
     // §5.1: DATA may ride behind the COOKIE ECHO.

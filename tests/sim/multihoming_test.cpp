@@ -221,6 +221,48 @@ TEST(Multihoming, ATimeoutOnOneAddressResendsOnlyWhatWasSentThere) {
   EXPECT_EQ(resent, 0u) << "of " << on_second.size() << " chunks first sent on the second path";
 }
 
+// §6.4: "when its peer is multi-homed, an endpoint SHOULD send fast retransmissions
+// on the same destination transport address where the original data was sent to".
+// A chunk lost on the first path, fast-retransmitted after data moved to the second,
+// goes again to the first address (the path it was lost on still works: the loss was
+// a single drop; its cwnd, cut by the recovery, governs it).
+TEST(Multihoming, AFastRetransmissionGoesWhereTheChunkWasSent) {
+  TwoHomedHosts h;
+  h.establish();
+  ASSERT_FALSE(testing::Test::HasFailure());
+  h.sending = false;
+  const Instant cut = h.net.now() + seconds(1);
+  std::function<void()> tick = [&] {
+    EXPECT_TRUE(h.client.send(h.net.now(), h.cid, SendInfo{}, h.msg).ok());
+    if (h.net.now() < cut + seconds(2)) h.net.schedule(h.net.now() + milliseconds(10), tick);
+  };
+  tick();
+  std::optional<uint32_t> dropped;
+  std::vector<IpAddress> resent_from;
+  h.net.set_filter([&](const IpAddress& from, std::span<const uint8_t> bytes) {
+    if (h.net.now() < cut) return true;
+    if (auto pv = wire::PacketView::parse(bytes))
+      for (const auto& c : *pv) {
+        auto d = wire::DataChunk::parse(c);
+        if (!d) continue;
+        if (!dropped && from == kClient1) {
+          dropped = d->tsn.value();
+          return false;  // this one packet is lost
+        }
+        if (dropped && d->tsn.value() == *dropped) resent_from.push_back(from);
+      }
+    return true;
+  });
+  h.net.schedule(cut + milliseconds(25),
+                 [&] { EXPECT_TRUE(h.client.set_primary(h.net.now(), h.cid, kServer2).ok()); });
+  h.run_for(seconds(5));
+  ASSERT_TRUE(dropped.has_value());
+  ASSERT_EQ(resent_from.size(), 1u) << "resent by a timeout, or more than once";
+  EXPECT_EQ(resent_from[0], kClient1) << "fast retransmission left the original address";
+  EXPECT_EQ(h.client.info(h.cid)->queued_bytes, 0u);
+  EXPECT_GT(h.client.info(h.cid)->retransmissions, 0u);
+}
+
 TEST(Multihoming, AnAddressIdleForSeveralRtosStartsAgainFromADecayedWindow) {
   TwoHomedHosts h;
   h.establish();

@@ -273,6 +273,12 @@ std::optional<size_t> RetransmissionQueue::next_retransmission_size() const {
   return entries_[i].data.length;
 }
 
+std::optional<size_t> RetransmissionQueue::next_retransmission_path() const {
+  size_t i = first_marked();
+  if (i == entries_.size()) return std::nullopt;
+  return entries_[i].path;
+}
+
 std::optional<RetransmissionQueue::Retransmit> RetransmissionQueue::take_retransmission(
     Instant now, size_t path) {
   size_t i = first_marked();

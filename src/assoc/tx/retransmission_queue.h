@@ -85,6 +85,8 @@ class RetransmissionQueue {
   bool has_retransmissions() const;
   // Size of the next chunk waiting for retransmission (payload bytes).
   std::optional<size_t> next_retransmission_size() const;
+  // The path the next chunk waiting for retransmission was last sent on.
+  std::optional<size_t> next_retransmission_path() const;
   // Takes the next chunk marked for retransmission (lowest TSN first): it goes back
   // in flight at `now` on `path`, counted as retransmitted (no RTT sample from it).
   struct Retransmit {
