@@ -544,8 +544,10 @@ void Association::handle_packet(Instant now, const wire::PacketView& packet,
     // of its queued DATA chunks) SHOULD clear the endpoint's retransmission count and
     // restart the T2-shutdown timer": a peer still busy sending (maybe against our
     // closed window) is alive, and its queued data is no reason to give up on it.
+    // The restart is for DATA (below, with the SHUTDOWN that answers it): restarted
+    // by the HEARTBEATs of an idle peer whose SHUTDOWN was lost, T2 never fired and
+    // the SHUTDOWN never went again (soak seed 150836).
     assoc_error_count_ = 0;
-    t2_.start(now, paths_[data_path()].rto.rto());
   }
   bool saw_data = false;  // any DATA chunk, accepted or not
   bool had_data = false;

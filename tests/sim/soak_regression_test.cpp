@@ -197,5 +197,48 @@ TEST(SoakRegression, ShutdownCumAckDoesNotRenegeGapAckedData) {
   EXPECT_LT(took, 5.0) << "transfer and shutdown took " << took << " s of virtual time";
 }
 
+// Bug (soak seed 150836 at 4c75c18: "hang: [client ESTABLISHED] [server
+// SHUTDOWN-SENT]" for two virtual hours).
+//
+// In SHUTDOWN-SENT every packet from the peer restarted T2-shutdown (§9.2 "restart
+// the T2-shutdown timer"). When the SHUTDOWN itself was lost and the idle peer sent
+// only HEARTBEATs, each one arriving within the (backed-off) RTO pushed T2 further
+// out: the SHUTDOWN was never sent again. §9.2's restart is for a peer still sending
+// its queued DATA ("as the peer sends all of its queued DATA chunks"), and DATA
+// packets are answered with a SHUTDOWN anyway; any packet still clears the
+// retransmission count.
+TEST(SoakRegression, ALostShutdownIsResentWhileThePeerOnlyHeartbeats) {
+  SimNetwork net(150836);
+  EndpointConfig scfg = endpoint_config(5000, true);
+  scfg.assoc.rto_initial = seconds(40);  // T2 longer than the peer's HEARTBEAT period
+  scfg.assoc.rto_min = seconds(40);
+  Endpoint& server = net.add_host(kServer, scfg);
+  Endpoint& client = net.add_host(kClient, endpoint_config(40000, false));
+  SocketAddress peer = net.address_of(kServer);
+  auto cid = client.connect(net.now(), std::span(&peer, 1), 5000, InitOptions{});
+  ASSERT_TRUE(cid.ok());
+  AssocId sid{0};
+  bool client_closed = false, server_closed = false;
+  auto on_event = [&](Endpoint& ep, const Event& e) {
+    if (&ep == &server && e.kind == EventKind::Accepted) sid = e.assoc;
+    if (&ep == &server && e.kind == EventKind::Closed) server_closed = true;
+    if (&ep == &client && e.kind == EventKind::Closed) client_closed = true;
+  };
+  ASSERT_TRUE(net.run_until([&] { return sid.value() != 0; }, seconds(5), on_event));
+  int shutdowns = 0;
+  net.set_filter([&](const IpAddress& from, std::span<const uint8_t> b) {
+    auto pv = wire::PacketView::parse(b);
+    if (pv && from == kServer)
+      for (const auto& c : *pv)
+        if (c.type == static_cast<uint8_t>(wire::ChunkType::Shutdown) && ++shutdowns == 1)
+          return false;  // the first SHUTDOWN is lost
+    return true;
+  });
+  ASSERT_TRUE(server.shutdown(net.now(), sid).ok());
+  EXPECT_TRUE(net.run_until([&] { return client_closed && server_closed; }, seconds(600), on_event))
+      << shutdowns << " SHUTDOWN(s) sent";
+  EXPECT_GE(shutdowns, 2);
+}
+
 }  // namespace
 }  // namespace sctpp::sim
