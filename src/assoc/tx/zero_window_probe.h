@@ -7,7 +7,6 @@
 #include <optional>
 #include <utility>
 
-#include "assoc/timer.h"
 #include "util/time.h"
 
 namespace sctpp {
@@ -20,7 +19,7 @@ class ZeroWindowProbe {
   void on_sack(Instant now, size_t window, size_t flight, bool acked, Duration rto,
                Duration rto_max) {
     if (window > 0) {  // open again
-      timer_.stop();
+      deadline_ = Instant{};
       interval_ = Duration(0);
       answered_ = false;
       return;
@@ -46,7 +45,7 @@ class ZeroWindowProbe {
     } else {
       return;  // a SACK repeating what we know: keep the schedule
     }
-    timer_.start(now, interval_);
+    deadline_ = now + interval_;
   }
 
   // A probe's T3-rtx timer expired: the next one waits twice as long. The interval
@@ -60,15 +59,21 @@ class ZeroWindowProbe {
 
   bool probing() const { return interval_ > Duration(0); }
   // True while the next probe must wait.
-  bool waiting() const { return timer_.running(); }
-  std::optional<Instant> deadline() const { return timer_.deadline(); }
-  void handle_timeout(Instant now) { timer_.fire(now); }
+  bool waiting() const { return deadline_ != Instant{}; }
+  std::optional<Instant> deadline() const {
+    return waiting() ? std::optional<Instant>(deadline_) : std::nullopt;
+  }
+  void handle_timeout(Instant now) {
+    if (waiting() && now >= deadline_) deadline_ = Instant{};
+  }
   // Whether the peer answered the probe out since the last call (for its T3-rtx
   // timeout: an answered probe is no error).
   bool take_answered() { return std::exchange(answered_, false); }
 
  private:
-  Timer timer_;
+  // Not a Timer (an optional, 16 bytes): every association has one of these, and
+  // Instant{} never is a deadline.
+  Instant deadline_{};
   Duration interval_{0};  // 0: the window is open
   bool answered_ = false;
 };
