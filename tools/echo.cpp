@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "commands.h"
@@ -119,7 +120,15 @@ int run_one_to_many_echo(const EchoArgs& args, Stack& stack) {
     return 1;
   }
   std::atomic<bool> stopping{false};
-  handle_termination_signals([&](int) { stopping = true; });
+  // The live associations, for the signal thread to abort on a forced exit.
+  std::mutex live_mu;
+  std::set<uint32_t> live;
+  PacketSocket* s = &*sock;
+  handle_termination_signals([&](int) { stopping = true; },
+                             [&] {
+                               std::lock_guard<std::mutex> lock(live_mu);
+                               for (uint32_t id : live) s->abort(id, "server stopped");
+                             });
   std::printf("listening on %s (%s) one-to-many\n", format_address_list(args.listen).c_str(),
               transport_name(args, stack).c_str());
   std::fflush(stdout);
@@ -143,6 +152,8 @@ int run_one_to_many_echo(const EchoArgs& args, Stack& stack) {
             (peers.empty() ? "?" : peers) + ", " + std::to_string(ac->outbound_streams) +
             " out / " + std::to_string(ac->inbound_streams) + " in streams");
         echoed.emplace(ac->assoc_id, 0);
+        std::lock_guard<std::mutex> lock(live_mu);
+        live.insert(ac->assoc_id);
       } else {
         const Status why = ac->state == AssocChangeState::ShutdownComplete
                                ? Status(Errc::Closed, "shut down")
@@ -150,6 +161,8 @@ int run_one_to_many_echo(const EchoArgs& args, Stack& stack) {
         log("association " + std::to_string(ac->assoc_id) + " closed after " +
             std::to_string(echoed[ac->assoc_id]) + " messages: " + describe(why));
         echoed.erase(ac->assoc_id);
+        std::lock_guard<std::mutex> lock(live_mu);
+        live.erase(ac->assoc_id);
       }
       continue;
     }
@@ -202,10 +215,15 @@ int run_sctp_echo(const EchoArgs& args) {
   std::list<std::shared_ptr<Connection>> conns;
   std::atomic<bool> stopping{false};
   Listener* lst = &*listener;
-  handle_termination_signals([&](int) {
-    stopping = true;
-    lst->close();
-  });
+  handle_termination_signals(
+      [&](int) {
+        stopping = true;
+        lst->close();
+      },
+      [&] {
+        std::lock_guard<std::mutex> lock(conns_mu);
+        for (auto& c : conns) c->abort("server stopped");
+      });
 
   std::printf("listening on %s (%s)\n", format_address_list(args.listen).c_str(),
               transport_name(args, *stack).c_str());

@@ -783,6 +783,24 @@ class Shutdown(AttackCase):
         observe("§9.2 simultaneous shutdown: SHUTDOWN in SHUTDOWN-SENT -> SHUTDOWN ACK; "
                 "SHUTDOWN ACK -> SHUTDOWN COMPLETE T=0; exit 0")
 
+    def test_second_signal_a_second_later_aborts(self):
+        # A second SIGTERM well after the first forces the exit (the first one's graceful
+        # shutdown is stuck: the echo is never acknowledged). Peers must not be left
+        # with an open association: ABORT first (our tag, T=0), then exit 128+15.
+        self.check_alive_at_end = False  # it exits, as asked
+        a = Assoc.open(self.peer())
+        self.echo_unacked(a)
+        self.server.proc.send_signal(signal.SIGTERM)
+        time.sleep(1.2)
+        a.peer.drain()
+        self.server.proc.send_signal(signal.SIGTERM)
+        ab = a.peer.expect(ABORT, 1.0)
+        self.assertIsNotNone(ab, "no ABORT on a forced exit")
+        self.assertEqual((a.my_tag, 0), (ab.vtag, ab.find(ABORT)[0][1] & 1))
+        self.server.proc.wait(timeout=5)
+        self.assertEqual(128 + signal.SIGTERM, self.server.proc.returncode)
+        observe("second SIGTERM 1.2 s after the first, shutdown stuck: ABORT, exit 143")
+
 
 def sack_for_tsn(tsn, a_rwnd=1 << 20):
     return S.SCTPChunkSACK(cumul_tsn_ack=tsn & 0xFFFFFFFF, a_rwnd=a_rwnd, flags=0,

@@ -121,6 +121,38 @@ TEST(Cli, EchoAcceptsBracketedIpv6AndStopsOnSigterm) {
   EXPECT_EQ(server.stop(), 0) << server.proc().err();
 }
 
+// timeout(1) signals the child and then its process group: the same SIGINT arrives
+// twice within microseconds. That is one request to stop, so the echo still shuts its
+// associations down gracefully (the peer sees Closed, not silence) and exits 0.
+TEST(Cli, EchoSignalDeliveredTwiceAtOnceStillShutsDownGracefully) {
+  for (bool one_to_many : {false, true}) {
+    SCOPED_TRACE(one_to_many ? "--one-to-many" : "one-to-one");
+    EchoServer echo(one_to_many ? std::vector<std::string>{"--one-to-many"}
+                                : std::vector<std::string>{});
+    ASSERT_FALSE(echo.first_line().empty()) << echo.proc().err();
+    StackOptions so;
+    so.udp_port = 0;
+    auto stack = Stack::create(so);
+    ASSERT_TRUE(stack.ok());
+    ConnectOptions co;
+    co.remote_udp_port = static_cast<uint16_t>(std::stoi(echo.udp_port()));
+    auto conn = Connection::connect(
+        *stack, SocketAddress{IpAddress::loopback(IpAddress::Family::V4), 5000}, co, 10s);
+    ASSERT_TRUE(conn.ok()) << conn.status().reason();
+    ASSERT_TRUE(conn->send("ping").ok());
+    auto m = conn->receive(10s);
+    ASSERT_TRUE(m.ok()) << m.status().reason();
+    echo.proc().signal(SIGINT);
+    // Late enough for the first one to have been taken (pending signals merge).
+    std::this_thread::sleep_for(20ms);
+    echo.proc().signal(SIGINT);
+    auto end = conn->receive(5s);
+    ASSERT_FALSE(end.ok());
+    EXPECT_EQ(end.status().code(), Errc::Closed) << end.status().reason();
+    EXPECT_EQ(echo.proc().wait(10s).value_or(-1), 0) << echo.proc().err();
+  }
+}
+
 TEST(Cli, EchoAcceptsAddressListAndOneToMany) {
   EchoServer server({"--one-to-many"}, "127.0.0.1,127.0.0.2:5001");
   EXPECT_EQ(server.first_line().rfind("listening", 0), 0u) << server.proc().err();
