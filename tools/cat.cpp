@@ -1,6 +1,9 @@
 // `sctpp cat`: stdin lines out as messages, received messages out as lines.
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -31,23 +34,49 @@ std::string describe(const Status& st) {
 // Decides the exit code once, from whichever thread sees the end first.
 class Finisher {
  public:
+  // From now on a failure aborts `conn`, and every exit lingers (see finish()).
+  void set_connection(Connection* conn) { conn_ = conn; }
+
   [[noreturn]] void finish(int code, const std::string& error = {}) {
     std::lock_guard<std::mutex> lock(mu_);
+    Connection* conn = conn_.load();
+    // A failed cat never leaves its peer with an open association: ABORT (a no-op
+    // when the association is gone already).
+    if (conn && code != 0) conn->abort(error.empty() ? "sctpp cat failed" : error);
     std::fflush(stdout);
     if (!error.empty()) std::fprintf(stderr, "sctpp cat: %s\n", error.c_str());
     std::fflush(stderr);
+    // The association has ended, but the peer may still send for it (a HEARTBEAT,
+    // a retransmitted SHUTDOWN ACK); RFC 9260 §8.4 wants those answered (ABORT,
+    // SHUTDOWN COMPLETE), which the stack does only while it runs.
+    if (conn) std::this_thread::sleep_for(kLinger);
     // Other threads may be blocked reading stdin: end the process here.
     _exit(code);
   }
 
  private:
+  static constexpr std::chrono::milliseconds kLinger{500};
   std::mutex mu_;
+  std::atomic<Connection*> conn_{nullptr};
 };
+
+// How long a shutdown the peer started may take before cat aborts the association.
+constexpr std::chrono::seconds kPeerShutdownLimit{30};
+
+const char* signal_name(int sig) {
+  return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
+}
 
 }  // namespace
 
 int run_cat(const CatArgs& args) {
   Finisher finisher;
+  std::atomic<bool> connected_once{false};
+  // Before the stack's thread exists, so that only the handler's thread takes them.
+  handle_termination_signals([&](int sig) {
+    finisher.finish(128 + sig, std::string("interrupted by ") + signal_name(sig) +
+                                   (connected_once ? ": association aborted" : ""));
+  });
   StackOptions so;
   so.udp_port = args.udp_port;
   so.transport = args.transport;
@@ -70,6 +99,8 @@ int run_cat(const CatArgs& args) {
     finisher.finish(1, what + ": " + describe(st));
   }
   Connection& conn = *connected;
+  finisher.set_connection(&conn);
+  connected_once = true;
   if (args.stream >= conn.outbound_streams()) {
     conn.abort("stream out of range");
     finisher.finish(1, "stream " + std::to_string(args.stream) + " out of range (peer accepts " +
@@ -93,7 +124,7 @@ int run_cat(const CatArgs& args) {
         }
         if (st.code() != Errc::Closed) finisher.finish(1, describe(st));
         // The peer shut down: complete the handshake, then judge the replies.
-        Status closed = conn.shutdown(std::chrono::seconds(30));
+        Status closed = conn.shutdown(kPeerShutdownLimit);
         uint64_t got;
         {
           std::lock_guard<std::mutex> lock(mu);
@@ -102,6 +133,11 @@ int run_cat(const CatArgs& args) {
         if (got < args.replies) {
           finisher.finish(1, "peer shut down the association after " + std::to_string(got) +
                                  " of " + std::to_string(args.replies) + " replies");
+        }
+        if (closed.code() == Errc::Timeout) {
+          finisher.finish(1, "shutdown started by the peer not complete after " +
+                                 std::to_string(kPeerShutdownLimit.count()) +
+                                 " s: association aborted");
         }
         if (!closed && closed.code() != Errc::Closed) finisher.finish(1, describe(closed));
         finisher.finish(0);

@@ -119,6 +119,11 @@ ParseOutcome parse_command_line(int argc, char** argv) {
       ->check(CLI::IsMember({"udp", "ip"}))
       ->capture_default_str();
 
+  cat->footer(
+      "Exit status: 0 after a graceful shutdown with every reply received; 1 on failure (one "
+      "line on\nstderr; the association is aborted if still open); 128+N (130, 143) after "
+      "SIGINT or SIGTERM,\nwhich abort the association (ABORT on the wire) first.");
+
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "echo" &&
       std::string(argv[1]) != "cat") {
     return ParseOutcome{std::nullopt, fail(std::string("unknown subcommand '") + argv[1] +

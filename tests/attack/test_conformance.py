@@ -1535,6 +1535,47 @@ class ClientData(ClientCase):
         observe("§9.2 peer-initiated shutdown at sctpp cat: SHUTDOWN ACK, SHUTDOWN COMPLETE, "
                 "exit 0")
 
+    def test_abort_when_the_peers_shutdown_does_not_complete(self):
+        # ETSI AT-I-2-11 (§9.2): the peer's SHUTDOWN is answered with SHUTDOWN ACK, which
+        # is never answered. cat gives the shutdown 30 s, then sends ABORT rather than
+        # vanishing, and exits 1.
+        self.fs.start_cat(lines=(), replies=0, close_stdin=False)
+        f = self.establish()
+        self.fs.send(f["tag"], chunk(SHUTDOWN, 0, struct.pack("!I", (self.my_tsn - 1) & 0xFFFFFFFF)))
+        self.assertIsNotNone(self.fs.expect(SHUTDOWN_ACK, 1.0), "SHUTDOWN not answered")
+        t0 = time.monotonic()
+        acks, ab = 1, None
+        while ab is None and time.monotonic() - t0 < 40:
+            for p in self.fs.recv(1.0):
+                acks += SHUTDOWN_ACK in p.types()
+                if ABORT in p.types():
+                    ab = p
+        self.assertIsNotNone(ab, "no ABORT after the shutdown did not complete")
+        self.assertEqual((self.my_tag, 0), (ab.vtag, ab.find(ABORT)[0][1] & 1))
+        rc, out, err = self.fs.cat_exit(3.0)
+        self.assertEqual(1, rc, err)
+        observe("AT-I-2-11 SHUTDOWN ACK unanswered: %d SHUTDOWN ACKs, then ABORT after %.1f s, "
+                "exit 1" % (acks, time.monotonic() - t0))
+
+    def test_ootb_after_the_end_answered(self):
+        # §8.4 rule 8: an out-of-the-blue HEARTBEAT is answered with ABORT (T=1, the
+        # packet's own tag). cat keeps its stack running a moment after its
+        # association ended, so a packet that arrives right after is still answered.
+        self.fs.start_cat(lines=(), replies=0, close_stdin=False)
+        f = self.establish()
+        time.sleep(0.1)
+        self.fs.send(f["tag"], chunk(SHUTDOWN, 0, struct.pack("!I", (self.my_tsn - 1) & 0xFFFFFFFF)))
+        self.assertIsNotNone(self.fs.expect(SHUTDOWN_ACK, 1.0), "SHUTDOWN not answered")
+        self.fs.send(f["tag"], chunk(SHUTDOWN_COMPLETE, 0, b""))
+        time.sleep(0.1)
+        self.fs.send(f["tag"], heartbeat_chunk_raw(b"after-the-end"))
+        ab = self.fs.expect(ABORT, 0.3)
+        self.assertIsNotNone(ab, "HEARTBEAT after SHUTDOWN COMPLETE not answered")
+        self.assertEqual((f["tag"], 1), (ab.vtag, ab.find(ABORT)[0][1] & 1))
+        rc, out, err = self.fs.cat_exit(3.0)
+        self.assertEqual(0, rc, err)
+        observe("§8.4 rule 8 at sctpp cat: HEARTBEAT 0.1 s after SHUTDOWN COMPLETE -> ABORT T=1")
+
     def test_data_sack_and_shutdown(self):
         # §6.1/§3.3.1: the first DATA carries the INIT's Initial TSN, SSNs from 0, B and
         # E set, stream and PPID as asked. §6.3.3: unacknowledged DATA is retransmitted

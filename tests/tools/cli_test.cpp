@@ -189,6 +189,35 @@ TEST(Cli, CatWithStreamPpidUnorderedIpv6) {
   EXPECT_EQ(server.stop(), 0);
 }
 
+// SIGINT or SIGTERM must not leave the peer with an open association: cat sends ABORT
+// (the peer sees Aborted at once) and exits 128 + the signal, with one line saying so.
+TEST(Cli, CatAbortsItsAssociationOnSignal) {
+  for (int sig : {SIGINT, SIGTERM}) {
+    SCOPED_TRACE(sig == SIGINT ? "SIGINT" : "SIGTERM");
+    StackOptions so;
+    so.udp_port = 0;
+    so.local_addresses = {IpAddress::loopback(IpAddress::Family::V4)};
+    auto stack = Stack::create(so);
+    ASSERT_TRUE(stack.ok());
+    auto listener = Listener::bind(*stack, stack->options().local_addresses, 5000);
+    ASSERT_TRUE(listener.ok());
+    ChildProcess cat({kBin, "cat", "--connect", "127.0.0.1:5000", "--remote-udp-port",
+                      std::to_string(stack->udp_port())});
+    auto conn = listener->accept(10s);
+    ASSERT_TRUE(conn.ok()) << conn.status().reason();
+    cat.write_stdin("hello\n");
+    auto m = conn->receive(10s);
+    ASSERT_TRUE(m.ok()) << m.status().reason();
+    cat.signal(sig);
+    auto end = conn->receive(3s);
+    ASSERT_FALSE(end.ok());
+    EXPECT_EQ(end.status().code(), Errc::Aborted) << end.status().reason();
+    EXPECT_EQ(cat.wait(10s).value_or(-1), 128 + sig);
+    EXPECT_EQ(count_lines(cat.err()), 1u) << cat.err();
+    EXPECT_NE(cat.err().find("interrupted"), std::string::npos) << cat.err();
+  }
+}
+
 TEST(Cli, CatRefusedWhenNobodyListens) {
   EchoServer server;
   ASSERT_FALSE(server.first_line().empty());
