@@ -158,11 +158,21 @@ int run_cat(const CatArgs& args) {
   si.unordered = args.unordered;
   char* line = nullptr;
   size_t cap = 0;
+  bool warned_empty = false;
   while (true) {
     ssize_t n = getline(&line, &cap, stdin);
     if (n < 0) break;
     if (n > 0 && line[n - 1] == '\n') --n;
-    if (n == 0) continue;  // SCTP has no empty messages
+    if (n == 0) {
+      // SCTP cannot carry an empty message (a DATA chunk needs user data, RFC 9260
+      // §3.3.1): skipped, and said once so that a missing reply does not puzzle.
+      if (!warned_empty) {
+        std::fprintf(stderr,
+                     "sctpp cat: skipping empty line(s): SCTP cannot send an empty message\n");
+        warned_empty = true;
+      }
+      continue;
+    }
     Status st = conn.send(
         std::span<const uint8_t>(reinterpret_cast<uint8_t*>(line), static_cast<size_t>(n)), si);
     if (!st) {

@@ -122,7 +122,9 @@ ParseOutcome parse_command_line(int argc, char** argv) {
   cat->footer(
       "Exit status: 0 after a graceful shutdown with every reply received; 1 on failure (one "
       "line on\nstderr; the association is aborted if still open); 128+N (130, 143) after "
-      "SIGINT or SIGTERM,\nwhich abort the association (ABORT on the wire) first.");
+      "SIGINT or SIGTERM,\nwhich abort the association (ABORT on the wire) first.\n"
+      "Empty input lines are skipped, with one warning on stderr: SCTP cannot send an empty "
+      "message.");
 
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "echo" &&
       std::string(argv[1]) != "cat") {

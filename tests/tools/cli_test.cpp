@@ -189,6 +189,20 @@ TEST(Cli, CatWithStreamPpidUnorderedIpv6) {
   EXPECT_EQ(server.stop(), 0);
 }
 
+TEST(Cli, CatSkipsEmptyLinesWithOneWarning) {
+  EchoServer server;
+  ASSERT_EQ(server.first_line().rfind("listening", 0), 0u) << server.proc().err();
+  RunResult r = run({kBin, "cat", "--connect", "127.0.0.1:5000", "--remote-udp-port",
+                     server.udp_port(), "--replies", "2"},
+                    "a\n\n\nb\n\n");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "a\nb\n");
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("empty"), std::string::npos) << r.err;
+  EXPECT_EQ(server.stop(), 0);
+  EXPECT_NE(run({kBin, "cat", "--help"}).out.find("mpty"), std::string::npos);
+}
+
 // SIGINT or SIGTERM must not leave the peer with an open association: cat sends ABORT
 // (the peer sees Aborted at once) and exits 128 + the signal, with one line saying so.
 TEST(Cli, CatAbortsItsAssociationOnSignal) {
