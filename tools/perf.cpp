@@ -22,6 +22,7 @@
 #include "payload_buffers.h"
 #include "perf_channel.h"
 #include "perf_common.h"
+#include "sctpp/sockaddr.h"
 
 namespace sctpp::tool {
 
@@ -102,6 +103,13 @@ TestResult echo_latency(Channel& data, const ControlMsg& p, Clock::time_point t0
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
   if (rx == Rx::Error && r.errors++ == 0) r.first_error = data.error();
   return r;
+}
+
+// Why the control channel gave no Done: its error, or (a plain close has none) that
+// the client went away, typically because its test failed on its side.
+std::string control_lost(const Channel& ctl) {
+  return ctl.error().empty() ? "the client closed the control channel before reporting"
+                             : ctl.error();
 }
 
 // Longest wait for the acceptor of a connect test to take the associations (or TCP
@@ -192,7 +200,7 @@ void serve_sctp_test(const ServerCtx& ctx, Channel& ctl, const ControlMsg& hello
     listener->close();
     acceptor.join();
     r.messages = accepted;
-    if (rx != Rx::Ok) r.errors = 1, r.first_error = ctl.error();
+    if (rx != Rx::Ok) r.errors = 1, r.first_error = control_lost(ctl);
   } else {
     auto conn = listener->accept(std::chrono::seconds(15));
     if (!conn) {
@@ -205,7 +213,7 @@ void serve_sctp_test(const ServerCtx& ctx, Channel& ctl, const ControlMsg& hello
                                  : echo_latency(*data, hello, t0);
     ControlMsg done;
     if (ctl.receive_control(&done) != Rx::Ok) {
-      log(who + ": control channel lost: " + ctl.error());
+      log(who + ": control channel lost: " + control_lost(ctl));
       return;
     }
     if (mode == Mode::Throughput && done.a != r.messages && r.errors++ == 0) {
@@ -234,11 +242,14 @@ int tcp_accept(int fd, int stop_fd, int timeout_ms) {
   return accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
 }
 
-void serve_tcp_test(const ServerCtx& ctx, Channel& ctl, const ControlMsg& hello,
+// `local`: the server address the client's control connection reached; the client
+// opens its data connections to that same address, so the data listener binds there
+// (not to the first --listen address, which may be of the other family).
+void serve_tcp_test(const IpAddress& local, Channel& ctl, const ControlMsg& hello,
                     const std::string& who) {
   std::string err;
   const int mss = static_cast<int>(hello.mtu) - 40;
-  int lfd = tcp_listen(ctx.args.listen.ips.front(), 0, mss, &err);
+  int lfd = tcp_listen(local, 0, mss, &err);
   ControlMsg ready;
   ready.type = static_cast<uint32_t>(MsgType::Ready);
   if (lfd < 0) {
@@ -286,7 +297,7 @@ void serve_tcp_test(const ServerCtx& ctx, Channel& ctl, const ControlMsg& hello,
     close(stop[0]);
     close(stop[1]);
     r.messages = accepted;
-    if (rx != Rx::Ok) r.errors = 1, r.first_error = ctl.error();
+    if (rx != Rx::Ok) r.errors = 1, r.first_error = control_lost(ctl);
   } else {
     int fd = tcp_accept(lfd, -1, 15000);
     if (fd < 0) {
@@ -301,7 +312,7 @@ void serve_tcp_test(const ServerCtx& ctx, Channel& ctl, const ControlMsg& hello,
     data.reset();  // closes: the client waits for our FIN
     ControlMsg done;
     if (ctl.receive_control(&done) != Rx::Ok) {
-      log(who + ": control channel lost: " + ctl.error());
+      log(who + ": control channel lost: " + control_lost(ctl));
       close(lfd);
       return;
     }
@@ -324,7 +335,9 @@ void serve_tcp_test(const ServerCtx& ctx, Channel& ctl, const ControlMsg& hello,
       (r.errors ? ", " + std::to_string(r.errors) + " errors (first: " + r.first_error + ")" : ""));
 }
 
-void serve_control(const ServerCtx& ctx, std::unique_ptr<Channel> ctl, const std::string& who) {
+// `tcp_local`: with --tcp, the local address of the control connection.
+void serve_control(const ServerCtx& ctx, std::unique_ptr<Channel> ctl, const std::string& who,
+                   const IpAddress& tcp_local = {}) {
   ControlMsg hello;
   if (ctl->receive_control(&hello) != Rx::Ok) {
     log(who + ": " + (ctl->error().empty() ? "closed before a test" : ctl->error()));
@@ -337,7 +350,7 @@ void serve_control(const ServerCtx& ctx, std::unique_ptr<Channel> ctl, const std
     return;
   }
   if (ctx.args.tcp) {
-    serve_tcp_test(ctx, *ctl, hello, who);
+    serve_tcp_test(tcp_local, *ctl, hello, who);
   } else {
     serve_sctp_test(ctx, *ctl, hello, who);
   }
@@ -409,7 +422,18 @@ int run_perf_server(const PerfArgs& args) {
         if (!(p[i].revents & POLLIN)) continue;
         int fd = accept4(p[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) continue;
-        threads.spawn([&ctx, fd] { serve_control(ctx, tcp_channel(fd), "tcp client"); });
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        std::optional<SocketAddress> local;
+        if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+          local = from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+        if (!local) {
+          log("tcp client: cannot read the local address of its connection");
+          close(fd);
+          continue;
+        }
+        threads.spawn(
+            [&ctx, fd, ip = local->ip] { serve_control(ctx, tcp_channel(fd), "tcp client", ip); });
       }
     }
     std::fflush(stdout);

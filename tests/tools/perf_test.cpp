@@ -57,12 +57,13 @@ double num(const std::map<std::string, std::string>& j, const std::string& key) 
 
 class PerfServer {
  public:
-  explicit PerfServer(bool tcp) {
+  // `addresses`: the address part of --listen ("127.0.0.1,[::1]").
+  explicit PerfServer(bool tcp, const std::string& addresses = "127.0.0.1") {
     // The tool takes no port 0, and a port picked from the pid may be in use (another
     // test's connection took it as its ephemeral port): the next ones are tried.
     for (int attempt = 0; attempt < 8; ++attempt) {
       port_ = std::to_string(20000 + (getpid() + 97 * attempt) % 20000 + (tcp ? 1 : 0));
-      std::vector<std::string> argv{kBin, "perf", "--server", "--listen", "127.0.0.1:" + port_};
+      std::vector<std::string> argv{kBin, "perf", "--server", "--listen", addresses + ":" + port_};
       if (tcp)
         argv.push_back("--tcp");
       else
@@ -75,8 +76,9 @@ class PerfServer {
     if (std::regex_search(line_, m, std::regex("udp ([0-9]+)"))) udp_ = m[1];
   }
   const std::string& line() const { return line_; }
-  std::vector<std::string> client(std::vector<std::string> extra) const {
-    std::vector<std::string> argv{kBin, "perf", "--connect", "127.0.0.1:" + port_};
+  std::vector<std::string> client(std::vector<std::string> extra,
+                                  const std::string& address = "127.0.0.1") const {
+    std::vector<std::string> argv{kBin, "perf", "--connect", address + ":" + port_};
     if (!udp_.empty())
       argv.insert(argv.end(), {"--remote-udp-port", udp_});
     else
@@ -95,9 +97,10 @@ class PerfServer {
   std::unique_ptr<ChildProcess> proc_;
 };
 
-std::map<std::string, std::string> run_json(PerfServer& s, std::vector<std::string> extra) {
+std::map<std::string, std::string> run_json(PerfServer& s, std::vector<std::string> extra,
+                                            const std::string& address = "127.0.0.1") {
   extra.insert(extra.end(), {"--time", "1", "--json"});
-  RunResult r = run(s.client(extra), {}, 60s);
+  RunResult r = run(s.client(extra, address), {}, 60s);
   if (r.code != 0) {
     // The receiver's own account of what went wrong is in the server's log, which it
     // writes just after answering the client.
@@ -220,6 +223,26 @@ TEST(PerfRun, IntervalReportsAndSummaryWithoutJson) {
   EXPECT_NE(r.out.find("[  1.0"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("receiver:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(" 0 errors"), std::string::npos) << r.out;
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// The TCP server opens each test's data listener where the client's control connection
+// arrived: with IPv4 and IPv6 listen addresses, a client on the second one works.
+TEST(PerfRun, TcpServerOnTwoFamiliesServesEither) {
+  PerfServer server(true, "127.0.0.1,[::1]");
+  ASSERT_EQ(server.line().rfind("listening", 0), 0u) << server.err();
+  check_throughput(run_json(server, {"--size", "4096"}, "[::1]"), 4096);
+  check_latency(run_json(server, {"--mode", "latency"}, "[::1]"));
+  check_throughput(run_json(server, {"--size", "4096"}, "127.0.0.1"), 4096);
+  // A client that dies during a test: the server says why the test ended, not "()".
+  ChildProcess client(server.client({"--mode", "connect", "--time", "5"}, "[::1]"));
+  EXPECT_TRUE(client.read_line(10s).has_value());  // the header: the test runs
+  std::this_thread::sleep_for(300ms);
+  client.signal(SIGKILL);
+  client.wait(5s);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_NE(server.err().find("closed the control channel"), std::string::npos) << server.err();
+  EXPECT_EQ(server.err().find("(first: )"), std::string::npos) << server.err();
   EXPECT_EQ(server.stop(), 0);
 }
 
