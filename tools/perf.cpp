@@ -543,7 +543,14 @@ class Client {
       return fail("the server could not start the test (see its log)");
     data_port_ = static_cast<uint16_t>(ready.a);
 
-    if (!a_.json) {
+    if (!a_.json && mode == Mode::Connect) {
+      // No messages in this mode: size and streams do not apply.
+      std::printf("sctpp perf: connect over %s to %s, %s, path MTU %u, %.1f s\n",
+                  a_.tcp ? "tcp" : "sctp", target.c_str(),
+                  a_.tcp ? "connections + closes" : "association setups + graceful shutdowns",
+                  a_.mtu, a_.time);
+      std::fflush(stdout);
+    } else if (!a_.json) {
       std::printf(
           "sctpp perf: %s over %s to %s, %u-byte messages, %u stream%s%s, path MTU %u, "
           "%.1f s\n",
@@ -806,13 +813,21 @@ class Client {
   void report(const Outcome& o) {
     const Mode mode = a_.mode;
     if (a_.json) {
+      // A connect run sends no messages: its message fields do not apply (null, as the
+      // contract says), rather than the unused defaults of --size and --streams.
+      const bool msgs = mode != Mode::Connect;
+      auto count = [&](uint64_t v) { return msgs ? std::to_string(v) : std::string("null"); };
       std::printf(
-          "{\"mode\":\"%s\",\"transport\":\"%s\",\"size\":%u,\"streams\":%u,\"unordered\":%s,"
-          "\"mtu\":%u,\"messages\":%" PRIu64 ",\"bytes\":%" PRIu64
+          "{\"mode\":\"%s\",\"transport\":\"%s\",\"size\":%s,\"streams\":%s,\"unordered\":%s,"
+          "\"mtu\":%u,\"messages\":%s,\"bytes\":%s"
           ",\"seconds\":%.6f,\"mbytes_per_s\":%s,\"messages_per_s\":%s,\"rtt_p50_us\":%s,"
           "\"rtt_p99_us\":%s,\"assoc_per_s\":%s,\"sent\":%" PRIu64 ",\"errors\":%" PRIu64 "}\n",
-          mode_name(mode), a_.tcp ? "tcp" : "sctp", a_.size, a_.streams,
-          a_.unordered ? "true" : "false", a_.mtu, o.messages, o.bytes, o.seconds,
+          mode_name(mode), a_.tcp ? "tcp" : "sctp", count(a_.size).c_str(),
+          count(a_.streams).c_str(),
+          !msgs          ? "null"
+          : a_.unordered ? "true"
+                         : "false",
+          a_.mtu, count(o.messages).c_str(), count(o.bytes).c_str(), o.seconds,
           num(o.mbps, 3).c_str(), num(o.mps, 1).c_str(), num(o.p50, 2).c_str(),
           num(o.p99, 2).c_str(), num(o.assoc_per_s, 1).c_str(), o.sent, o.errors);
     } else if (mode == Mode::Throughput) {

@@ -143,8 +143,11 @@ void check_latency(const std::map<std::string, std::string>& j) {
 
 void check_connect(const std::map<std::string, std::string>& j) {
   EXPECT_EQ(j.at("mode"), "\"connect\"");
-  EXPECT_GT(num(j, "messages"), 1);
+  EXPECT_GT(num(j, "sent"), 1);
   EXPECT_GT(num(j, "assoc_per_s"), 1);
+  // No messages in this mode: the message fields do not apply (contract: null).
+  for (const char* key : {"size", "streams", "messages", "bytes"})
+    EXPECT_EQ(j.at(key), "null") << key;
   EXPECT_EQ(j.at("mbytes_per_s"), "null");
   EXPECT_EQ(j.at("rtt_p50_us"), "null");
 }
@@ -223,6 +226,19 @@ TEST(PerfRun, IntervalReportsAndSummaryWithoutJson) {
   EXPECT_NE(r.out.find("[  1.0"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("receiver:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(" 0 errors"), std::string::npos) << r.out;
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// A connect run has no messages: its header says what it measures, not a message size.
+TEST(PerfRun, ConnectHeaderWithoutMessages) {
+  PerfServer server(false);
+  ASSERT_EQ(server.line().rfind("listening", 0), 0u) << server.err();
+  RunResult r = run(server.client({"--mode", "connect", "--time", "0.5"}), {}, 60s);
+  EXPECT_EQ(r.code, 0) << r.err;
+  const std::string header = r.out.substr(0, r.out.find('\n'));
+  EXPECT_EQ(header.find("byte messages"), std::string::npos) << header;
+  EXPECT_EQ(header.find("stream"), std::string::npos) << header;
+  EXPECT_NE(header.find("setups"), std::string::npos) << header;
   EXPECT_EQ(server.stop(), 0);
 }
 
