@@ -623,6 +623,15 @@ class Client {
     return sctp_channel(std::move(*c));
   }
 
+  // Whether an interval report is due at `now`: each full second, and the partial
+  // last interval at the end (as iperf3 prints it), unless it is a sliver under a
+  // tenth of an interval, whose rate would mean little.
+  static bool report_due(Clock::time_point now, Clock::time_point next_report,
+                         Clock::time_point end, Clock::time_point t0, double last_t) {
+    if (now >= next_report) return true;
+    return now >= end && std::chrono::duration<double>(now - t0).count() - last_t >= 0.1;
+  }
+
   void interval(double from, double to, const std::string& what) {
     if (a_.json) return;
     std::printf("[%6.2f-%6.2f s] %s\n", from, to, what.c_str());
@@ -650,7 +659,7 @@ class Client {
     auto now = t0;
     while (true) {
       if (seq % clock_every == 0) now = Clock::now();
-      if (now >= next_report) {
+      if (report_due(now, next_report, end, t0, last_t)) {
         double t = std::chrono::duration<double>(now - t0).count();
         double mb = static_cast<double>((seq - last_seq) * a_.size) / 1e6;
         char line[160];
@@ -716,7 +725,7 @@ class Client {
       rtts.push_back(us);
       window.push_back(us);
       ++seq;
-      if (e >= next_report) {
+      if (report_due(e, next_report, end, t0, last_t)) {
         double t = std::chrono::duration<double>(e - t0).count();
         std::sort(window.begin(), window.end());
         char line[160];
@@ -760,7 +769,7 @@ class Client {
     uint64_t n = 0, last_n = 0;
     while (true) {
       const auto now = Clock::now();
-      if (now >= next_report) {
+      if (report_due(now, next_report, end, t0, last_t)) {
         double t = std::chrono::duration<double>(now - t0).count();
         char line[160];
         std::snprintf(line, sizeof line, "%8" PRIu64 " setups+shutdowns  %9.0f /s", n - last_n,

@@ -219,11 +219,14 @@ TEST(PerfRun, TcpThroughputLatencyConnect) {
 TEST(PerfRun, IntervalReportsAndSummaryWithoutJson) {
   PerfServer server(false);
   ASSERT_EQ(server.line().rfind("listening", 0), 0u) << server.err();
-  RunResult r = run(server.client({"--time", "2.2", "--size", "512"}), {}, 60s);
+  RunResult r = run(server.client({"--time", "2.5", "--size", "512"}), {}, 60s);
   EXPECT_EQ(r.code, 0) << r.err;
   std::regex interval(R"(\[\s*0\.00-\s*1\.0\d s\].*MB/s)");
   EXPECT_TRUE(std::regex_search(r.out, interval)) << r.out;
   EXPECT_NE(r.out.find("[  1.0"), std::string::npos) << r.out;
+  // The partial last interval is reported too, as iperf3 does.
+  std::regex last(R"(\[\s*2\.0\d-\s*2\.5\d s\].*MB/s)");
+  EXPECT_TRUE(std::regex_search(r.out, last)) << r.out;
   EXPECT_NE(r.out.find("receiver:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(" 0 errors"), std::string::npos) << r.out;
   EXPECT_EQ(server.stop(), 0);
