@@ -125,11 +125,14 @@ ParseOutcome parse_command_line(int argc, char** argv) {
       "SIGINT or SIGTERM,\nwhich abort the association (ABORT on the wire) first.\n"
       "Empty input lines are skipped, with one warning on stderr: SCTP cannot send an empty "
       "message.");
+  // `sctpp perf` parses its own flags (main.cpp sends it to run_perf_command); it is
+  // here so that --help lists it.
+  app.add_subcommand("perf", "Measurement tool, like iperf (see sctpp perf --help)");
 
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "echo" &&
       std::string(argv[1]) != "cat") {
     return ParseOutcome{std::nullopt, fail(std::string("unknown subcommand '") + argv[1] +
-                                           "' (expected echo or cat; see --help)")};
+                                           "' (expected echo, cat or perf; see --help)")};
   }
   try {
     app.parse(argc, argv);

@@ -86,11 +86,17 @@ TEST(Cli, HelpExitsZero) {
   for (const char* flag : {"--listen", "--udp-port", "--one-to-many", "--tcp"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
   }
+  // The top-level help names every subcommand of the contract.
+  r = run({kBin, "--help"});
+  for (const char* sub : {"echo", "cat", "perf"}) {
+    EXPECT_NE(r.out.find(sub), std::string::npos) << sub << " in\n" << r.out;
+  }
 }
 
 TEST(Cli, UsageErrorsAreOneLineAndExitTwo) {
   expect_usage_error({}, "subcommand");
   expect_usage_error({"frobnicate"}, "frobnicate");
+  expect_usage_error({"frobnicate"}, "echo, cat or perf");
   expect_usage_error({"echo", "--bogus"}, "--bogus");
   expect_usage_error({"cat", "--connect", "127.0.0.1:5000", "--nope"}, "--nope");
   expect_usage_error({"cat"}, "--connect");
