@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli_checks.h"
+
 namespace sctpp::tool {
 
 std::optional<uint32_t> parse_u32(const std::string& text) {
@@ -78,7 +80,7 @@ ParseOutcome parse_command_line(int argc, char** argv) {
   echo->add_option("--listen", listen, "Addresses and SCTP port, ADDR[,ADDR...]:PORT")
       ->capture_default_str();
   echo->add_option("--udp-port", echo_udp, "Local UDP encapsulation port")
-      ->check(CLI::Range(0, 65535))
+      ->check(integer_in(0, 65535))
       ->capture_default_str();
   echo->add_flag("--one-to-many", one_to_many, "Serve with a one-to-many socket");
   echo->add_flag("--tcp", tcp, "Serve TCP on the same address instead");
@@ -89,29 +91,37 @@ ParseOutcome parse_command_line(int argc, char** argv) {
       ->check(CLI::IsMember({"udp", "ip"}))
       ->capture_default_str();
 
-  std::string connect, ppid = "0";
+  std::string connect, ppid = "0", replies = "0";
   int remote_udp = 9899, cat_udp = 0, stream = 0, streams = 10;
-  uint64_t replies = 0;
   bool unordered = false;
   CLI::App* cat = app.add_subcommand("cat", "Netcat for SCTP: stdin lines out, messages in");
   cat->add_option("--connect", connect, "Peer addresses and SCTP port, ADDR[,ADDR...]:PORT")
       ->required();
   cat->add_option("--remote-udp-port", remote_udp, "Peer UDP encapsulation port")
-      ->check(CLI::Range(1, 65535))
+      ->check(integer_in(1, 65535))
       ->capture_default_str();
   cat->add_option("--udp-port", cat_udp, "Local UDP encapsulation port (0 = any)")
-      ->check(CLI::Range(0, 65535))
+      ->check(integer_in(0, 65535))
       ->capture_default_str();
   cat->add_option("--stream", stream, "Stream to send on")
-      ->check(CLI::Range(0, 65535))
+      ->check(integer_in(0, 65535))
       ->capture_default_str();
   cat->add_option("--ppid", ppid, "Payload protocol identifier (decimal or 0x hex)")
       ->capture_default_str();
   cat->add_flag("--unordered", unordered, "Send unordered messages");
   cat->add_option("--streams", streams, "Outbound streams requested")
-      ->check(CLI::Range(1, 65535))
+      ->check(integer_in(1, 65535))
       ->capture_default_str();
+  // Taken as text: CLI11 would turn "-1" into 2^64-1 (wait forever).
   cat->add_option("--replies", replies, "Messages to wait for after end of input")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            return parse_u64(text) ? std::string()
+                                   : "'" + text +
+                                         "' is not a whole number (expected "
+                                         "0..18446744073709551615)";
+          },
+          "UINT"))
       ->capture_default_str();
   std::string cat_transport = "udp";
   cat->add_option("--transport", cat_transport,
@@ -146,6 +156,9 @@ ParseOutcome parse_command_line(int argc, char** argv) {
     if (echo->parsed()) {
       EchoArgs a;
       a.listen = address_or_throw("--listen", listen);
+      // Port 0 is not a valid SCTP port (RFC 9260 §3.1), and no peer could reach it.
+      if (a.listen.port == 0)
+        return ParseOutcome{std::nullopt, fail("--listen: port 0 is not valid")};
       a.udp_port = static_cast<uint16_t>(echo_udp);
       a.one_to_many = one_to_many;
       a.tcp = tcp;
@@ -176,7 +189,7 @@ ParseOutcome parse_command_line(int argc, char** argv) {
     a.stream = static_cast<uint16_t>(stream);
     a.unordered = unordered;
     a.streams = static_cast<uint16_t>(streams);
-    a.replies = replies;
+    a.replies = *parse_u64(replies);
     a.transport = cat_transport == "ip" ? Transport::Ip : Transport::Udp;
     if (a.transport == Transport::Ip) {
       for (const char* flag : {"--udp-port", "--remote-udp-port"}) {

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli.h"
+#include "cli_checks.h"
 #include "perf_common.h"
 
 namespace sctpp::tool::perf {
@@ -71,10 +72,10 @@ std::optional<PerfArgs> parse_perf_args(int argc, char** argv, int* exit_code) {
       app.add_option("--connect", connect, "Client: the server's addresses and port, ADDR:PORT");
   app.add_option("--udp-port", udp_port,
                  "Local UDP encapsulation port (server default 9899, client default 0 = any)")
-      ->check(CLI::Range(0, 65535));
+      ->check(integer_in(0, 65535));
   auto* o_rudp =
       app.add_option("--remote-udp-port", remote_udp, "Client: the server's UDP encapsulation port")
-          ->check(CLI::Range(1, 65535))
+          ->check(integer_in(1, 65535))
           ->capture_default_str();
   auto* o_mode = app.add_option("--mode", mode, "Client: throughput, latency or connect")
                      ->check(CLI::IsMember({"throughput", "latency", "connect"}))
@@ -82,19 +83,19 @@ std::optional<PerfArgs> parse_perf_args(int argc, char** argv, int* exit_code) {
   auto* o_size = app.add_option("--size", size,
                                 "Client: message size in bytes (default 1024 for throughput, "
                                 "64 for latency)")
-                     ->check(CLI::Range(1LL, 4LL * 1024 * 1024));
+                     ->check(integer_in(1, 4LL * 1024 * 1024));
   auto* o_streams =
       app.add_option("--streams", streams, "Client: streams used round-robin (SCTP only)")
-          ->check(CLI::Range(1, 65535))
+          ->check(integer_in(1, 65535))
           ->capture_default_str();
   auto* o_unordered = app.add_flag("--unordered", unordered, "Client: send unordered (SCTP only)");
   auto* o_time = app.add_option("--time", time, "Client: seconds to run")
-                     ->check(CLI::Range(0.1, 86400.0))
+                     ->check(real_in(0.1, 86400.0, "0.1..86400"))
                      ->capture_default_str();
   auto* o_mtu = app.add_option("--mtu", mtu,
                                "Client: path MTU (IP packet size) both ends use; with --tcp "
                                "it sets TCP_MAXSEG to MTU-40")
-                    ->check(CLI::Range(576, 65535))
+                    ->check(integer_in(576, 65535))
                     ->capture_default_str();
   auto* o_json = app.add_flag("--json", json, "Client: print one JSON object, no interval reports");
   app.add_flag("--tcp", tcp, "Run the same workloads over TCP (both ends)");

@@ -101,7 +101,13 @@ TEST(Cli, UsageErrorsAreOneLineAndExitTwo) {
   expect_usage_error({"cat", "--connect", "127.0.0.1:5000", "--nope"}, "--nope");
   expect_usage_error({"cat"}, "--connect");
   expect_usage_error({"echo", "--udp-port", "70000"}, "--udp-port");
-  expect_usage_error({"echo", "--udp-port", "abc"}, "--udp-port");
+  expect_usage_error({"echo", "--udp-port", "abc"}, "--udp-port: 'abc' is not a number");
+  expect_usage_error({"cat", "--connect", "127.0.0.1:5000", "--streams", "x"}, "not a number");
+  // CLI11 alone reads "-1" as 2^64-1 for an unsigned flag: cat would wait forever.
+  expect_usage_error({"cat", "--connect", "127.0.0.1:5000", "--replies", "-1"}, "--replies");
+  expect_usage_error({"cat", "--connect", "127.0.0.1:5000", "--replies", "18446744073709551616"},
+                     "--replies");
+  expect_usage_error({"cat", "--connect", "127.0.0.1:5000", "--replies", "1x"}, "--replies");
   expect_usage_error({"cat", "--connect", "127.0.0.1:5000", "--ppid", "0xzz"}, "--ppid");
   expect_usage_error({"cat", "--connect", "127.0.0.1:5000", "--ppid", "4294967296"}, "--ppid");
   expect_usage_error({"cat", "--connect", "127.0.0.1:5000", "--streams", "0"}, "--streams");
@@ -113,6 +119,8 @@ TEST(Cli, MalformedAddressesAreOneLineAndExitTwo) {
   expect_usage_error({"echo", "--listen", "127.0.0.1"}, "--listen");
   expect_usage_error({"echo", "--listen", "127.0.0.1:99999"}, "--listen");
   expect_usage_error({"echo", "--listen", "127.0.0.1,:5000"}, "--listen");
+  // SCTP port 0 is not valid (RFC 9260 §3.1); cat and perf already said so.
+  expect_usage_error({"echo", "--listen", "127.0.0.1:0"}, "--listen");
   expect_usage_error({"cat", "--connect", "::1:5000"}, "--connect");
   expect_usage_error({"cat", "--connect", "[::1:5000"}, "--connect");
   expect_usage_error({"cat", "--connect", "300.1.1.1:5000"}, "--connect");

@@ -174,6 +174,13 @@ TEST(PerfCli, UsageErrorsAreOneLineAndExitTwo) {
   expect_usage_error({"--connect", "127.0.0.1:5201", "--size", "abc"}, "--size");
   expect_usage_error({"--connect", "127.0.0.1:5201", "--streams", "0"}, "--streams");
   expect_usage_error({"--connect", "127.0.0.1:5201", "--time", "0"}, "--time");
+  // Every comparison with NaN is false: a plain range check lets it through.
+  expect_usage_error({"--connect", "127.0.0.1:5201", "--time", "nan"},
+                     "--time: 'nan' is not a number");
+  expect_usage_error({"--connect", "127.0.0.1:5201", "--time", "inf"}, "--time");
+  expect_usage_error({"--connect", "127.0.0.1:5201", "--time", "1s"}, "--time");
+  expect_usage_error({"--connect", "127.0.0.1:5201", "--udp-port", "abc"},
+                     "--udp-port: 'abc' is not a number");
   expect_usage_error({"--connect", "127.0.0.1:5201", "--mtu", "100"}, "--mtu");
   expect_usage_error({"--connect", "127.0.0.1:5201", "--mtu", "70000"}, "--mtu");
   expect_usage_error({"--connect", "127.0.0.1:5201", "--udp-port", "70000"}, "--udp-port");
