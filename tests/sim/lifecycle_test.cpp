@@ -40,6 +40,15 @@ AssocId connect(SimNetwork& net, Endpoint& from, const IpAddress& to, uint16_t p
   return id.ok() ? *id : AssocId(0);
 }
 
+// Connects `client` to kB port 5000 and runs until the client reports it connected:
+// its id, 0 if it never did.
+AssocId connect_and_wait(SimNetwork& net, Endpoint& client, Recorder& rec) {
+  AssocId cid = connect(net, client, kB, 5000);
+  const bool up = net.run_until([&] { return rec.find(client, EventKind::Connected).has_value(); },
+                                seconds(5), std::ref(rec));
+  return up ? cid : AssocId(0);
+}
+
 // Connects `client` to `server` (at kB, port 5000) and runs until both ends report the
 // association: its ids at the client and at the server (0 at the server if it never came).
 std::pair<AssocId, AssocId> establish(SimNetwork& net, Endpoint& client, Endpoint& server,
@@ -72,7 +81,33 @@ class SmallWindowPair : public ::testing::Test {
   std::pair<AssocId, AssocId> ids = establish(net, client, server, rec);
   AssocId cid = ids.first, sid = ids.second;
 };
-using FlowControl = SmallWindowPair<21>;
+// The client keeps 512 messages of 4 KiB (2 MiB) queued against the small window;
+// the server reads when the test says.
+class FlowControl : public SmallWindowPair<21> {
+ protected:
+  static constexpr size_t kMessages = 512;
+  std::vector<uint8_t> msg = std::vector<uint8_t>(4096, 0x5a);
+  size_t queued = 0;
+  void pump() {
+    while (queued < kMessages && client.send(net.now(), cid, SendInfo{}, msg).ok()) ++queued;
+  }
+  // Events while the reader sleeps: recorded, and the client's queue kept full.
+  void on_event(Endpoint& ep, const Event& e) {
+    rec(ep, e);
+    if (&ep == &client && e.kind == EventKind::Writable) pump();
+  }
+  // The reader wakes up and reads until every message arrived (or `limit` passed).
+  size_t read_all(Duration limit) {
+    size_t received = 0;
+    while (server.receive(net.now(), sid)) ++received;
+    net.run_until([&] { return received == kMessages; }, limit,
+                  [&](Endpoint& ep, const Event& e) {
+                    on_event(ep, e);
+                    while (server.receive(net.now(), sid)) ++received;
+                  });
+    return received;
+  }
+};
 using Shutdown = SmallWindowPair<24>;
 using SharedSend = SmallWindowPair<27>;
 
@@ -118,17 +153,12 @@ TEST_F(FlowControl, SenderStopsAtTheReceiveWindowAndResumesWhenTheReaderReads) {
   ASSERT_FALSE(HasFailure());  // the association came up
 
   // 2 MiB in 4 KiB messages, while the server does not read for 30 s.
-  std::vector<uint8_t> msg(4096, 0x5a);
-  size_t queued = 0;
-  auto pump = [&] {
-    while (queued < 512 && client.send(net.now(), cid, SendInfo{}, msg).ok()) ++queued;
-  };
   pump();
   Instant stop_reading_until = net.now() + seconds(30);
   size_t peak_pending = 0;
   net.run_until([&] { return net.now() >= stop_reading_until; }, seconds(31),
                 [&](Endpoint& ep, const Event& e) {
-                  if (&ep == &client && e.kind == EventKind::Writable) pump();
+                  on_event(ep, e);
                   auto info = server.info(sid);
                   peak_pending = std::max(peak_pending, info->pending_receive * msg.size());
                 });
@@ -136,15 +166,7 @@ TEST_F(FlowControl, SenderStopsAtTheReceiveWindowAndResumesWhenTheReaderReads) {
   // reserve), however much the client has queued.
   EXPECT_LE(peak_pending, kWindow + 64 * 1024);
   EXPECT_GT(client.info(cid)->queued_bytes, 1'000'000u) << "client kept its data queued";
-
-  size_t received = 0;
-  while (server.receive(net.now(), sid)) ++received;  // the reader wakes up
-  net.run_until([&] { return received == 512; }, seconds(120),
-                [&](Endpoint& ep, const Event& e) {
-                  if (&ep == &client && e.kind == EventKind::Writable) pump();
-                  while (server.receive(net.now(), sid)) ++received;
-                });
-  EXPECT_EQ(received, 512u);
+  EXPECT_EQ(read_all(seconds(120)), kMessages);
 }
 
 // RFC 9260 §6.1 A, zero window probing: a reader that stops for half an hour must
@@ -154,11 +176,6 @@ TEST_F(FlowControl, SenderStopsAtTheReceiveWindowAndResumesWhenTheReaderReads) {
 // (~6 minutes) although the peer answered every one.
 TEST_F(FlowControl, ZeroWindowProbesBackOffAndNeverEndAnAnsweredAssociation) {
   ASSERT_FALSE(HasFailure());  // the association came up
-  std::vector<uint8_t> msg(4096, 0x5a);
-  size_t queued = 0;
-  auto pump = [&] {
-    while (queued < 512 && client.send(net.now(), cid, SendInfo{}, msg).ok()) ++queued;
-  };
   pump();
   // On the wire: the highest TSN the client sent, when a SACK closed the window with
   // all of it acknowledged, and the DATA packets (probes) after that.
@@ -184,10 +201,7 @@ TEST_F(FlowControl, ZeroWindowProbesBackOffAndNeverEndAnAnsweredAssociation) {
   });
   const Instant stop_reading_until = net.now() + std::chrono::minutes(30);
   net.run_until([&] { return net.now() >= stop_reading_until; }, std::chrono::minutes(31),
-                [&](Endpoint& ep, const Event& e) {
-                  rec(ep, e);
-                  if (&ep == &client && e.kind == EventKind::Writable) pump();
-                });
+                [&](Endpoint& ep, const Event& e) { on_event(ep, e); });
   ASSERT_FALSE(rec.find(client, EventKind::Lost))
       << rec.find(client, EventKind::Lost)->status.reason();
   ASSERT_EQ(client.info(cid)->state, AssocState::Established);
@@ -199,39 +213,23 @@ TEST_F(FlowControl, ZeroWindowProbesBackOffAndNeverEndAnAnsweredAssociation) {
   // Backing off to RTO.Max (60 s): about 35 probes in 30 minutes, not one per RTO.
   EXPECT_LT(probes.size(), 60u);
   EXPECT_GE(probes.back() - probes[probes.size() - 2], seconds(30)) << "no back-off";
-
-  size_t received = 0;
-  while (server.receive(net.now(), sid)) ++received;  // the reader wakes up
-  net.run_until([&] { return received == 512; }, seconds(300),
-                [&](Endpoint& ep, const Event& e) {
-                  if (&ep == &client && e.kind == EventKind::Writable) pump();
-                  while (server.receive(net.now(), sid)) ++received;
-                });
-  EXPECT_EQ(received, 512u);
+  EXPECT_EQ(read_all(seconds(300)), kMessages);
 }
 
 // The other half of §6.1 A's rule: probes nobody answers are errors as usual, so a
 // peer that vanishes while its window is shut is still detected.
 TEST_F(FlowControl, UnansweredZeroWindowProbesStillEndTheAssociation) {
   ASSERT_FALSE(HasFailure());  // the association came up
-  std::vector<uint8_t> msg(4096, 0x5a);
-  size_t queued = 0;
-  auto pump = [&] {
-    while (queued < 512 && client.send(net.now(), cid, SendInfo{}, msg).ok()) ++queued;
-  };
   pump();
-  auto on_event = [&](Endpoint& ep, const Event& e) {
-    rec(ep, e);
-    if (&ep == &client && e.kind == EventKind::Writable) pump();
-  };
+  auto events = [&](Endpoint& ep, const Event& e) { on_event(ep, e); };
   // The server does not read; after ten minutes of probing it goes away.
-  net.run_until([] { return false; }, std::chrono::minutes(10), on_event);
+  net.run_until([] { return false; }, std::chrono::minutes(10), events);
   ASSERT_EQ(client.info(cid)->state, AssocState::Established);
   LinkConditions down;
   down.down = true;
   net.set_all_links(down);
   EXPECT_TRUE(net.run_until([&] { return rec.find(client, EventKind::Lost).has_value(); },
-                            std::chrono::minutes(20), on_event))
+                            std::chrono::minutes(20), events))
       << "probes into the void never ended the association";
 }
 
@@ -377,9 +375,8 @@ TEST(Heartbeat, IdleAssociationStaysUpAndHeartbeatsFlow) {
   Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
   Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
   Recorder rec;
-  AssocId cid = connect(net, client, kB, 5000);
-  ASSERT_TRUE(net.run_until([&] { return rec.find(client, EventKind::Connected).has_value(); },
-                            seconds(5), std::ref(rec)));
+  AssocId cid = connect_and_wait(net, client, rec);
+  ASSERT_NE(cid.value(), 0u);
   uint64_t before = net.packets_sent();
   net.run_until([] { return false; }, seconds(600), std::ref(rec));
   // RTO.Initial + HB.interval (30 s) apart: roughly 2 x 19 heartbeats + acks in 10 min.
@@ -398,9 +395,8 @@ TEST(Heartbeat, IntervalsAreJitteredByHalfAnRto) {
   Endpoint& server = net.add_host(kB, endpoint_config(5000, true));
   Endpoint& client = net.add_host(kA, endpoint_config(40000, false));
   Recorder rec;
-  AssocId cid = connect(net, client, kB, 5000);
-  ASSERT_TRUE(net.run_until([&] { return rec.find(client, EventKind::Connected).has_value(); },
-                            seconds(5), std::ref(rec)));
+  AssocId cid = connect_and_wait(net, client, rec);
+  ASSERT_NE(cid.value(), 0u);
   std::vector<Instant> sent;
   net.set_filter([&](const IpAddress& from, std::span<const uint8_t> b) {
     auto pv = wire::PacketView::parse(b);

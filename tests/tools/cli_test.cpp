@@ -217,15 +217,20 @@ TEST(Cli, CatSkipsEmptyLinesWithOneWarning) {
   EXPECT_NE(run({kBin, "cat", "--help"}).out.find("mpty"), std::string::npos);
 }
 
+// A stack of our own on 127.0.0.1 (any UDP port) for the tool under test to talk to.
+Result<Stack> loopback_stack() {
+  StackOptions so;
+  so.udp_port = 0;
+  so.local_addresses = {IpAddress::loopback(IpAddress::Family::V4)};
+  return Stack::create(so);
+}
+
 // SIGINT or SIGTERM must not leave the peer with an open association: cat sends ABORT
 // (the peer sees Aborted at once) and exits 128 + the signal, with one line saying so.
 TEST(Cli, CatAbortsItsAssociationOnSignal) {
   for (int sig : {SIGINT, SIGTERM}) {
     SCOPED_TRACE(sig == SIGINT ? "SIGINT" : "SIGTERM");
-    StackOptions so;
-    so.udp_port = 0;
-    so.local_addresses = {IpAddress::loopback(IpAddress::Family::V4)};
-    auto stack = Stack::create(so);
+    auto stack = loopback_stack();
     ASSERT_TRUE(stack.ok());
     auto listener = Listener::bind(*stack, stack->options().local_addresses, 5000);
     ASSERT_TRUE(listener.ok());
@@ -286,10 +291,7 @@ TEST(Cli, CatFailsWhenPeerClosesBeforeTheReplies) {
 }
 
 TEST(Cli, CatReportsAbortByPeer) {
-  StackOptions so;
-  so.udp_port = 0;
-  so.local_addresses = {IpAddress::loopback(IpAddress::Family::V4)};
-  auto stack = Stack::create(so);
+  auto stack = loopback_stack();
   ASSERT_TRUE(stack.ok());
   auto listener = Listener::bind(*stack, stack->options().local_addresses, 5000);
   ASSERT_TRUE(listener.ok());
