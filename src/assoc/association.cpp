@@ -1555,11 +1555,11 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
     // §6.4: "when its peer is multi-homed, an endpoint SHOULD send fast
     // retransmissions on the same destination transport address where the original
     // data was sent to" (its loss says nothing against that address, unlike a
-    // timeout), if that address still works.
+    // timeout), if that address still works: not to one potentially failed (RFC 7829:
+    // that moved the retransmissions of an outage back onto the dead link, and a
+    // failover that took 100 ms took up to 1.2 s in netns_failover_udp).
     const auto original = rtx_->next_retransmission_path();
-    if (original && *original < paths_.size() && paths_[*original].active &&
-        paths_[*original].confirmed)
-      dpath = *original;
+    if (original && *original < paths_.size() && path_usable(paths_[*original])) dpath = *original;
   }
   // SACKs answer the address the DATA came from (§6.4), unless it stopped working or
   // was never confirmed.

@@ -366,16 +366,20 @@ size_t UdpTransport::send(std::span<const OutDatagram> datagrams) {
       sent = sendmmsg(sock.fd, b.tx_msgs.data(), static_cast<unsigned>(msgs), MSG_DONTWAIT);
     } while (sent < 0 && errno == EINTR);
     if (sent < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return done;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return done;
       if (b.tx_segments[0] > 1 && (errno == EINVAL || errno == EIO || errno == EOPNOTSUPP)) {
         // The kernel or the route cannot segment: send datagram by datagram from now.
         gso_ = false;
         continue;
       }
-      // An ICMP error for an earlier datagram (IP_RECVERR) is reported once by the
-      // next send, to whomever it goes: try that message once more before taking
-      // the error as its own.
-      if (!retried) {
+      // An ICMP error for an earlier datagram (IP_RECVERR), or the error of the message
+      // a previous sendmmsg stopped at, is reported once by the next send, to whomever
+      // it goes: try that message once more before taking the error as its own. Not
+      // ENOBUFS: with IP_RECVERR the kernel reports a datagram its queue or a down
+      // device dropped (it said nothing before), which is a loss like the network's,
+      // not a full socket buffer: waiting for writability on it stalled every other
+      // path behind a dead link (a 100 ms failover took up to 1.2 s).
+      if (!retried && errno != ENOBUFS) {
         retried = true;
         continue;
       }
@@ -391,7 +395,8 @@ size_t UdpTransport::send(std::span<const OutDatagram> datagrams) {
       stats_.datagrams_sent += b.tx_segments[k];
       done += b.tx_segments[k];
     }
-    if (static_cast<size_t>(sent) < msgs) return done;  // socket buffer full
+    // Fewer sent: the socket buffer is full (the next call says EAGAIN) or the next
+    // message failed (the next call reports its error, handled above).
   }
   return done;
 }

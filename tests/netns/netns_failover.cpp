@@ -596,6 +596,10 @@ int main(int argc, char** argv) {
       log("FAILOVER: last message before the gap at cut%+.1f ms, first after at cut%+.1f ms: "
           "failover time %.1f ms (message %zu)",
           g.before_ms, g.after_ms, g.gap_ms, g.index);
+      // Data moves at the first T3-rtx timeout (PF, RFC 7829): about one RTO.min here.
+      // Sends that failed on the dead link once stalled the live one for up to 1.2 s.
+      if (g.gap_ms > 8.0 * o.rto_min)
+        fail("failover took %.1f ms, more than 8 x RTO.min (%d ms)", g.gap_ms, o.rto_min);
       auto unr = notes_a.wait_address(b1, sctpp::PeerAddrState::Unreachable, t_cut, 10s);
       if (unr)
         log("A reported %s ADDR_UNREACHABLE %.1f ms after the cut", b1.to_string().c_str(),
