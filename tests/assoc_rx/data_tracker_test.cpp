@@ -22,6 +22,26 @@ void packet(DataTracker& t, std::initializer_list<uint32_t> tsns, Instant now = 
   t.on_packet_end(now, immediate);
 }
 
+// The association's first DATA (TSN 0 here) is acknowledged at once, as Linux and
+// FreeBSD do (ETSI TS 102 369 A-V-9-1, "first SACK is sent immediately"); the tests
+// of delayed acknowledgement start after it.
+void settle(DataTracker& t) {
+  packet(t, {0}, kT0 - seconds(1));
+  ASSERT_TRUE(t.sack_due());
+  t.make_sack(5000);
+}
+
+TEST(DataTracker, FirstDataIsAcknowledgedAtOnceThenEverySecondPacket) {
+  DataTracker t(Tsn(1), kDelay);
+  packet(t, {1});
+  EXPECT_TRUE(t.sack_due());
+  EXPECT_FALSE(t.deadline().has_value());
+  EXPECT_EQ(t.make_sack(5000).cum_tsn_ack, Tsn(1));
+  packet(t, {2});
+  EXPECT_FALSE(t.sack_due());  // from now on, delayed
+  EXPECT_TRUE(t.deadline().has_value());
+}
+
 TEST(DataTracker, StartsOneBelowInitialTsn) {
   DataTracker t(Tsn(1000), kDelay);
   EXPECT_EQ(t.cumulative_tsn(), Tsn(999));
@@ -33,7 +53,8 @@ TEST(DataTracker, StartsOneBelowInitialTsn) {
 }
 
 TEST(DataTracker, InOrderPacketsAckEverySecondPacket) {
-  DataTracker t(Tsn(1), kDelay);
+  DataTracker t(Tsn(0), kDelay);
+  settle(t);  // past the first DATA, which is acknowledged at once
   packet(t, {1});
   EXPECT_FALSE(t.sack_due());
   ASSERT_TRUE(t.deadline().has_value());
@@ -57,7 +78,8 @@ TEST(DataTracker, InOrderPacketsAckEverySecondPacket) {
 }
 
 TEST(DataTracker, DelayedAckTimerFiresAtDeadline) {
-  DataTracker t(Tsn(1), kDelay);
+  DataTracker t(Tsn(0), kDelay);
+  settle(t);  // past the first DATA, which is acknowledged at once
   packet(t, {1});
   t.handle_timeout(kT0 + kDelay - microseconds(1));
   EXPECT_FALSE(t.sack_due());
@@ -69,7 +91,8 @@ TEST(DataTracker, DelayedAckTimerFiresAtDeadline) {
 }
 
 TEST(DataTracker, DeadlineRestartsAfterSack) {
-  DataTracker t(Tsn(1), kDelay);
+  DataTracker t(Tsn(0), kDelay);
+  settle(t);  // past the first DATA, which is acknowledged at once
   packet(t, {1});
   EXPECT_EQ(*t.deadline(), kT0 + kDelay);
   t.request_sack();  // e.g. a SACK bundled with other chunks
@@ -94,7 +117,8 @@ TEST(DataTracker, ImmediateBitForcesSack) {
 }
 
 TEST(DataTracker, RequestSack) {
-  DataTracker t(Tsn(1), kDelay);
+  DataTracker t(Tsn(0), kDelay);
+  settle(t);  // past the first DATA, which is acknowledged at once
   packet(t, {1});
   EXPECT_FALSE(t.sack_due());
   t.request_sack();
@@ -162,7 +186,8 @@ TEST(DataTracker, DuplicateBundledWithNewDataIsAckedAtOnce) {
 }
 
 TEST(DataTracker, ImmediateSackWhenGapAppearsChangesAndIsFilled) {
-  DataTracker t(Tsn(1), kDelay);
+  DataTracker t(Tsn(0), kDelay);
+  settle(t);  // past the first DATA, which is acknowledged at once
   packet(t, {1});
   EXPECT_FALSE(t.sack_due());
 

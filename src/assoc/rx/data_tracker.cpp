@@ -122,8 +122,11 @@ void DataTracker::on_packet_end(Instant now, bool immediate) {
   ++packets_unacked_;
   // RFC 9260 §6.2: a SACK for at least every second packet with DATA, within the
   // delayed-ack time (at most 500 ms, 200 ms by default) of the first unacked one;
-  // at once on duplicates. RFC 7053: at once when the I bit is set.
-  if (immediate || dup_in_packet_ || gaps || packets_unacked_ >= 2 ||
+  // at once on duplicates. RFC 7053: at once when the I bit is set. The association's
+  // first DATA is acknowledged at once too, as Linux and FreeBSD do (ETSI TS 102 369
+  // A-V-9-1): the peer's first round trip then costs no delayed-ack time, and its
+  // slow start begins a full delayed-ack period sooner.
+  if (immediate || dup_in_packet_ || gaps || packets_unacked_ >= 2 || !sacked_ ||
       delayed_ack_ <= Duration::zero()) {
     sack_now_ = true;
     ack_deadline_.reset();
@@ -166,6 +169,7 @@ wire::SackChunk DataTracker::make_sack(uint32_t a_rwnd, size_t max_bytes) {
   dups_.clear();
   sack_now_ = false;
   packets_unacked_ = 0;
+  sacked_ = true;
   ack_deadline_.reset();
   return sack;
 }

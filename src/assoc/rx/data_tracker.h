@@ -112,6 +112,7 @@ class DataTracker {
   Duration delayed_ack_;
   int packets_unacked_ = 0;
   bool sack_now_ = false;
+  bool sacked_ = false;  // a SACK was made: the first DATA is acknowledged at once
   std::optional<Instant> ack_deadline_;
   // State of the packet being processed (between the first observe() and
   // on_packet_end()).
