@@ -1053,15 +1053,17 @@ void Association::on_heartbeat_timer(Instant now, size_t idx) {
   // A potentially failed address without DATA outstanding is probed once per RTO
   // whatever it carried before (RFC 7829 §5.2).
   const bool potentially_failed = p.error_count > cfg_.pf_max_retrans;
-  if (!p.heartbeat_outstanding && p.confirmed && p.t3.running()) {
-    p.heartbeat.start(now, heartbeat_delay(p));
-    return;
-  }
-  if (!p.heartbeat_outstanding && p.confirmed && !potentially_failed &&
-      p.last_data_sent != Instant{} && now - p.last_data_sent < cfg_.heartbeat_interval) {
-    // Due one period after the last DATA, when the address has become idle.
-    p.heartbeat.start(p.last_data_sent, heartbeat_delay(p));
-    return;
+  if (!p.heartbeat_outstanding && p.confirmed) {
+    if (p.t3.running()) {
+      p.heartbeat.start(now, heartbeat_delay(p));
+      return;
+    }
+    if (!potentially_failed && p.last_data_sent != Instant{} &&
+        now - p.last_data_sent < cfg_.heartbeat_interval) {
+      // Due one period after the last DATA, when the address has become idle.
+      p.heartbeat.start(p.last_data_sent, heartbeat_delay(p));
+      return;
+    }
   }
   if (p.heartbeat_outstanding) {
     // §8.3: an unanswered HEARTBEAT counts as an error on the path.
@@ -1410,6 +1412,12 @@ void Association::decay_idle_cwnd(Path& p, size_t path, Instant now) {
   p.last_data_sent += periods * rto;
 }
 
+bool Association::peer_window_open() const {
+  // §6.1 A: new DATA only into the peer's window, except that with the window shut
+  // and nothing in flight one chunk probes it, once the probe's time has come.
+  return peer_rwnd_ > 0 || (rtx_->outstanding_bytes() == 0 && !zero_window_.waiting());
+}
+
 bool Association::path_may_send(size_t path) const {
   const Path& p = paths_[path];
   const size_t flight = rtx_->outstanding_bytes(path);
@@ -1495,9 +1503,7 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     size_t max_payload =
         std::min(max_data_payload(), w.remaining() - wire::DataChunk::kHeaderSize) & ~size_t{3};
     if (max_payload == 0) break;
-    // §6.1 A: with the window shut and nothing in flight, one chunk probes it, once
-    // the probe's time has come.
-    if (peer_rwnd_ == 0 && (flight > 0 || zero_window_.waiting())) break;
+    if (!peer_window_open()) break;
     // Nagle (SCTP_NODELAY off, RFC 6458 §8.1.5): with data in flight, only send when
     // a full packet's worth is queued, so that small messages are bundled.
     if (!cfg_.nodelay && flight > 0 && send_queue_->queued_bytes() < max_payload) break;
@@ -1570,12 +1576,10 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
   const bool may_sack = tracker_ && state_ != AssocState::ShutdownAckSent;
   bool sack_due = may_sack && data_ok && tracker_->sack_due();
   bool data_due =
-      data_ok &&
-      ((rtx_->has_retransmissions() && (fast_rtx_pending_ || cwnd_open)) ||
-       (!send_queue_->empty() && !burst_exhausted() && cwnd_open &&
-        (peer_rwnd_ > 0 || (rtx_->outstanding_bytes() == 0 && !zero_window_.waiting())) &&
-        (state_ == AssocState::Established || state_ == AssocState::ShutdownPending ||
-         state_ == AssocState::ShutdownReceived)));
+      data_ok && ((rtx_->has_retransmissions() && (fast_rtx_pending_ || cwnd_open)) ||
+                  (!send_queue_->empty() && !burst_exhausted() && cwnd_open && peer_window_open() &&
+                   (state_ == AssocState::Established || state_ == AssocState::ShutdownPending ||
+                    state_ == AssocState::ShutdownReceived)));
   if (control_.empty() && !sack_due && !data_due) {
     burst_left_ = 0;  // this transmission opportunity is over (§6.1 D)
     return std::nullopt;

@@ -209,6 +209,8 @@ class Association {
   void queue_chunk(const C& c, std::optional<size_t> path = std::nullopt) {
     queue_control(Control{wire::chunk_bytes(c), path, std::nullopt, false});
   }
+  // Whether the peer's receive window takes new DATA (or a zero window probe) now.
+  bool peer_window_open() const;
   // Whether the congestion window of `path` lets a new packet of DATA go to it.
   bool path_may_send(size_t path) const;
   // Returns true when new (never sent) DATA went into the packet.
