@@ -652,8 +652,9 @@ done:
   if (saw_data && state_ == AssocState::ShutdownSent) {
     // §9.2: "MUST immediately respond to each received packet containing one or more
     // DATA chunks with a SHUTDOWN chunk and restart the T2-shutdown timer", whether
-    // or not the data fit in the window.
-    shutdown_chunk_due_ = true;
+    // or not the data fit in the window. Queued now, not when the driver next polls,
+    // so a batch of DATA packets fed at one instant gets one SHUTDOWN each.
+    queue_shutdown(answer_path(path));
     t2_.start(now, paths_[data_path()].rto.rto());
   }
   if (reassembly_ && reassembly_->ready_count() > ready_before) emit(EventKind::Readable);
@@ -913,13 +914,19 @@ void Association::handle_shutdown(Instant now, const wire::ShutdownChunk& c) {
     case AssocState::ShutdownSent:
       // Both sides shut down at once: answer with SHUTDOWN ACK.
       state_ = AssocState::ShutdownAckSent;
-      shutdown_chunk_due_ = false;
       queue_chunk(wire::ShutdownAckChunk{});
       t2_.start(now, paths_[data_path()].rto.rto());
       break;
     default:
       break;
   }
+}
+
+void Association::queue_shutdown(size_t path) {
+  if (!tracker_) return;  // only established associations shut down
+  wire::ShutdownChunk s;
+  s.cum_tsn_ack = tracker_->cumulative_tsn();
+  queue_chunk(s, path);
 }
 
 void Association::handle_shutdown_ack(Instant now) {
@@ -939,7 +946,7 @@ void Association::maybe_progress_shutdown(Instant now) {
   if (!send_queue_ || !send_queue_->empty() || !rtx_->empty()) return;
   if (state_ == AssocState::ShutdownPending) {
     state_ = AssocState::ShutdownSent;
-    shutdown_chunk_due_ = true;
+    queue_shutdown(data_path());
     t2_.start(now, paths_[data_path()].rto.rto());
   } else if (state_ == AssocState::ShutdownReceived) {
     state_ = AssocState::ShutdownAckSent;
@@ -1017,7 +1024,7 @@ void Association::on_t2_expired(Instant now) {
   Path& p = paths_[path];
   p.rto.back_off();
   if (state_ == AssocState::ShutdownSent) {
-    shutdown_chunk_due_ = true;
+    queue_shutdown(path);
   } else if (state_ == AssocState::ShutdownAckSent) {
     queue_chunk(wire::ShutdownAckChunk{});
   }
@@ -1549,12 +1556,6 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
   if (paths_.empty()) return std::nullopt;
   const bool data_ok = rtx_ != nullptr && state_ != AssocState::Closed &&
                        state_ != AssocState::CookieWait && state_ != AssocState::CookieEchoed;
-  if (shutdown_chunk_due_ && state_ == AssocState::ShutdownSent && tracker_) {
-    shutdown_chunk_due_ = false;
-    wire::ShutdownChunk s;
-    s.cum_tsn_ack = tracker_->cumulative_tsn();
-    queue_chunk(s);
-  }
   const size_t new_data_path = data_path();
   size_t dpath = new_data_path;
   if (fast_rtx_pending_ && rtx_ && rtx_->has_retransmissions()) {
@@ -1595,12 +1596,20 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
   bool alone = false;
   bool has_cookie_echo = false;
   bool has_sack = false;
+  bool has_shutdown = false;
   while (!control_.empty()) {
     const Control& c = control_.front();
+    if (c.type() == wire::ChunkType::Shutdown && state_ != AssocState::ShutdownSent) {
+      // Queued before the peer's SHUTDOWN crossed ours: it would only be answered again.
+      control_.pop_front();
+      continue;
+    }
     if (c.path.value_or(dpath) != path || c.vtag.value_or(peer_tag_) != vtag) break;
-    // One SACK per packet: each queued SACK is a separate acknowledgement.
+    // One SACK per packet: each queued SACK is a separate acknowledgement. Likewise
+    // each queued SHUTDOWN answers a packet of its own (§9.2).
     const bool is_sack = c.type() == wire::ChunkType::Sack;
-    if (is_sack && has_sack) break;
+    const bool is_shutdown = c.type() == wire::ChunkType::Shutdown;
+    if ((is_sack && has_sack) || (is_shutdown && has_shutdown)) break;
     if (c.alone && !w.empty()) break;
     if (c.padded_size() > w.remaining() && !w.empty()) break;
     if (c.sack)
@@ -1608,6 +1617,7 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
     else
       w.add_raw(c.bytes);
     has_sack |= is_sack;
+    has_shutdown |= is_shutdown;
     alone = c.alone;
     if (c.type() == wire::ChunkType::CookieEcho) {
       has_cookie_echo = true;

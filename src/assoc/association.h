@@ -209,6 +209,8 @@ class Association {
   void queue_chunk(const C& c, std::optional<size_t> path = std::nullopt) {
     queue_control(Control{wire::chunk_bytes(c), path, std::nullopt, false});
   }
+  // A SHUTDOWN carrying the cumulative TSN of now (§9.2), to `path`.
+  void queue_shutdown(size_t path);
   // Whether the peer's receive window takes new DATA (or a zero window probe) now.
   bool peer_window_open() const;
   // Whether the congestion window of `path` lets a new packet of DATA go to it.
@@ -290,7 +292,6 @@ class Association {
   Timer autoclose_;
   bool dry_ = true;  // nothing unsent or unacknowledged (SENDER_DRY reported)
   bool shutdown_requested_ = false;
-  bool shutdown_chunk_due_ = false;  // retransmit SHUTDOWN in SHUTDOWN-SENT
   Tsn peer_last_cum_in_shutdown_{0};
 
   LazyDeque<Control> control_;
