@@ -1504,12 +1504,12 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     if (rtx_->outstanding_bytes(path) >= p.cc.cwnd()) break;
     // The peer's window and Nagle look at the whole association's flight.
     const size_t flight = rtx_->outstanding_bytes();
-    // §6.1 A: respect the peer's window, but one chunk may always probe a zero
-    // window when nothing is in flight.
     if (w.remaining() < pad4(wire::DataChunk::kHeaderSize + 1)) break;
     size_t max_payload =
         std::min(max_data_payload(), w.remaining() - wire::DataChunk::kHeaderSize) & ~size_t{3};
     if (max_payload == 0) break;
+    // §6.1 A: respect the peer's window, but one chunk may always probe a zero
+    // window when nothing is in flight.
     if (!peer_window_open()) break;
     // Nagle (SCTP_NODELAY off, RFC 6458 §8.1.5): with data in flight, only send when
     // a full packet's worth is queued, so that small messages are bundled.
