@@ -24,8 +24,8 @@
 //    loopback drops what the receiver's socket buffer cannot hold, and 10,000
 //    initial congestion windows (~43 MB) would not fit. When every association
 //    gets at least 4 messages of the budget, all send all the time; beyond that
-//    they take turns: 4 messages (4 packets: the receiver acknowledges every
-//    second packet at once), then the association waits for SENDER_DRY and the
+//    they take turns: 4 messages (4 packets, the last with SCTP_SACK_IMMEDIATELY so
+//    no delayed ack holds the turn), then the association waits for SENDER_DRY and the
 //    next one in line sends. At 80 MB/s that is ~20,000 turns a second: each of
 //    10,000 associations sends twice a second or so, all through the run.
 //
@@ -390,6 +390,11 @@ class Client {
       // More follow unless this is the turn's last: the stack may hold the packets for
       // one system call with the next ones (a full send buffer sends them anyway).
       const int more = p.turn_left > 1 && o_.more ? MSG_MORE : 0;
+      // The turn's last message asks for its SACK at once (RFC 7053): the turn ends
+      // when everything is acknowledged, and the receiver's every-second-packet rule
+      // leaves an odd last packet (the association's first DATA is acknowledged on
+      // its own) waiting for the 200 ms delayed-ack timer otherwise.
+      snd.snd_flags = taking_turns_ && p.turn_left == 1 ? SCTP_SACK_IMMEDIATELY : 0;
       if (sctpp_sendv(p.sd, &iov, 1, nullptr, 0, &snd, sizeof snd, SCTP_SENDV_SNDINFO, more) < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
           set_out(i, true);

@@ -133,7 +133,7 @@ void sctpp_freeladdrs(struct sockaddr* addrs);
 #define SCTP_ADDR_OVER 0x0800        /* (ignored) */
 #define SCTP_SENDALL 0x1000          /* one-to-many: send on every association */
 #define SCTP_EOR 0x2000              /* (ignored: messages are always complete) */
-#define SCTP_SACK_IMMEDIATELY 0x4000 /* (ignored) */
+#define SCTP_SACK_IMMEDIATELY 0x4000 /* ask the peer to SACK this message at once */
 
 struct sctpp_sndinfo {
   uint16_t snd_sid;

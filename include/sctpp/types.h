@@ -28,6 +28,10 @@ enum class SendFlags : uint16_t {
                    // (with no data: just shut down)
   Abort = 0x0200,  // SCTP_ABORT: abort the association; the data is the reason
                    // (User-Initiated Abort cause)
+  // SCTP_SACK_IMMEDIATELY (RFC 7053 §4.2): the DATA chunk that ends this message asks
+  // the peer to acknowledge it at once instead of after its delayed-ack time, e.g.
+  // before waiting for everything sent to be acknowledged (SENDER_DRY).
+  SackImmediately = 0x4000,
   // Not an RFC 6458 flag: more messages follow at once (MSG_MORE in the C API's
   // sctpp_sendv and sctpp_send flags). The packets of this one may wait, at most 400 us
   // (1.6 ms in a long run), to leave in one system call with those of the next; a send
@@ -48,7 +52,7 @@ struct SendInfo {
   uint32_t ppid = 0;                  // host order here; on the wire it is opaque bytes
   bool unordered = false;             // SCTP_UNORDERED
   uint32_t context = 0;               // returned in send-failure notifications
-  SendFlags flags = SendFlags::None;  // API only: the protocol core ignores them
+  SendFlags flags = SendFlags::None;  // all but SackImmediately act in the API, not the core
 };
 
 // A message sent without a copy (Connection::send(SharedMessage, ...)). The stack keeps

@@ -633,6 +633,7 @@ ssize_t do_send(CSock& c, Lock& lock, std::span<const uint8_t> data, const std::
   si.context = snd.snd_context;
   if (snd.snd_flags & SCTP_EOF) si.flags = si.flags | SendFlags::Eof;
   if (snd.snd_flags & SCTP_ABORT) si.flags = si.flags | SendFlags::Abort;
+  if (snd.snd_flags & SCTP_SACK_IMMEDIATELY) si.flags = si.flags | SendFlags::SackImmediately;
   if (flags & MSG_MORE) si.flags = si.flags | SendFlags::More;
   const Deadline dl = deadline_for(c, flags);
   const ssize_t done = static_cast<ssize_t>(data.size());

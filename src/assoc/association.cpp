@@ -1211,7 +1211,7 @@ Status Association::admit(const SendInfo& info, size_t bytes) {
 
 void Association::enqueue(Instant now, const SendInfo& info, SharedMessage message) {
   send_queue_->push(StreamId(info.stream), Ppid(info.ppid), info.unordered, info.context,
-                    std::move(message));
+                    std::move(message), has_flag(info.flags, SendFlags::SackImmediately));
   burst_on_event();
   dry_ = false;
   note_user_data(now);
@@ -1460,7 +1460,7 @@ bool Association::write_data(wire::PacketWriter& w, Instant now, bool ignore_cwn
     // and moves the data to another path (RFC 7829).
     const size_t flight = rtx_->outstanding_bytes(path);
     const size_t packet = max_packet_size() - wire::kCommonHeaderSize;
-    dc.immediate = state_ == AssocState::ShutdownPending ||
+    dc.immediate = d.sack_immediately || state_ == AssocState::ShutdownPending ||
                    state_ == AssocState::ShutdownReceived ||
                    (flight <= packet && flight + packet > p.cc.cwnd());
     dc.payload = std::span<const uint8_t>(d.data(), d.length);

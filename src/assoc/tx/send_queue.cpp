@@ -29,13 +29,13 @@ size_t SendQueue::queued_messages() const {
 }
 
 void SendQueue::push(StreamId stream, Ppid ppid, bool unordered, uint32_t context,
-                     std::vector<uint8_t> data) {
+                     std::vector<uint8_t> data, bool sack_immediately) {
   push(stream, ppid, unordered, context,
-       std::make_shared<const std::vector<uint8_t>>(std::move(data)));
+       std::make_shared<const std::vector<uint8_t>>(std::move(data)), sack_immediately);
 }
 
 void SendQueue::push(StreamId stream, Ppid ppid, bool unordered, uint32_t context,
-                     SharedMessage data) {
+                     SharedMessage data, bool sack_immediately) {
   assert(data && !data->empty() && "DATA must carry at least one byte (RFC 9260 §3.3.1)");
   if (!data || data->empty()) return;  // Nothing could carry it; the caller rejects empty sends.
   uint16_t sid = stream.value();
@@ -43,7 +43,7 @@ void SendQueue::push(StreamId stream, Ppid ppid, bool unordered, uint32_t contex
   if (s.queue.empty()) active_.push_back(sid);
   queued_bytes_ += data->size();
   ++queued_messages_;
-  s.queue.push_back(Pending{ppid, unordered, context, std::move(data)});
+  s.queue.push_back(Pending{ppid, unordered, sack_immediately, context, std::move(data)});
 }
 
 std::optional<OutgoingData> SendQueue::produce(size_t max_payload) {
@@ -76,6 +76,7 @@ std::optional<OutgoingData> SendQueue::produce(size_t max_payload) {
   m.produced += out.length;
   queued_bytes_ -= out.length;
   out.ending = m.produced == m.data->size();
+  out.sack_immediately = out.ending && m.sack_immediately;
 
   if (out.ending) {
     // Message boundary: the next stream in turn goes next (RFC 9260 §6.9: without

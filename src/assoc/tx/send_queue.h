@@ -27,6 +27,9 @@ struct OutgoingData {
   bool unordered = false;
   bool beginning = false;
   bool ending = false;
+  // RFC 7053: the user asked for the SACK at once; set on the message's last
+  // fragment only, whose DATA chunk then carries the I bit.
+  bool sack_immediately = false;
   uint32_t context = 0;
   SharedMessage message;
   size_t offset = 0;
@@ -44,9 +47,11 @@ class SendQueue {
 
   // Queues one message. The caller has validated the stream id and size. Empty
   // messages are not allowed (RFC 9260: DATA must carry at least one byte).
-  void push(StreamId stream, Ppid ppid, bool unordered, uint32_t context,
-            std::vector<uint8_t> data);
-  void push(StreamId stream, Ppid ppid, bool unordered, uint32_t context, SharedMessage data);
+  // `sack_immediately`: SCTP_SACK_IMMEDIATELY (RFC 7053 §4.2).
+  void push(StreamId stream, Ppid ppid, bool unordered, uint32_t context, std::vector<uint8_t> data,
+            bool sack_immediately = false);
+  void push(StreamId stream, Ppid ppid, bool unordered, uint32_t context, SharedMessage data,
+            bool sack_immediately = false);
 
   // Takes the next fragment of at most `max_payload` bytes (>= 1), choosing the stream
   // round-robin among those with data, staying on a stream until its current message
@@ -80,6 +85,7 @@ class SendQueue {
   struct Pending {
     Ppid ppid;
     bool unordered;
+    bool sack_immediately;
     uint32_t context;
     SharedMessage data;
     size_t produced = 0;
