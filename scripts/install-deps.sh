@@ -13,6 +13,7 @@ packages=(
   tshark              # Wireshark's dissector: checks every interop packet
   python3             # test drivers
   python3-scapy       # independent SCTP packet crafter of the attack tests (tests/attack)
+  python3-aiortc      # aiortc's SCTP: a second independent stack for interop (tests/interop)
   iproute2            # network namespaces for multi-host tests
   clang               # fuzzing (libFuzzer) builds, scripts/fuzz.sh
   libclang-rt-14-dev  # libFuzzer and sanitizer runtimes for clang 14 (only recommended by clang)
