@@ -55,6 +55,7 @@ Where aiortc 1.4.0 falls short of RFC 9260, and what this peer does about it:
 import argparse
 import asyncio
 import os
+import random
 import signal
 import socket
 import struct
@@ -66,6 +67,9 @@ import types
 from aiortc.rtcsctptransport import (
     SCTP_DATA_UNORDERED,
     AbortChunk,
+    DataChunk,
+    ErrorChunk,
+    ForwardTsnChunk,
     InboundStream,
     InitChunk,
     RTCSctpCapabilities,
@@ -106,7 +110,10 @@ def udp_socket(bind, port):
 class UdpDtlsStandIn(asyncio.DatagramProtocol):
     """What RTCSctpTransport uses of its RTCDtlsTransport, on a UDP socket."""
 
-    def __init__(self, role):
+    def __init__(self, role, loss=0.0, seed=1):
+        self.loss = loss  # --loss: drop this share of datagrams each way (after the handshake)
+        self.rng = random.Random(seed)
+        self.dropped = [0, 0]  # in, out
         self.state = "connected"
         self.transport = types.SimpleNamespace(role=role)  # the ICE transport's role
         self.udp = None
@@ -118,8 +125,17 @@ class UdpDtlsStandIn(asyncio.DatagramProtocol):
     def connection_made(self, transport):
         self.udp = transport
 
+    def lose(self, data, way):
+        # Only packets that carry DATA or SACK, so the handshake and shutdown stay
+        # deterministic and a scenario's time is spent on recovery from data loss.
+        if self.loss and len(data) > 12 and data[12] in (0, 3) and self.rng.random() < self.loss:
+            self.dropped[way] += 1
+            return True
+        return False
+
     def datagram_received(self, data, addr):
-        self.inbox.put_nowait((data, addr))
+        if not self.lose(data, 0):
+            self.inbox.put_nowait((data, addr))
 
     def error_received(self, exc):
         log("udp: %s" % exc)
@@ -135,34 +151,38 @@ class UdpDtlsStandIn(asyncio.DatagramProtocol):
     async def _send_data(self, data):
         if self.remote is None or self.udp is None:
             raise ConnectionError("no peer yet")
-        self.udp.sendto(data, self.remote)
+        if not self.lose(data, 1):
+            self.udp.sendto(data, self.remote)
 
 
 class FlaggedInboundStream(InboundStream):
-    """aiortc's reassembly, also reporting each message's U flag (the chunks pop_messages took
-    out of the reassembly list for a message are the message's own), and run again until it
-    finds nothing: aiortc's pop_messages does not reset its scan after delivering a message, so
-    a complete message behind it whose TSN is not the next one (other streams' chunks in
-    between) waits for the stream's next DATA chunk, forever if none comes. That shows after a
-    loss: a retransmitted fragment completes a big message, and the small one behind it
-    stays."""
+    """aiortc's reassembly, taking one message per scan, and also reporting each message's U
+    flag (the chunks pop_messages took out of the reassembly list for a message are the
+    message's own).
+
+    One message per scan, because aiortc 1.4.0's pop_messages does not reset its scan state
+    after it delivers a message: the next chunk is taken as a continuation of the delivered
+    message if its TSN is the next one, with the delivered message's ordered/unordered mode
+    and without a look at its SSN, and if its TSN is not the next one the scan stops. After a
+    loss that (a) leaves a complete message undelivered until the stream's next DATA chunk,
+    forever if none comes, (b) delivers an ordered message as if unordered, ahead of its
+    turn, without advancing the stream's expected SSN, which then blocks the stream for
+    good. A fresh scan per message starts from a clean state each time."""
 
     def pop_messages(self):
-        found = True
-        while found:
-            found = False
+        while True:
+            before = {id(c): c for c in self.reassembly}
             it = super().pop_messages()
-            while True:
-                before = {id(c): c for c in self.reassembly}
-                try:
-                    stream_id, ppid, data = next(it)
-                except StopIteration:
-                    break
-                found = True
-                left = {id(c) for c in self.reassembly}
-                gone = [c for k, c in before.items() if k not in left]
-                unordered = bool(gone) and bool(gone[-1].flags & SCTP_DATA_UNORDERED)
-                yield stream_id, ppid, data, unordered
+            try:
+                stream_id, ppid, data = next(it)
+            except StopIteration:
+                return
+            finally:
+                it.close()
+            left = {id(c) for c in self.reassembly}
+            gone = [c for k, c in before.items() if k not in left]
+            unordered = bool(gone) and bool(gone[-1].flags & SCTP_DATA_UNORDERED)
+            yield stream_id, ppid, data, unordered
 
 
 class PeerSctp(RTCSctpTransport):
@@ -175,6 +195,10 @@ class PeerSctp(RTCSctpTransport):
         self.seen = []  # chunk type names received that end or shut down the association
         self.closed = asyncio.Event()
         self.shutdown_sent = False
+        self.shutdown_acked = False
+        self.reshutdown = False
+        self.violations = []  # RFC 9260 rules the peer broke, seen from here
+        self.errors = []  # (cause code, cause info) of every ERROR chunk received
         self.end = None  # "abort" | "shutdown" once over
 
     def _get_inbound_stream(self, stream_id):
@@ -195,9 +219,25 @@ class PeerSctp(RTCSctpTransport):
             self.end = self.end or "shutdown"
         elif isinstance(chunk, ShutdownCompleteChunk):
             log("event: SHUTDOWN COMPLETE received")
+        elif isinstance(chunk, ErrorChunk):
+            for code, info in chunk.params:
+                log("event: ERROR cause=%d info=%s" % (code, info[:8].hex()))
+                self.errors.append((code, bytes(info)))
+        elif isinstance(chunk, DataChunk) and self.shutdown_sent:
+            if self.shutdown_acked:
+                # §9.2: the SHUTDOWN ACK says all the sender's data was acknowledged.
+                self.violations.append("DATA (TSN %d) after the peer's SHUTDOWN ACK" % chunk.tsn)
+            # §9.2: in SHUTDOWN-SENT, answer each packet with DATA with a SHUTDOWN.
+            self.reshutdown = True
         elif isinstance(chunk, ShutdownAckChunk):
             log("event: SHUTDOWN ACK received")
             if self.shutdown_sent:
+                self.shutdown_acked = True
+                if self._sack_misordered:
+                    # §9.2: SHUTDOWN ACK only once all outstanding DATA was acknowledged,
+                    # and what we acknowledged has no gaps.
+                    self.violations.append("SHUTDOWN ACK with DATA still missing (%d TSNs above "
+                                           "the cumulative ack)" % len(self._sack_misordered))
                 # §9.2: SHUTDOWN ACK in SHUTDOWN-SENT: stop T2, send SHUTDOWN COMPLETE, CLOSED.
                 # aiortc ignores SHUTDOWN ACK, having never sent SHUTDOWN itself.
                 self._t2_cancel()
@@ -206,6 +246,16 @@ class PeerSctp(RTCSctpTransport):
                 self._set_state(self.State.CLOSED)
                 return
         await super()._receive_chunk(chunk)
+
+    async def _handle_data(self, data):
+        await super()._handle_data(data)
+        if self.reshutdown and self._association_state == self.State.SHUTDOWN_SENT:
+            self.reshutdown = False
+            chunk = ShutdownChunk()
+            chunk.cumulative_tsn = self._last_received_tsn
+            await self._send_chunk(chunk)
+            self._t2_cancel()
+            self._t2_start(chunk)
 
     def _set_state(self, state):
         super()._set_state(state)
@@ -334,7 +384,7 @@ async def serve(args):
     assoc_no = 0
     # One socket for all associations (--loop): closing it in between would make the next
     # client's INIT meet an ICMP port unreachable.
-    dtls = UdpDtlsStandIn("controlled")
+    dtls = UdpDtlsStandIn("controlled", args.loss, args.seed)
     udp, _ = await loop.create_datagram_endpoint(lambda: dtls,
                                                  sock=udp_socket(args.bind, args.udp_port))
     print("listening 127.0.0.1:%d udp %d" % (args.port, args.udp_port), flush=True)
@@ -388,22 +438,27 @@ async def serve(args):
 async def client(args):
     loop = asyncio.get_running_loop()
     host, _, port = args.connect.rpartition(":")
-    dtls = UdpDtlsStandIn("controlling")
+    dtls = UdpDtlsStandIn("controlling", args.loss, args.seed)
     dtls.remote = (host, args.remote_udp_port)
     await loop.create_datagram_endpoint(lambda: dtls, sock=udp_socket(args.bind, args.udp_port))
     msgs = builtin(args.builtin)
     pending = {}  # (stream, ppid, unordered, bytes) -> count still expected
     order = {}  # stream -> list of ordered payloads, in sending order
-    for i, (s, p, u, n) in enumerate(msgs):
-        data = payload(i, n)
+    order_pos = {}
+
+    def expect(s, p, u, data):
         key = (s, p, u, data)
         pending[key] = pending.get(key, 0) + 1
         if not u:
             order.setdefault(s, []).append(data)
-    order_pos = {s: 0 for s in order}
+            order_pos.setdefault(s, 0)
+
+    for i, (s, p, u, n) in enumerate(msgs):
+        expect(s, p, u, payload(i, n))
     got = [0]
     bad = []
     all_back = asyncio.Event()
+    aborted = asyncio.Event()
 
     async def on_message(sctp, stream_id, ppid, data, unordered):
         key = (stream_id, ppid, unordered, data)
@@ -424,6 +479,11 @@ async def client(args):
         got[0] += 1
         if got[0] == len(msgs):
             all_back.set()
+        if got[0] == args.abort_after:
+            # ABORT in the middle of the exchange: sctpp has DATA in flight both ways.
+            log("event: ABORT sent after %d echoes" % got[0])
+            aborted.set()
+            asyncio.ensure_future(sctp.stop())
 
     sctp = PeerSctp(dtls, args.sctp_port, on_message)
     feeder = asyncio.ensure_future(run_sctp(dtls, sctp))
@@ -441,12 +501,31 @@ async def client(args):
     log("queued %d messages, %d bytes" % (len(msgs), sum(m[3] for m in msgs)))
     closed = asyncio.ensure_future(sctp.closed.wait())
     back = asyncio.ensure_future(all_back.wait())
+    if args.then == "shutdown-early":
+        # SHUTDOWN as soon as all our DATA is acknowledged, while echoes are still coming:
+        # sctpp (SHUTDOWN-RECEIVED) must send what it has queued, then SHUTDOWN ACK (§9.2).
+        if not await sctp.graceful_shutdown(args.timeout):
+            return False
+        await closed
+        for b in bad[:5] + sctp.violations[:5]:
+            error(b)
+        if bad or sctp.violations:
+            return False
+        if sctp.end != "shutdown":
+            error("shutdown ended by %s" % sctp.end)
+            return False
+        print("shutdown complete after %d of %d echoes, all intact" % (got[0], len(msgs)),
+              flush=True)
+        return True
     await asyncio.wait([closed, back], return_when=asyncio.FIRST_COMPLETED)
     for b in bad[:5]:
         error(b)
     if bad:
         return False
     if not back.done():
+        if aborted.is_set():
+            print("aborted after %d of %d echoes, all intact" % (got[0], len(msgs)), flush=True)
+            return True
         if args.then == "hold" and args.expect_peer == "abort" and sctp.end == "abort":
             print("peer aborted after %d of %d echoes, all intact" % (got[0], len(msgs)),
                   flush=True)
@@ -454,8 +533,12 @@ async def client(args):
         error("association closed (%s) after %d of %d echoes" % (sctp.end, got[0], len(msgs)))
         return False
     secs = time.monotonic() - t1
-    print("echoes ok: %d messages, %d bytes, %.3f s" % (len(msgs), sum(m[3] for m in msgs),
-                                                          secs), flush=True)
+    print("echoes ok: %d messages, %d bytes, %.3f s%s" % (
+        len(msgs), sum(m[3] for m in msgs), secs,
+        ", %d/%d datagrams dropped in/out" % tuple(dtls.dropped) if args.loss else ""),
+        flush=True)
+    if args.extensions and not await probe_extensions(sctp, expect, got, bad):
+        return False
     if args.then == "abort":
         await sctp.stop()
         log("event: ABORT sent")
@@ -464,7 +547,9 @@ async def client(args):
         if not await sctp.graceful_shutdown(args.timeout):
             return False
         await closed
-        if sctp.end != "shutdown":
+        for v in sctp.violations[:5]:
+            error(v)
+        if sctp.end != "shutdown" or sctp.violations:
             error("shutdown ended by %s" % sctp.end)
             return False
         print("shutdown complete", flush=True)
@@ -477,6 +562,57 @@ async def client(args):
         return False
     print("peer ended the association: %s" % sctp.end, flush=True)
     return True
+
+
+async def probe_extensions(sctp, expect, got, bad):
+    """aiortc uses RE-CONFIG and FORWARD TSN although the peer did not offer them (its
+    INIT/INIT ACK had no Supported Extensions naming them; RFC 6525 §5.1 and RFC 3758 §3.3.1
+    say not to). sctpp implements neither and must, by the chunk type's upper two bits (RFC
+    9260 §3.2), skip RE-CONFIG (130 = 10xxxxxx) silently, and skip FORWARD TSN (192 =
+    11xxxxxx) reporting it in an ERROR (Unrecognized Chunk Type); then carry on."""
+    # What closing a data channel does: an outgoing stream reset request for stream 1.
+    sctp._reconfig_queue = [1]
+    await sctp._transmit_reconfig()
+    # What abandoning a partially reliable message does; a cumulative TSN sctpp already
+    # acknowledged, so sctpp would not lose anything even if it did act on it.
+    fwd = ForwardTsnChunk()
+    fwd.cumulative_tsn = sctp._last_sacked_tsn
+    sctp._forward_tsn_chunk = fwd
+    await sctp._transmit()
+    def reported(chunk_type):  # an Unrecognized Chunk Type cause carries the chunk
+        return any(code == 6 and info[:1] == bytes([chunk_type]) for code, info in sctp.errors)
+
+    try:
+        await asyncio.wait_for(_wait_for(lambda: reported(192)), 3)
+    except asyncio.TimeoutError:
+        error("no ERROR (Unrecognized Chunk Type) for FORWARD TSN")
+        return False
+    await asyncio.sleep(0.2)  # an ERROR for the RE-CONFIG sent before it would be here by now
+    if reported(130):
+        error("RE-CONFIG reported in an ERROR: type 130's upper bits 10 say skip silently")
+        return False
+    # The association carries on: one more message each way.
+    before = got[0]
+    data = b"after-extensions"
+    expect(3, 51, False, data)
+    await sctp._send(3, 51, data)
+    try:
+        await asyncio.wait_for(_wait_for(lambda: got[0] > before), 5)
+    except asyncio.TimeoutError:
+        error("no echo after the RE-CONFIG / FORWARD TSN chunks")
+        return False
+    for b in bad[:5]:
+        error(b)
+    if bad:
+        return False
+    print("extensions ok: RE-CONFIG skipped, FORWARD TSN reported as unrecognized, association "
+          "carries on", flush=True)
+    return True
+
+
+async def _wait_for(cond):
+    while not cond():
+        await asyncio.sleep(0.005)
 
 
 # --------------------------------------------------------------------------- main
@@ -495,11 +631,18 @@ def main():
     ap.add_argument("--builtin", default="mixed")
     ap.add_argument("--then", default=None,
                     help="server: none|shutdown|abort (default none); "
-                         "client: shutdown|abort|hold (default shutdown)")
+                         "client: shutdown|shutdown-early|abort|hold (default shutdown)")
     ap.add_argument("--after", type=int, default=1)
     ap.add_argument("--expect-end", default="any", choices=["shutdown", "abort", "any"])
     ap.add_argument("--expect-peer", choices=["shutdown", "abort"])
     ap.add_argument("--loop", action="store_true")
+    ap.add_argument("--abort-after", type=int, default=0,
+                    help="client: ABORT (aiortc's stop()) once this many echoes arrived")
+    ap.add_argument("--extensions", action="store_true",
+                    help="client: after the echoes, send RE-CONFIG and FORWARD TSN")
+    ap.add_argument("--loss", type=float, default=0.0,
+                    help="drop this share of DATA/SACK datagrams each way")
+    ap.add_argument("--seed", type=int, default=1, help="seed of --loss")
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--timeout", type=float, default=20.0)
     args = ap.parse_args()
@@ -508,8 +651,8 @@ def main():
         if not args.connect or not args.remote_udp_port:
             ap.error("client needs --connect and --remote-udp-port")
         args.then = args.then or "shutdown"
-        if args.then not in ("shutdown", "abort", "hold"):
-            ap.error("client --then is shutdown|abort|hold")
+        if args.then not in ("shutdown", "shutdown-early", "abort", "hold"):
+            ap.error("client --then is shutdown|shutdown-early|abort|hold")
         coro = client(args)
     else:
         args.then = args.then or "none"

@@ -91,14 +91,18 @@ def scenario_self(ctx):
 # ---- B: aiortc client -> sctpp echo
 
 
-def b_echo(builtin):
+def b_echo(builtin, *extra, then="shutdown", ok_line="echoes ok"):
     """aiortc client sends a set, checks the echoes, shuts down gracefully (§9.2, done by the
     peer for aiortc); then sctpp echo must exit 0 on SIGTERM."""
     def run(ctx):
         echo, port, u_echo = ri.start_echo(ctx)
-        cli = aio_client(ctx, builtin, port, u_echo, "--builtin", builtin, "--then", "shutdown")
+        cli = aio_client(ctx, builtin, port, u_echo, "--builtin", builtin, "--then", then,
+                         *extra)
         ctx.expect_exit(cli, 0, what="aiortc client (%s)" % builtin)
-        ctx.notes.append(echo_ok(cli))
+        done = [l for l in cli.lines if l.startswith(ok_line)]
+        if not done:
+            raise ri.Failure("aiortc client did not report '%s'" % ok_line)
+        ctx.notes.append(done[0])
         if "association 1 closed" not in echo.stderr_text():
             time.sleep(0.3)
         closed = [l for l in echo.stderr_text().splitlines() if "association 1 closed" in l]
@@ -107,6 +111,23 @@ def b_echo(builtin):
                              % (closed[0] if closed else "no 'closed' line"))
         ri.stop_echo(ctx, echo)
     return run
+
+
+def scenario_b_abort_midway(ctx):
+    # aiortc ABORTs with DATA in flight both ways (after 200 of 3000 echoes); echo lives on.
+    echo, port, u_echo = ri.start_echo(ctx)
+    cli = aio_client(ctx, "abort", port, u_echo, "--builtin", "flood", "--abort-after", 200)
+    ctx.expect_exit(cli, 0, what="aiortc client (abort midway)")
+    if not any(l.startswith("aborted after") for l in cli.lines):
+        raise ri.Failure("aiortc client did not ABORT midway: "
+                         + ri.last_line("\n".join(cli.lines)))
+    ctx.notes.append(cli.lines[-1])
+    time.sleep(0.3)
+    if not echo.alive():
+        raise ri.Failure("sctpp echo died after aiortc's ABORT (rc=%s)" % echo.p.returncode)
+    cli2 = aio_client(ctx, "after-abort", port, u_echo, "--builtin", "streams")
+    ctx.expect_exit(cli2, 0, what="second aiortc client after the ABORT")
+    ri.stop_echo(ctx, echo)
 
 
 def scenario_b_client_abort(ctx):
@@ -216,6 +237,23 @@ def scenario_a_streams(ctx):
     ctx.expect_exit(srv, 0, timeout=5, what="aiortc server (every association shut down)")
 
 
+def scenario_a_loss(ctx):
+    # sctpp_peer's 24 messages against an aiortc server that drops 3 % of DATA and SACK
+    # datagrams each way: both stacks' retransmissions, gap reports and fast retransmits
+    # meet the other's.
+    srv, port, u_srv = aio_server(ctx, "--expect-end", "shutdown", "--loss", 0.03,
+                                  "--seed", 7)
+    cli = ctx.sctpp_peer("sctpp-client", "client", "--connect", "127.0.0.1:%d" % port,
+                         "--remote-udp-port", u_srv, "--udp-port", ctx.take_port(),
+                         "--then", "shutdown")
+    ctx.expect_exit(cli, 0, timeout=18, what="sctpp_peer client (3 % loss)")
+    if not any(l.startswith("echoes ok") for l in cli.lines):
+        raise ri.Failure("sctpp_peer client did not report 'echoes ok'")
+    ctx.expect_exit(srv, 0, timeout=5, what="aiortc server")
+    aio_errors(srv)
+    ctx.notes.append(ri.last_line("\n".join(cli.lines)))
+
+
 def scenario_a_peer_shutdown(ctx):
     # aiortc (by the peer's hand: aiortc cannot start a shutdown) shuts down after 1 echo.
     srv, port, u_srv = aio_server(ctx, "--then", "shutdown", "--after", 1,
@@ -275,6 +313,15 @@ SCENARIOS = {
     "aiortc-B-streams": ("B", 1, b_echo("streams"), True),
     "aiortc-B-flood": ("B", 1, b_echo("flood"), True),
     "aiortc-B-big": ("B", 1, b_echo("big"), True),
+    # 3 % of DATA/SACK datagrams lost each way, at the aiortc end.
+    "aiortc-B-loss": ("B", 1, b_echo("mixed", "--loss", 0.03, "--seed", 5), True),
+    # SHUTDOWN as soon as aiortc's data is acknowledged, sctpp's echoes still in flight.
+    "aiortc-B-shutdown-early": ("B", 1, b_echo("flood", then="shutdown-early",
+                                                ok_line="shutdown complete"), True),
+    # RE-CONFIG and FORWARD TSN, which sctpp does not implement (RFC 9260 §3.2).
+    "aiortc-B-extensions": ("B", 1, b_echo("mixed", "--extensions", ok_line="extensions ok"),
+                            True),
+    "aiortc-B-abort-midway": ("B", 1, scenario_b_abort_midway, True),
     "aiortc-B-client-abort": ("B", 1, scenario_b_client_abort, True),
     "aiortc-B-server-shutdown": ("B", 1, scenario_b_server_shutdown, True),
     "aiortc-A-cat": ("A", 1, scenario_a_cat, True),
@@ -282,6 +329,7 @@ SCENARIOS = {
     "aiortc-A-streams": ("A", 1, scenario_a_streams, True),
     "aiortc-A-peer-shutdown": ("A", 1, scenario_a_peer_shutdown, True),
     "aiortc-A-peer-abort": ("A", 1, scenario_a_peer_abort, True),
+    "aiortc-A-loss": ("A", 1, scenario_a_loss, "sctpp_peer"),
     "aiortc-A-sctpp-abort": ("A", 1, a_sctpp_client("abort"), "sctpp_peer"),
     "aiortc-A-sctpp-shutdown": ("A", 1, a_sctpp_client("shutdown"), "sctpp_peer"),
     "aiortc-B-sctpp-abort": ("B", 1, b_sctpp_server("abort", 10, "mixed", "abort"),
