@@ -453,8 +453,15 @@ async def client(args):
             order.setdefault(s, []).append(data)
             order_pos.setdefault(s, 0)
 
+    # --outbound-streams N: aiortc announces N outbound streams but (it does not check) sends
+    # on higher ones too; sctpp must acknowledge, report Invalid Stream Identifier and drop
+    # those DATA chunks (RFC 9260 §6.5). Only the others come back.
+    limit = args.outbound_streams or 65536
+    invalid = sorted({m[0] for m in msgs if m[0] >= limit})
     for i, (s, p, u, n) in enumerate(msgs):
-        expect(s, p, u, payload(i, n))
+        if s < limit:
+            expect(s, p, u, payload(i, n))
+    echoes = sum(1 for m in msgs if m[0] < limit)
     got = [0]
     bad = []
     all_back = asyncio.Event()
@@ -477,7 +484,7 @@ async def client(args):
             else:
                 bad.append("stream %d: ordered echo out of order (#%d)" % (stream_id, pos))
         got[0] += 1
-        if got[0] == len(msgs):
+        if got[0] == echoes:
             all_back.set()
         if got[0] == args.abort_after:
             # ABORT in the middle of the exchange: sctpp has DATA in flight both ways.
@@ -486,6 +493,8 @@ async def client(args):
             asyncio.ensure_future(sctp.stop())
 
     sctp = PeerSctp(dtls, args.sctp_port, on_message)
+    if args.outbound_streams:
+        sctp._outbound_streams_count = args.outbound_streams  # what its INIT announces
     feeder = asyncio.ensure_future(run_sctp(dtls, sctp))
     t0 = time.monotonic()
     await sctp.start(RTCSctpCapabilities(maxMessageSize=0), int(port))
@@ -518,6 +527,13 @@ async def client(args):
               flush=True)
         return True
     await asyncio.wait([closed, back], return_when=asyncio.FIRST_COMPLETED)
+    if back.done() and invalid:
+        try:  # the ERRORs went out with the SACKs of those chunks, long before the last echo
+            await asyncio.wait_for(_wait_for(lambda: all(
+                any(c == 1 and i[:2] == struct.pack("!H", st) for c, i in sctp.errors)
+                for st in invalid)), 2)
+        except asyncio.TimeoutError:
+            bad.append("no ERROR (Invalid Stream Identifier) for some of streams %s" % invalid)
     for b in bad[:5]:
         error(b)
     if bad:
@@ -533,8 +549,9 @@ async def client(args):
         error("association closed (%s) after %d of %d echoes" % (sctp.end, got[0], len(msgs)))
         return False
     secs = time.monotonic() - t1
-    print("echoes ok: %d messages, %d bytes, %.3f s%s" % (
-        len(msgs), sum(m[3] for m in msgs), secs,
+    print("echoes ok: %d messages, %d bytes, %.3f s%s%s" % (
+        echoes, sum(m[3] for m in msgs if m[0] < limit), secs,
+        ", streams %s reported invalid" % invalid if invalid else "",
         ", %d/%d datagrams dropped in/out" % tuple(dtls.dropped) if args.loss else ""),
         flush=True)
     if args.extensions and not await probe_extensions(sctp, expect, got, bad):
@@ -636,6 +653,8 @@ def main():
     ap.add_argument("--expect-end", default="any", choices=["shutdown", "abort", "any"])
     ap.add_argument("--expect-peer", choices=["shutdown", "abort"])
     ap.add_argument("--loop", action="store_true")
+    ap.add_argument("--outbound-streams", type=int, default=0,
+                    help="client: announce this many outbound streams (and send beyond them)")
     ap.add_argument("--abort-after", type=int, default=0,
                     help="client: ABORT (aiortc's stop()) once this many echoes arrived")
     ap.add_argument("--extensions", action="store_true",

@@ -322,6 +322,8 @@ SCENARIOS = {
     "aiortc-B-extensions": ("B", 1, b_echo("mixed", "--extensions", ok_line="extensions ok"),
                             True),
     "aiortc-B-abort-midway": ("B", 1, scenario_b_abort_midway, True),
+    # aiortc announces 8 outbound streams and sends on 9, 10, 100, 1000, 9999 too (§6.5).
+    "aiortc-B-invalid-stream": ("B", 1, b_echo("streams", "--outbound-streams", 8), True),
     "aiortc-B-client-abort": ("B", 1, scenario_b_client_abort, True),
     "aiortc-B-server-shutdown": ("B", 1, scenario_b_server_shutdown, True),
     "aiortc-A-cat": ("A", 1, scenario_a_cat, True),
