@@ -130,6 +130,29 @@ def scenario_b_abort_midway(ctx):
     ri.stop_echo(ctx, echo)
 
 
+def scenario_b_restart(ctx):
+    # An aiortc client dies without a word (SIGKILL) and a new one comes back from the same
+    # address and ports with new tags: sctpp must take its INIT/COOKIE ECHO as a restart of
+    # the association (RFC 9260 §5.2.2, §5.2.4 action A) and serve it.
+    echo, port, u_echo = ri.start_echo(ctx)
+    u_cli, s_cli = ctx.take_port(), ri.sctp_port()
+
+    def client(label, *argv):
+        return aio(ctx, "aiortc-client-" + label, "client", "--connect", "127.0.0.1:%d" % port,
+                   "--udp-port", u_cli, "--remote-udp-port", u_echo, "--sctp-port", s_cli,
+                   "--timeout", 15, *argv)
+
+    first = client("first", "--builtin", "mixed", "--then", "hold")
+    if not first.wait_line("echoes ok", ctx.left(10)):
+        raise ri.Failure("first aiortc client never got its echoes: "
+                         + ri.last_line(first.stderr_text()))
+    first.kill()  # SIGKILL: no ABORT, no SHUTDOWN
+    second = client("second", "--builtin", "streams")
+    ctx.expect_exit(second, 0, what="aiortc client restarting the association")
+    ctx.notes.append(echo_ok(second))
+    ri.stop_echo(ctx, echo)
+
+
 def scenario_b_client_abort(ctx):
     # aiortc's own stop() ABORTs (no cause); echo must live on and serve the next client.
     echo, port, u_echo = ri.start_echo(ctx)
@@ -324,6 +347,7 @@ SCENARIOS = {
     "aiortc-B-abort-midway": ("B", 1, scenario_b_abort_midway, True),
     # aiortc announces 8 outbound streams and sends on 9, 10, 100, 1000, 9999 too (§6.5).
     "aiortc-B-invalid-stream": ("B", 1, b_echo("streams", "--outbound-streams", 8), True),
+    "aiortc-B-restart": ("B", 1, scenario_b_restart, True),
     "aiortc-B-client-abort": ("B", 1, scenario_b_client_abort, True),
     "aiortc-B-server-shutdown": ("B", 1, scenario_b_server_shutdown, True),
     "aiortc-A-cat": ("A", 1, scenario_a_cat, True),
