@@ -45,9 +45,11 @@ Where aiortc 1.4.0 falls short of RFC 9260, and what this peer does about it:
 * As a server it learns nothing from an INIT's source port (RTCDtlsTransport always knew the
   peer's port from signalling): the peer port is set from the first INIT before aiortc sees it.
 * One RTCSctpTransport holds one association; --loop makes a fresh one for the next.
-* On a SHUTDOWN it sends SHUTDOWN ACK at once, even with its own DATA still in flight (§9.2
-  says to send the outstanding data first). sctpp only shuts down in these tests once every
-  echo it waits for has arrived, so this does not bite.
+* On a SHUTDOWN it sends SHUTDOWN ACK at once, even with its own DATA queued or in flight,
+  which is then lost (§9.2: send and have acknowledged the outstanding data first), and it
+  ignores the SHUTDOWN's cumulative TSN ack. The peer holds such a SHUTDOWN
+  (SHUTDOWN-RECEIVED), feeds its cumulative TSN ack to aiortc's SACK handling, and lets
+  aiortc answer it once all its data is acknowledged.
 * It ignores the peer's a_rwnd when sending (only cwnd limits it, §6.1 rule A is not
   applied); the flood set exercises sctpp's receive buffer against that.
 """
@@ -74,6 +76,7 @@ from aiortc.rtcsctptransport import (
     InitChunk,
     RTCSctpCapabilities,
     RTCSctpTransport,
+    SackChunk,
     ShutdownAckChunk,
     ShutdownChunk,
     ShutdownCompleteChunk,
@@ -197,6 +200,7 @@ class PeerSctp(RTCSctpTransport):
         self.shutdown_sent = False
         self.shutdown_acked = False
         self.reshutdown = False
+        self.pending_shutdown = None  # a SHUTDOWN held until our data is acknowledged
         self.violations = []  # RFC 9260 rules the peer broke, seen from here
         self.errors = []  # (cause code, cause info) of every ERROR chunk received
         self.end = None  # "abort" | "shutdown" once over
@@ -217,6 +221,16 @@ class PeerSctp(RTCSctpTransport):
         elif isinstance(chunk, ShutdownChunk):
             log("event: SHUTDOWN received (cum TSN ack %d)" % chunk.cumulative_tsn)
             self.end = self.end or "shutdown"
+            if not self.shutdown_sent and not self.all_acked():
+                # aiortc would send SHUTDOWN ACK at once, losing what it has not sent or
+                # not had acknowledged. §9.2: SHUTDOWN-RECEIVED, take the cumulative TSN ack
+                # as a SACK's, go on sending, SHUTDOWN ACK once everything is acknowledged.
+                self._association_state = self.State.SHUTDOWN_RECEIVED
+                self.pending_shutdown = chunk
+                sack = SackChunk()
+                sack.cumulative_tsn = chunk.cumulative_tsn
+                await self._receive_sack_chunk(sack)
+                return
         elif isinstance(chunk, ShutdownCompleteChunk):
             log("event: SHUTDOWN COMPLETE received")
         elif isinstance(chunk, ErrorChunk):
@@ -249,6 +263,10 @@ class PeerSctp(RTCSctpTransport):
 
     async def _handle_data(self, data):
         await super()._handle_data(data)
+        if self.pending_shutdown is not None and self.all_acked():
+            chunk, self.pending_shutdown = self.pending_shutdown, None
+            log("event: all our data acknowledged, answering the SHUTDOWN")
+            await super()._receive_chunk(chunk)  # aiortc's own SHUTDOWN ACK and T2
         if self.reshutdown and self._association_state == self.State.SHUTDOWN_SENT:
             self.reshutdown = False
             chunk = ShutdownChunk()
@@ -542,9 +560,15 @@ async def client(args):
         if aborted.is_set():
             print("aborted after %d of %d echoes, all intact" % (got[0], len(msgs)), flush=True)
             return True
-        if args.then == "hold" and args.expect_peer == "abort" and sctp.end == "abort":
-            print("peer aborted after %d of %d echoes, all intact" % (got[0], len(msgs)),
-                  flush=True)
+        if args.then == "hold" and args.expect_peer and sctp.end == args.expect_peer:
+            # The peer ended it midway, as told to; what came back must be intact, and on
+            # a graceful end all our DATA must have been acknowledged (§9.2).
+            if sctp.end == "shutdown" and not sctp.all_acked():
+                error("graceful end with our DATA unacknowledged (%d queued, %d in flight)"
+                      % (len(sctp._outbound_queue), len(sctp._sent_queue)))
+                return False
+            print("peer %s after %d of %d echoes, all intact" % (
+                "aborted" if sctp.end == "abort" else "shut down", got[0], echoes), flush=True)
             return True
         error("association closed (%s) after %d of %d echoes" % (sctp.end, got[0], len(msgs)))
         return False
