@@ -201,6 +201,7 @@ class PeerSctp(RTCSctpTransport):
         self.shutdown_acked = False
         self.reshutdown = False
         self.pending_shutdown = None  # a SHUTDOWN held until our data is acknowledged
+        self.collide = False  # --then collide: answer the peer's SHUTDOWN with one of ours
         self.violations = []  # RFC 9260 rules the peer broke, seen from here
         self.errors = []  # (cause code, cause info) of every ERROR chunk received
         self.end = None  # "abort" | "shutdown" once over
@@ -221,7 +222,14 @@ class PeerSctp(RTCSctpTransport):
         elif isinstance(chunk, ShutdownChunk):
             log("event: SHUTDOWN received (cum TSN ack %d)" % chunk.cumulative_tsn)
             self.end = self.end or "shutdown"
-            if not self.shutdown_sent and not self.all_acked():
+            if self.collide and not self.shutdown_sent:
+                # As if our own SHUTDOWN had crossed the peer's on the wire: the peer, in
+                # SHUTDOWN-SENT, gets a SHUTDOWN (must answer SHUTDOWN ACK, §9.2), then
+                # aiortc's SHUTDOWN ACK below (must answer SHUTDOWN COMPLETE).
+                self.collide = False
+                log("event: SHUTDOWN crossing the peer's")
+                await self.send_shutdown()
+            elif not self.shutdown_sent and not self.all_acked():
                 # aiortc would send SHUTDOWN ACK at once, losing what it has not sent or
                 # not had acknowledged. §9.2: SHUTDOWN-RECEIVED, take the cumulative TSN ack
                 # as a SACK's, go on sending, SHUTDOWN ACK once everything is acknowledged.
@@ -306,14 +314,18 @@ class PeerSctp(RTCSctpTransport):
                 error("shutdown: our data still unacknowledged")
                 return False
             await asyncio.sleep(0.01)
+        await self.send_shutdown()
+        return True
+
+    async def send_shutdown(self):
         chunk = ShutdownChunk()
         chunk.cumulative_tsn = self._last_received_tsn
         self.shutdown_sent = True
         self._association_state = self.State.SHUTDOWN_SENT
         await self._send_chunk(chunk)
+        self._t2_cancel()
         self._t2_start(chunk)
         log("event: SHUTDOWN sent")
-        return True
 
 
 async def run_sctp(dtls, sctp):
@@ -513,6 +525,9 @@ async def client(args):
     sctp = PeerSctp(dtls, args.sctp_port, on_message)
     if args.outbound_streams:
         sctp._outbound_streams_count = args.outbound_streams  # what its INIT announces
+    if args.then == "collide":
+        sctp.collide = True
+        args.then, args.expect_peer = "hold", "shutdown"
     feeder = asyncio.ensure_future(run_sctp(dtls, sctp))
     t0 = time.monotonic()
     await sctp.start(RTCSctpCapabilities(maxMessageSize=0), int(port))
@@ -672,7 +687,8 @@ def main():
     ap.add_argument("--builtin", default="mixed")
     ap.add_argument("--then", default=None,
                     help="server: none|shutdown|abort (default none); "
-                         "client: shutdown|shutdown-early|abort|hold (default shutdown)")
+                         "client: shutdown|shutdown-early|abort|hold|collide "
+                         "(default shutdown)")
     ap.add_argument("--after", type=int, default=1)
     ap.add_argument("--expect-end", default="any", choices=["shutdown", "abort", "any"])
     ap.add_argument("--expect-peer", choices=["shutdown", "abort"])
@@ -694,8 +710,8 @@ def main():
         if not args.connect or not args.remote_udp_port:
             ap.error("client needs --connect and --remote-udp-port")
         args.then = args.then or "shutdown"
-        if args.then not in ("shutdown", "shutdown-early", "abort", "hold"):
-            ap.error("client --then is shutdown|shutdown-early|abort|hold")
+        if args.then not in ("shutdown", "shutdown-early", "abort", "hold", "collide"):
+            ap.error("client --then is shutdown|shutdown-early|abort|hold|collide")
         coro = client(args)
     else:
         args.then = args.then or "none"

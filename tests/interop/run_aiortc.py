@@ -170,11 +170,16 @@ def scenario_b_client_abort(ctx):
     ri.stop_echo(ctx, echo)
 
 
-def scenario_b_server_shutdown(ctx):
-    # SIGTERM to sctpp echo with an idle association: sctpp's SHUTDOWN, aiortc's SHUTDOWN ACK.
+def b_server_shutdown(*then):
+    """SIGTERM to sctpp echo with an idle association: sctpp's SHUTDOWN, aiortc's SHUTDOWN
+    ACK; with 'collide', aiortc's own SHUTDOWN crosses sctpp's first (RFC 9260 §9.2)."""
+    return lambda ctx: scenario_b_server_shutdown(ctx, *then)
+
+
+def scenario_b_server_shutdown(ctx, *then):
     echo, port, u_echo = ri.start_echo(ctx)
-    cli = aio_client(ctx, "hold", port, u_echo, "--builtin", "single", "--then", "hold",
-                     "--expect-peer", "shutdown")
+    cli = aio_client(ctx, "hold", port, u_echo, "--builtin", "single",
+                     *(then or ("--then", "hold", "--expect-peer", "shutdown")))
     if not cli.wait_line("echoes ok", ctx.left(10)):
         raise ri.Failure("aiortc client never got its echo: " + ri.last_line(cli.stderr_text()))
     echo.p.send_signal(signal.SIGTERM)
@@ -351,7 +356,8 @@ SCENARIOS = {
     "aiortc-B-invalid-stream": ("B", 1, b_echo("streams", "--outbound-streams", 8), True),
     "aiortc-B-restart": ("B", 1, scenario_b_restart, True),
     "aiortc-B-client-abort": ("B", 1, scenario_b_client_abort, True),
-    "aiortc-B-server-shutdown": ("B", 1, scenario_b_server_shutdown, True),
+    "aiortc-B-server-shutdown": ("B", 1, b_server_shutdown(), True),
+    "aiortc-B-shutdown-collision": ("B", 1, b_server_shutdown("--then", "collide"), True),
     "aiortc-A-cat": ("A", 1, scenario_a_cat, True),
     "aiortc-A-frag": ("A", 1, scenario_a_frag, True),
     "aiortc-A-streams": ("A", 1, scenario_a_streams, True),
