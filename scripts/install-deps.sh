@@ -10,6 +10,8 @@ packages=(
   libgtest-dev        # GoogleTest: unit, simulation and API tests
   libbenchmark-dev    # Google Benchmark: bench/
   libusrsctp-dev      # usrsctp: the independent SCTP stack we interoperate with
+  golang-go           # Go toolchain: builds the pion/sctp interop peer, offline
+  golang-github-pion-sctp-dev  # pion/sctp (Go sources): a second independent stack for interop
   tshark              # Wireshark's dissector: checks every interop packet
   python3             # test drivers
   python3-scapy       # independent SCTP packet crafter of the attack tests (tests/attack)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Interoperability driver: sctpp against usrsctp over UDP encapsulation (RFC 6951) on loopback.
+"""Interoperability driver: sctpp against usrsctp and pion/sctp over UDP encapsulation (RFC 6951)
+on loopback.
 
 Every scenario runs its processes on freshly picked free ports, captures its own loopback
 traffic (a capture filter on its own UDP ports, so parallel runs do not see each other) and
@@ -7,14 +8,16 @@ checks the capture with Wireshark's dissector: at least one SCTP packet, no malf
 no expert error, every CRC32c verified good, no zero checksum.
 
 Directions: A = sctpp client -> usrsctp server, B = usrsctp client -> sctpp server,
-self = usrsctp client -> usrsctp server (proves the kit itself). The sctpp side is the `sctpp`
+self = usrsctp client -> usrsctp server (proves the kit itself); PA and PB are A and B with
+pion/sctp (Go, `pion_peer`, --pion) in place of usrsctp. The sctpp side is the `sctpp`
 tool (cat, echo) or, where sctpp itself must ABORT or shut down, `sctpp_peer` (a small program
 on the C++ API; found next to usrsctp_peer unless --sctpp-peer names it).
 
     run_interop.py --peer PATH --self-test
     run_interop.py --peer PATH --checker-selftest
     run_interop.py --sctpp PATH --peer PATH --scenario A-mixed [--scenario ...]
-    run_interop.py --sctpp PATH --peer PATH --all [--sctpp-peer PATH]
+    run_interop.py --sctpp PATH --peer PATH --all [--sctpp-peer PATH] [--pion PATH]
+    run_interop.py --sctpp PATH --pion PATH --scenario PB-mixed [--sctpp-peer PATH]
     run_interop.py --check-pcap FILE --sctp-ports 9901,9902
     run_interop.py --list
 
@@ -348,6 +351,11 @@ class Ctx:
     def peer(self, name, *argv):
         return self.spawn(name, [self.args.peer] + [str(a) for a in argv])
 
+    def pion(self, name, *argv):
+        if not self.args.pion:
+            raise Failure("--pion is required for this scenario")
+        return self.spawn(name, [self.args.pion] + [str(a) for a in argv])
+
     def sctpp_peer(self, name, *argv):
         if not self.args.sctpp_peer:
             raise Failure("--sctpp-peer is required for this scenario")
@@ -442,8 +450,8 @@ def check_server_saw(ctx, srv, stream, ppid, unordered, count):
     want = "stream=%d ppid=%d %s" % (stream, ppid, mode)
     seen = [l for l in srv.stderr_text().splitlines() if "echoed message" in l and want in l]
     if len(seen) < count:
-        raise Failure("usrsctp server saw %d messages with %s, expected %d"
-                      % (len(seen), want, count))
+        raise Failure("%s saw %d messages with %s, expected %d"
+                      % (srv.name, len(seen), want, count))
 
 
 def scenario_a_mixed(ctx):
@@ -672,6 +680,195 @@ def scenario_b_sctpp_shutdown(ctx):
     b_sctpp_server(ctx, "shutdown", 35, ["--builtin", "mixed", "--hold", 10])
 
 
+# ---- pion/sctp (Go, the Pion WebRTC stack's SCTP) instead of usrsctp: pion_peer
+#
+# pion's client always uses SCTP port 5000 on both ends (pion.Client: "Spec??"), so sctpp
+# serves port 5000 for it; as a server pion answers on whatever port the INIT came to. One
+# pion server process serves one association. pion_peer hides the INIT parameters pion 1.8.6
+# cannot parse (Supported Address Types in sctpp's INIT) and logs each time it does: see
+# tests/interop/README.md.
+
+PION_SCTP_PORT = 5000
+
+
+def pion_server(ctx, label, *extra):
+    u_srv = ctx.take_port()
+    srv = ctx.pion("pion-server-" + label, "server", "--listen", "127.0.0.1:%d" % u_srv,
+                   "--timeout", int(ctx.left(20)) + 1, *extra)
+    ctx.expect_listening(srv)
+    return srv, u_srv
+
+
+def pion_client(ctx, label, u_sctpp, *argv):
+    u_cli = ctx.take_port()
+    return ctx.pion("pion-client-" + label, "client", "--connect", "127.0.0.1:%d" % u_sctpp,
+                    "--udp-port", u_cli, "--timeout", int(ctx.left(15)) + 1, *argv)
+
+
+def pion_echo(ctx):
+    echo = ctx.sctpp("echo", "echo", "--listen", "127.0.0.1:%d" % PION_SCTP_PORT,
+                     "--udp-port", ctx.udp[0])
+    ctx.expect_listening(echo)
+    return echo
+
+
+def pion_note(ctx, proc):
+    lines = [l for l in proc.lines if l.startswith("echoes ok") or l.startswith("peer aborted")]
+    if lines:
+        ctx.notes.append(lines[-1])
+
+
+def pion_b_builtin(builtin, then="shutdown"):
+    """pion client --builtin NAME against `sctpp echo`; then SIGTERM: echo exits 0."""
+    def run(ctx):
+        echo = pion_echo(ctx)
+        cli = pion_client(ctx, builtin, ctx.udp[0], "--builtin", builtin, "--then", then)
+        ctx.expect_exit(cli, 0, what="pion client (--builtin %s)" % builtin)
+        pion_note(ctx, cli)
+        stop_echo(ctx, echo)
+    return run
+
+
+def scenario_pion_b_client_abort(ctx):
+    # pion ABORTs after its exchange; echo must stay up and serve the next pion client (the
+    # same SCTP port pair and IP: only the UDP port differs).
+    echo = pion_echo(ctx)
+    cli = pion_client(ctx, "abort", ctx.udp[0], "--builtin", "mixed", "--then", "abort",
+                      "--reason", ABORT_REASON)
+    ctx.expect_exit(cli, 0, what="pion client (abort)")
+    time.sleep(0.3)
+    if not echo.alive():
+        raise Failure("sctpp echo died after pion's ABORT (rc=%s)" % echo.p.returncode)
+    if "reason: " + ABORT_REASON not in echo.stderr_text() and ABORT_REASON not in \
+            echo.stderr_text():
+        ctx.notes.append("echo did not log the ABORT reason")
+    cli2 = pion_client(ctx, "after-abort", ctx.udp[0], "--builtin", "small", "--then",
+                       "shutdown")
+    ctx.expect_exit(cli2, 0, what="second pion client after the ABORT")
+    pion_note(ctx, cli2)
+    stop_echo(ctx, echo)
+
+
+def scenario_pion_b_server_shutdown(ctx):
+    # sctpp starts the graceful shutdown (SIGTERM to echo) while pion holds an idle
+    # association; pion must see SHUTDOWN / SHUTDOWN ACK / SHUTDOWN COMPLETE.
+    echo = pion_echo(ctx)
+    cli = pion_client(ctx, "hold", ctx.udp[0], "--builtin", "small", "--then", "hold",
+                      "--hold", 10, "--expect-peer", "shutdown")
+    if not cli.wait_line("holding", ctx.left(10)):
+        raise Failure("pion client never reached 'holding': " + last_line(cli.stderr_text()))
+    echo.p.send_signal(signal.SIGTERM)
+    ctx.expect_exit(cli, 0, timeout=10, what="pion client (expects a graceful shutdown)")
+    ctx.expect_exit(echo, 0, timeout=8, what="sctpp echo after SIGTERM")
+
+
+def scenario_pion_a_mixed(ctx):
+    # Four `sctpp cat` runs, each against its own pion server (one association each).
+    runs = [
+        ("s0-ordered", 0, 0, False, ["hello", "world", "x", "line with spaces", "last"]),
+        ("s3-unordered", 3, 51, True, ["u%d-%s" % (i, pattern_line(20 + i * 50, i))
+                                       for i in range(10)]),
+        ("s7-ppidmax", 7, 0xFFFFFFFF, False, ["p%d-%s" % (i, pattern_line(1500, i))
+                                              for i in range(4)]),
+        ("big", 0, 0, False, [pattern_line(BIG, 3), "after-big"]),
+    ]
+    for label, stream, ppid, unordered, lines in runs:
+        srv, u_srv = pion_server(ctx, label, "--expect-end", "shutdown")
+        cat = a_cat_run(ctx, PION_SCTP_PORT, u_srv, label, lines, stream, ppid, unordered)
+        ctx.expect_exit(cat, 0, timeout=15, what="sctpp cat (%s)" % label)
+        check_cat_output(cat, lines, unordered)
+        ctx.expect_exit(srv, 0, timeout=5, what="pion server (%s)" % label)
+        check_server_saw(ctx, srv, stream, ppid, unordered, len(lines))
+
+
+def scenario_pion_a_frag(ctx):
+    # Lines around both fragmentation points (pion: 1200 bytes of user data per DATA chunk;
+    # sctpp: 1444 at its default path MTU 1500 over UDP/IPv4), and a burst of them.
+    sizes = [n + d for n in (1200, 1444, 2400, 2888, 3600, 4332) for d in (-2, -1, 0, 1, 2)]
+    lines = ["f%d-%s" % (i, pattern_line(max(0, n - len("f%d-" % i)), i))
+             for i, n in enumerate(sizes)]
+    srv, u_srv = pion_server(ctx, "frag", "--expect-end", "shutdown", "--quiet")
+    cat = a_cat_run(ctx, PION_SCTP_PORT, u_srv, "frag", lines, 5, 53, False)
+    ctx.expect_exit(cat, 0, timeout=15, what="sctpp cat (frag)")
+    check_cat_output(cat, lines, False)
+    ctx.expect_exit(srv, 0, timeout=5, what="pion server")
+
+
+def scenario_pion_a_many(ctx):
+    # 4000 lines of 1 kB in one go: pion's receive window (1 MiB) and sctpp's must pace it.
+    lines = ["m%d-%s" % (i, pattern_line(1000, i)) for i in range(4000)]
+    srv, u_srv = pion_server(ctx, "many", "--expect-end", "shutdown", "--quiet")
+    cat = a_cat_run(ctx, PION_SCTP_PORT, u_srv, "many", lines, 2, 51, True)
+    ctx.expect_exit(cat, 0, timeout=18, what="sctpp cat (many)")
+    check_cat_output(cat, lines, True)
+    ctx.expect_exit(srv, 0, timeout=5, what="pion server")
+
+
+def scenario_pion_a_peer_shutdown(ctx):
+    srv, u_srv = pion_server(ctx, "1", "--then", "shutdown", "--after", 1, "--expect-end",
+                             "shutdown")
+    lines = ["only-line"]
+    cat = a_cat_run(ctx, PION_SCTP_PORT, u_srv, "1", lines)
+    ctx.expect_exit(cat, 0, timeout=15, what="sctpp cat")
+    check_cat_output(cat, lines, False)
+    ctx.expect_exit(srv, 0, timeout=5, what="pion server")
+
+
+def scenario_pion_a_peer_abort(ctx):
+    srv, u_srv = pion_server(ctx, "1", "--then", "abort", "--after", 1, "--reason",
+                             ABORT_REASON)
+    cat = a_cat_run(ctx, PION_SCTP_PORT, u_srv, "1", ["abort-me"], replies=2)
+    ctx.expect_exit(cat, None, timeout=15, what="sctpp cat")
+    err = [l for l in cat.stderr_text().splitlines() if l.strip()]
+    if not err:
+        raise Failure("sctpp cat exited non-zero without an error line on stderr")
+    if len(err) > 1:
+        ctx.notes.append("cat printed %d stderr lines (contract: one)" % len(err))
+    ctx.notes.append("cat: " + err[-1][:80])
+    ctx.expect_exit(srv, 0, timeout=5, what="pion server")
+
+
+def pion_a_sctpp_client(ctx, then):
+    srv, u_srv = pion_server(ctx, "peer", "--expect-end", "abort" if then == "abort" else
+                             "shutdown", *(["--expect-abort-reason", ABORT_REASON]
+                                           if then == "abort" else []))
+    argv = ["client", "--connect", "127.0.0.1:%d" % PION_SCTP_PORT, "--remote-udp-port", u_srv,
+            "--udp-port", ctx.take_port(), "--then", then]
+    if then == "abort":
+        argv += ["--reason", ABORT_REASON]
+    cli = ctx.sctpp_peer("sctpp-client", *argv)
+    ctx.expect_exit(cli, 0, timeout=15, what="sctpp_peer client (--then %s)" % then)
+    if not any(l.startswith("echoes ok") for l in cli.lines):
+        raise Failure("sctpp_peer client did not report 'echoes ok'")
+    ctx.expect_exit(srv, 0, timeout=5, what="pion server")
+    ctx.notes.append(last_line("\n".join(cli.lines)))
+
+
+def pion_b_sctpp_server(ctx, then, after, client_args):
+    argv = ["server", "--listen", "127.0.0.1:%d" % PION_SCTP_PORT, "--udp-port", ctx.udp[0],
+            "--then", then, "--after", after]
+    if then == "abort":
+        argv += ["--reason", ABORT_REASON]
+    srv = ctx.sctpp_peer("sctpp-server", *argv)
+    ctx.expect_listening(srv)
+    cli = pion_client(ctx, then, ctx.udp[0], *client_args)
+    ctx.expect_exit(cli, 0, what="pion client")
+    ctx.expect_exit(srv, 0, timeout=8, what="sctpp_peer server (--then %s)" % then)
+    pion_note(ctx, cli)
+
+
+def scenario_pion_b_sctpp_abort(ctx):
+    pion_b_sctpp_server(ctx, "abort", 10, ["--builtin", "mixed", "--then", "hold",
+                                           "--expect-peer", "abort",
+                                           "--expect-abort-reason", ABORT_REASON])
+
+
+def scenario_pion_b_sctpp_shutdown(ctx):
+    # sctpp shuts down right after queueing the 35th echo: every echo must still arrive.
+    pion_b_sctpp_server(ctx, "shutdown", 35, ["--builtin", "mixed", "--then", "hold",
+                                              "--hold", 10, "--expect-peer", "shutdown"])
+
+
 # ---- extra scenarios from a JSON list
 
 
@@ -712,7 +909,8 @@ def extra_scenario(spec):
 
 
 # name -> (direction, number of UDP ports allocated up front, function, needs): needs is
-# False (usrsctp only), True (the sctpp tool) or "sctpp_peer" (the tool and sctpp_peer).
+# False (usrsctp only), True (the sctpp tool), "sctpp_peer" (the tool and sctpp_peer),
+# "pion" (the tool and pion_peer, no usrsctp) or "pion+sctpp_peer"; see needed_tools().
 SCENARIOS = {
     "self-mixed": ("self", 2, self_scenario(
         ["--builtin", "mixed", "--then", "shutdown"], ["--expect-end", "shutdown"]), False),
@@ -739,9 +937,36 @@ SCENARIOS = {
     "A-sctpp-shutdown": ("A", 1, scenario_a_sctpp_shutdown, "sctpp_peer"),
     "B-sctpp-abort": ("B", 1, scenario_b_sctpp_abort, "sctpp_peer"),
     "B-sctpp-shutdown": ("B", 1, scenario_b_sctpp_shutdown, "sctpp_peer"),
+    # pion/sctp instead of usrsctp (--pion): PA = sctpp client -> pion server,
+    # PB = pion client -> sctpp server.
+    "PA-mixed": ("PA", 1, scenario_pion_a_mixed, "pion"),
+    "PA-frag": ("PA", 1, scenario_pion_a_frag, "pion"),
+    "PA-many": ("PA", 1, scenario_pion_a_many, "pion"),
+    "PA-peer-shutdown": ("PA", 1, scenario_pion_a_peer_shutdown, "pion"),
+    "PA-peer-abort": ("PA", 1, scenario_pion_a_peer_abort, "pion"),
+    "PA-sctpp-abort": ("PA", 1, lambda ctx: pion_a_sctpp_client(ctx, "abort"),
+                       "pion+sctpp_peer"),
+    "PA-sctpp-shutdown": ("PA", 1, lambda ctx: pion_a_sctpp_client(ctx, "shutdown"),
+                          "pion+sctpp_peer"),
+    "PB-mixed": ("PB", 1, pion_b_builtin("mixed"), "pion"),
+    "PB-frag": ("PB", 1, pion_b_builtin("frag"), "pion"),
+    "PB-many": ("PB", 1, pion_b_builtin("many"), "pion"),
+    "PB-unordered": ("PB", 1, pion_b_builtin("unordered"), "pion"),
+    "PB-streams": ("PB", 1, pion_b_builtin("streams"), "pion"),
+    "PB-client-abort": ("PB", 1, scenario_pion_b_client_abort, "pion"),
+    "PB-server-shutdown": ("PB", 1, scenario_pion_b_server_shutdown, "pion"),
+    "PB-sctpp-abort": ("PB", 1, scenario_pion_b_sctpp_abort, "pion+sctpp_peer"),
+    "PB-sctpp-shutdown": ("PB", 1, scenario_pion_b_sctpp_shutdown, "pion+sctpp_peer"),
 }
 SELF = [n for n in SCENARIOS if n.startswith("self-")]
 SCTPP = [n for n in SCENARIOS if not n.startswith("self-")]
+
+
+def needed_tools(needs):
+    """The command-line options (without --) a scenario's `needs` field asks for."""
+    return {False: ["peer"], True: ["peer", "sctpp"],
+            "sctpp_peer": ["peer", "sctpp", "sctpp_peer"], "pion": ["pion", "sctpp"],
+            "pion+sctpp_peer": ["pion", "sctpp", "sctpp_peer"]}[needs]
 
 
 def load_extra(path):
@@ -757,7 +982,7 @@ def run_scenario(args, name):
     workdir = tempfile.mkdtemp(prefix="sctpp-interop-%s-" % name)
     ctx = Ctx(args, name, workdir)
     ctx.udp = free_udp_ports(nports)
-    ctx.pool = free_udp_ports(6)
+    ctx.pool = free_udp_ports(10)  # PA-mixed: four pion servers and four cat clients
     ok, reason = False, ""
     cap = None
     try:
@@ -914,6 +1139,7 @@ def main():
     ap = argparse.ArgumentParser(description="sctpp <-> usrsctp interoperability driver")
     ap.add_argument("--sctpp", help="path to the sctpp tool")
     ap.add_argument("--peer", help="path to usrsctp_peer")
+    ap.add_argument("--pion", help="path to pion_peer (pion/sctp), for the PA-*/PB-* scenarios")
     ap.add_argument("--c-client", default=None,
                     help="examples/sctp_echo_client (sctpp's C API, one-to-many)")
     ap.add_argument("--sctpp-peer",
@@ -947,28 +1173,30 @@ def main():
                                        [int(p) for p in args.sctp_ports.split(",")])
         print("%s %s (%s)" % ("PASS" if ok else "FAIL", reason, chunk_summary(stats)))
         return 0 if ok else 1
-    if not args.peer:
-        ap.error("--peer is required")
-    args.peer = os.path.abspath(args.peer)
-    if args.sctpp:
-        args.sctpp = os.path.abspath(args.sctpp)
-    if args.sctpp_peer:
-        args.sctpp_peer = os.path.abspath(args.sctpp_peer)
-    else:
+    for opt in ("peer", "pion", "sctpp", "sctpp_peer"):
+        if getattr(args, opt):
+            setattr(args, opt, os.path.abspath(getattr(args, opt)))
+    if not args.sctpp_peer and args.peer:
         guess = os.path.join(os.path.dirname(args.peer), "sctpp_peer")
         if os.access(guess, os.X_OK):
             args.sctpp_peer = guess
     if args.checker_selftest:
+        if not args.peer:
+            ap.error("--checker-selftest needs --peer")
         return 0 if checker_selftest(args) else 1
+
+    def missing(n):
+        return ["--" + t.replace("_", "-") for t in needed_tools(SCENARIOS[n][3])
+                if not getattr(args, t)]
 
     names = list(args.scenario)
     if args.self_test:
         names += SELF
     if args.all:
         for n in SCTPP:
-            if SCENARIOS[n][3] == "sctpp_peer" and not args.sctpp_peer:
-                print("%-22s %-4s SKIP sctpp_peer not built (--sctpp-peer)"
-                      % (n, SCENARIOS[n][0]), flush=True)
+            if missing(n):
+                print("%-22s %-4s SKIP needs %s" % (n, SCENARIOS[n][0], " ".join(missing(n))),
+                      flush=True)
             else:
                 names.append(n)
     if not names:
@@ -976,10 +1204,9 @@ def main():
     for n in names:
         if n not in SCENARIOS:
             ap.error("unknown scenario %s (--list shows them)" % n)
-        if SCENARIOS[n][3] and not args.sctpp:
-            ap.error("scenario %s needs --sctpp" % n)
-        if SCENARIOS[n][3] == "sctpp_peer" and not args.sctpp_peer:
-            ap.error("scenario %s needs --sctpp-peer (sctpp_peer not found next to --peer)" % n)
+        if missing(n):
+            ap.error("scenario %s needs %s (sctpp_peer is also looked for next to --peer)"
+                     % (n, " ".join(missing(n))))
     results = [run_scenario(args, n) for n in names]
     passed = sum(results)
     print("interop: %d/%d scenarios passed" % (passed, len(results)), flush=True)
