@@ -325,9 +325,17 @@ class Ctx:
         self.procs = []
         self.notes = []
         self.deadline = time.monotonic() + args.scenario_timeout
+        self.capture = None  # the scenario's Capture, for checks of its own
         self.udp = []  # UDP ports handed to the scenario up front
         self.pool = []  # spare UDP ports, captured too, handed out by take_port()
         self.taken = []
+
+    def finished_capture(self):
+        """Stops the capture (its end is then final) and returns its path; None without one."""
+        if not self.capture:
+            return None
+        self.capture.stop()
+        return self.capture.path
 
     def take_port(self):
         if not self.pool:
@@ -729,6 +737,65 @@ def pion_b_builtin(builtin, then="shutdown"):
     return run
 
 
+def scenario_pion_b_loss(ctx):
+    seed = random.randint(1, 1 << 30)
+    echo = pion_echo(ctx)
+    cli = pion_client(ctx, "loss", ctx.udp[0], "--builtin", "mixed", "--then", "shutdown",
+                      "--loss", 0.02, "--seed", seed)
+    ctx.expect_exit(cli, 0, what="pion client (--loss 0.02 --seed %d)" % seed)
+    pion_note(ctx, cli)
+    ctx.notes.append("--seed %d" % seed)
+    stop_echo(ctx, echo)
+
+
+def scenario_pion_b_stream_close(ctx):
+    # pion's Stream.Close sends RE-CONFIG (RFC 6525) although sctpp never said it supports
+    # it: sctpp must skip the chunk without a report (type 130, upper bits 10: RFC 9260
+    # §3.2) and the association must carry on to a graceful end.
+    echo = pion_echo(ctx)
+    cli = pion_client(ctx, "close", ctx.udp[0], "--builtin", "small", "--close-streams",
+                      "--then", "shutdown")
+    ctx.expect_exit(cli, 0, what="pion client (--close-streams)")
+    errors = [l for l in cli.stderr_text().splitlines() if "event: ERROR" in l]
+    if errors:
+        raise Failure("sctpp answered with an ERROR: " + errors[0])
+    pion_note(ctx, cli)
+    stop_echo(ctx, echo)
+    pcap = ctx.finished_capture()
+    if pcap and not tshark_fields(pcap, ctx.sctp_ports(), "sctp.chunk_type == 130",
+                                  ["frame.number"]):
+        raise Failure("pion sent no RE-CONFIG chunk: the scenario tested nothing")
+
+
+def scenario_pion_b_abort_midway(ctx):
+    # pion ABORTs after 5 echoes, with large messages in flight both ways; echo must drop
+    # the association and serve the next client.
+    echo = pion_echo(ctx)
+    cli = pion_client(ctx, "abort5", ctx.udp[0], "--builtin", "mixed", "--abort-after", 5)
+    ctx.expect_exit(cli, 0, what="pion client (--abort-after 5)")
+    time.sleep(0.3)
+    if not echo.alive():
+        raise Failure("sctpp echo died after pion's ABORT (rc=%s)" % echo.p.returncode)
+    cli2 = pion_client(ctx, "after-abort", ctx.udp[0], "--builtin", "mixed", "--then",
+                       "shutdown")
+    ctx.expect_exit(cli2, 0, what="second pion client after the ABORT")
+    pion_note(ctx, cli2)
+    stop_echo(ctx, echo)
+
+
+def scenario_pion_b_shutdown_early(ctx):
+    # pion shuts down right after queueing its messages: SHUTDOWN reaches sctpp while its
+    # echoes are still outstanding, which it must deliver before its SHUTDOWN ACK (RFC 9260
+    # §9.2). pion's SHUTDOWN also carries pion's own cumulative TSN ack point instead of
+    # the last TSN it received: sctpp must not take it as an acknowledgement.
+    echo = pion_echo(ctx)
+    cli = pion_client(ctx, "early", ctx.udp[0], "--builtin", "mixed", "--then",
+                      "shutdown-now")
+    ctx.expect_exit(cli, 0, what="pion client (--then shutdown-now)")
+    pion_note(ctx, cli)
+    stop_echo(ctx, echo)
+
+
 def scenario_pion_b_client_abort(ctx):
     # pion ABORTs after its exchange; echo must stay up and serve the next pion client (the
     # same SCTP port pair and IP: only the UDP port differs).
@@ -783,15 +850,85 @@ def scenario_pion_a_mixed(ctx):
 
 def scenario_pion_a_frag(ctx):
     # Lines around both fragmentation points (pion: 1200 bytes of user data per DATA chunk;
-    # sctpp: 1444 at its default path MTU 1500 over UDP/IPv4), and a burst of them.
+    # sctpp: 1444 at its default path MTU 1500 over UDP/IPv4), ordered then unordered.
     sizes = [n + d for n in (1200, 1444, 2400, 2888, 3600, 4332) for d in (-2, -1, 0, 1, 2)]
     lines = ["f%d-%s" % (i, pattern_line(max(0, n - len("f%d-" % i)), i))
              for i, n in enumerate(sizes)]
-    srv, u_srv = pion_server(ctx, "frag", "--expect-end", "shutdown", "--quiet")
-    cat = a_cat_run(ctx, PION_SCTP_PORT, u_srv, "frag", lines, 5, 53, False)
-    ctx.expect_exit(cat, 0, timeout=15, what="sctpp cat (frag)")
+    for label, unordered in (("frag", False), ("frag-u", True)):
+        srv, u_srv = pion_server(ctx, label, "--expect-end", "shutdown")
+        cat = a_cat_run(ctx, PION_SCTP_PORT, u_srv, label, lines, 5, 53, unordered)
+        ctx.expect_exit(cat, 0, timeout=15, what="sctpp cat (%s)" % label)
+        check_cat_output(cat, lines, unordered)
+        ctx.expect_exit(srv, 0, timeout=5, what="pion server (%s)" % label)
+        check_server_saw(ctx, srv, 5, 53, unordered, len(lines))
+
+
+def check_peer_window(ctx, data_port, sack_port):
+    """From the capture: the DATA sender on data_port never sent new data while what it had
+    outstanding already filled the window the last SACK from sack_port advertised (RFC 9260
+    §6.1 A; one packet of slack for a SACK on its way when the DATA left). Returns the
+    number of SACKs that advertised a zero window (None without a capture)."""
+    pcap = ctx.finished_capture()
+    if not pcap:
+        return None
+    rows = tshark_fields(pcap, ctx.sctp_ports(),
+                         "sctp.data_tsn_raw or sctp.sack_cumulative_tsn_ack_raw",
+                         ["udp.srcport", "sctp.data_tsn_raw", "sctp.chunk_length",
+                          "sctp.chunk_type", "sctp.sack_cumulative_tsn_ack_raw",
+                          "sctp.sack_a_rwnd"])
+    outstanding = {}  # TSN -> bytes
+    cum = rwnd = None
+    zero = 0
+    for row in rows:
+        src, tsns, lengths, types, cums, rwnds = (row.split("|") + [""] * 6)[:6]
+        if int(src) == data_port and tsns:
+            data_lengths = [int(l) - 16 for l, t in zip(lengths.split(","), types.split(","))
+                            if t == "0"]
+            for tsn, length in zip(tsns.split(","), data_lengths):
+                tsn = int(tsn)
+                new = tsn not in outstanding and (cum is None or (tsn - cum) % 2**32 < 2**31)
+                before = sum(outstanding.values())
+                if new and rwnd is not None and before > 0 and before >= rwnd + 1500:
+                    raise Failure("TSN %d sent with %d bytes outstanding, peer window %d"
+                                  % (tsn, before, rwnd))
+                outstanding[tsn] = length
+        elif int(src) == sack_port and cums:
+            cum, rwnd = int(cums.split(",")[-1]), int(rwnds.split(",")[-1])
+            zero += rwnd == 0
+            for tsn in [t for t in outstanding if (cum - t) % 2**32 < 2**31]:
+                del outstanding[tsn]
+    return zero
+
+
+def scenario_pion_a_window(ctx):
+    # A small, slowly read receive buffer at pion (16 kB, 2 ms per message): sctpp's sends
+    # are held by pion's advertised window, which the capture shows it never overran.
+    lines = ["w%d-%s" % (i, pattern_line(1000, i)) for i in range(400)]
+    srv, u_srv = pion_server(ctx, "window", "--expect-end", "shutdown", "--quiet", "--rwnd",
+                             16384, "--read-delay", 0.002)
+    cat = a_cat_run(ctx, PION_SCTP_PORT, u_srv, "window", lines, 4, 9, False)
+    ctx.expect_exit(cat, 0, timeout=18, what="sctpp cat (window)")
     check_cat_output(cat, lines, False)
     ctx.expect_exit(srv, 0, timeout=5, what="pion server")
+    u_cat = ctx.taken[-1]
+    zero = check_peer_window(ctx, u_cat, u_srv)
+    ctx.notes.append("window respected (%d zero-window SACKs)" % zero)
+
+
+def scenario_pion_a_loss(ctx):
+    # pion drops 2% of the DATA and SACK packets each way: sctpp retransmits (fast
+    # retransmit from pion's Gap Ack Blocks, or T3-rtx) and repairs pion's losses.
+    lines = ["l%d-%s" % (i, pattern_line((i * 397) % 6000, i)) for i in range(200)]
+    seed = random.randint(1, 1 << 30)
+    ctx.notes.append("--seed %d" % seed)
+    srv, u_srv = pion_server(ctx, "loss", "--expect-end", "shutdown", "--quiet", "--loss",
+                             0.02, "--seed", seed)
+    cat = a_cat_run(ctx, PION_SCTP_PORT, u_srv, "loss", lines, 2, 7, False)
+    ctx.expect_exit(cat, 0, timeout=18, what="sctpp cat (loss)")
+    check_cat_output(cat, lines, False)
+    ctx.expect_exit(srv, 0, timeout=5, what="pion server")
+    ctx.notes += [l.split("pion_peer: ", 1)[-1] for l in srv.stderr_text().splitlines()
+                  if "loss: dropped" in l]
 
 
 def scenario_pion_a_many(ctx):
@@ -941,6 +1078,8 @@ SCENARIOS = {
     # PB = pion client -> sctpp server.
     "PA-mixed": ("PA", 1, scenario_pion_a_mixed, "pion"),
     "PA-frag": ("PA", 1, scenario_pion_a_frag, "pion"),
+    "PA-window": ("PA", 1, scenario_pion_a_window, "pion"),
+    "PA-loss": ("PA", 1, scenario_pion_a_loss, "pion"),
     "PA-many": ("PA", 1, scenario_pion_a_many, "pion"),
     "PA-peer-shutdown": ("PA", 1, scenario_pion_a_peer_shutdown, "pion"),
     "PA-peer-abort": ("PA", 1, scenario_pion_a_peer_abort, "pion"),
@@ -953,6 +1092,10 @@ SCENARIOS = {
     "PB-many": ("PB", 1, pion_b_builtin("many"), "pion"),
     "PB-unordered": ("PB", 1, pion_b_builtin("unordered"), "pion"),
     "PB-streams": ("PB", 1, pion_b_builtin("streams"), "pion"),
+    "PB-loss": ("PB", 1, scenario_pion_b_loss, "pion"),
+    "PB-stream-close": ("PB", 1, scenario_pion_b_stream_close, "pion"),
+    "PB-abort-midway": ("PB", 1, scenario_pion_b_abort_midway, "pion"),
+    "PB-shutdown-early": ("PB", 1, scenario_pion_b_shutdown_early, "pion"),
     "PB-client-abort": ("PB", 1, scenario_pion_b_client_abort, "pion"),
     "PB-server-shutdown": ("PB", 1, scenario_pion_b_server_shutdown, "pion"),
     "PB-sctpp-abort": ("PB", 1, scenario_pion_b_sctpp_abort, "pion+sctpp_peer"),
@@ -989,6 +1132,7 @@ def run_scenario(args, name):
         if not args.no_capture:
             cap = Capture(workdir, ctx.udp + ctx.pool, name)
             cap.start()
+            ctx.capture = cap
         fn(ctx)
         ok, reason = True, "; ".join(n for n in ctx.notes if n)
     except Failure as e:

@@ -11,9 +11,11 @@
 //
 //	pion_peer server --listen IP:UDPPORT [--then none|shutdown|abort --after N]
 //	                 [--expect-end any|shutdown|abort] [--reason TEXT] [--timeout S]
+//	                 [--rwnd BYTES] [--read-delay S] [--loss F --seed N]
 //	pion_peer client --connect IP:UDPPORT [--udp-port U] --builtin NAME
-//	                 [--then shutdown|abort|hold] [--expect-peer shutdown|abort]
-//	                 [--expect-abort-reason TEXT] [--reason TEXT] [--timeout S]
+//	                 [--then shutdown|shutdown-now|abort|hold] [--abort-after N]
+//	                 [--expect-peer shutdown|abort] [--expect-abort-reason TEXT]
+//	                 [--reason TEXT] [--close-streams] [--loss F --seed N] [--timeout S]
 //
 // pion's own SCTP ports are fixed at 5000 on the client side (it answers on whatever port an
 // INIT came to when it is the server), so sctpp must serve SCTP port 5000 for the client.
@@ -28,6 +30,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math/rand"
 	"net"
 	"os"
 	"strings"
@@ -276,6 +279,33 @@ type udpConn struct {
 	obs    *observer
 	closed chan struct{}
 	once   sync.Once
+	// loss drops this fraction of the packets carrying DATA or SACK, each way (--loss), so
+	// both stacks' retransmission and gap reporting run; handshake and shutdown packets are
+	// spared, or pion's 3 s initial RTO would make the tests slow.
+	loss    float64
+	lossMu  sync.Mutex
+	rng     *rand.Rand
+	dropped [2]int
+}
+
+func (c *udpConn) drop(raw []byte, dir int) bool {
+	if c.loss <= 0 || len(raw) < 16 {
+		return false
+	}
+	if t := raw[12]; t != 0 && t != 3 {
+		return false
+	}
+	c.lossMu.Lock()
+	defer c.lossMu.Unlock()
+	if c.rng.Float64() < c.loss {
+		c.dropped[dir]++
+		if os.Getenv("PION_PEER_LOG_DROPS") != "" {
+			logf("drop %s type=%d word=%d", []string{"in", "out"}[dir], raw[12],
+				binary.BigEndian.Uint32(raw[16:]))
+		}
+		return true
+	}
+	return false
 }
 
 func (c *udpConn) Read(b []byte) (int, error) {
@@ -298,11 +328,17 @@ func (c *udpConn) Read(b []byte) (int, error) {
 			logf("dropping a datagram from %v (peer is %v)", from, c.peer)
 			continue
 		}
+		if c.drop(b[:n], 0) {
+			continue
+		}
 		return copy(b, c.obs.inbound(b[:n])), nil
 	}
 }
 
 func (c *udpConn) Write(b []byte) (int, error) {
+	if c.drop(b, 1) {
+		return len(b), nil
+	}
 	c.obs.packet(b, false)
 	return c.pc.WriteToUDP(b, c.peer)
 }
@@ -424,6 +460,17 @@ type options struct {
 	mtuPayload        int
 	maxMessage        int
 	verbose, quiet    bool
+	loss              float64
+	seed              int64
+	rwnd              int
+	readDelay         time.Duration
+	closeStreams      bool
+	abortAfter        int
+}
+
+func newConn(pc *net.UDPConn, peer *net.UDPAddr, first []byte, o *options) *udpConn {
+	return &udpConn{pc: pc, peer: peer, first: first, obs: newObserver(),
+		closed: make(chan struct{}), loss: o.loss, rng: rand.New(rand.NewSource(o.seed))}
 }
 
 func loggerFactory(verbose bool) logging.LoggerFactory {
@@ -436,7 +483,7 @@ func loggerFactory(verbose bool) logging.LoggerFactory {
 
 func config(conn net.Conn, o *options) sctp.Config {
 	return sctp.Config{NetConn: conn, LoggerFactory: loggerFactory(o.verbose),
-		MaxMessageSize: uint32(o.maxMessage)}
+		MaxMessageSize: uint32(o.maxMessage), MaxReceiveBufferSize: uint32(o.rwnd)}
 }
 
 // withDeadline runs f and fails the process if it does not return in time.
@@ -466,6 +513,14 @@ func reportEnd(obs *observer) {
 	}
 	obs.mu.Unlock()
 	logf("association ended: %s", obs.ending())
+}
+
+func reportLoss(c *udpConn) {
+	if c.loss > 0 {
+		c.lossMu.Lock()
+		logf("loss: dropped %d packets in, %d out", c.dropped[0], c.dropped[1])
+		c.lossMu.Unlock()
+	}
 }
 
 func checkEnd(obs *observer, want, reason string) {
@@ -520,9 +575,8 @@ func server(o *options) {
 	if err != nil {
 		fail("first datagram: %v", err)
 	}
-	obs := newObserver()
-	conn := &udpConn{pc: pc, peer: from, first: append([]byte(nil), buf[:n]...), obs: obs,
-		closed: make(chan struct{})}
+	conn := newConn(pc, from, append([]byte(nil), buf[:n]...), o)
+	obs := conn.obs
 	var assoc *sctp.Association
 	withDeadline("handshake", time.Until(deadline), func() error {
 		var err error
@@ -580,6 +634,10 @@ func server(o *options) {
 			defer wg.Done()
 			rbuf := make([]byte, 1<<20)
 			for {
+				if o.readDelay > 0 {
+					// A slow reader: pion's window shrinks as its reassembly queues fill.
+					time.Sleep(o.readDelay)
+				}
 				n, ppi, err := s.ReadSCTP(rbuf)
 				if err != nil {
 					return
@@ -612,8 +670,8 @@ func server(o *options) {
 	}
 	<-conn.closed
 	wg.Wait()
-	// Give an ABORT pion sent (Abort closes the conn right after) time to be recorded.
 	reportEnd(obs)
+	reportLoss(conn)
 	mu.Lock()
 	logf("echoed %d messages", count)
 	mu.Unlock()
@@ -651,8 +709,8 @@ func client(o *options) {
 		time.Sleep(time.Until(deadline))
 		fail("overall deadline of %v passed", o.timeout)
 	}()
-	obs := newObserver()
-	conn := &udpConn{pc: pc, peer: raddr, obs: obs, closed: make(chan struct{})}
+	conn := newConn(pc, raddr, nil, o)
+	obs := conn.obs
 	var assoc *sctp.Association
 	withDeadline("handshake", time.Until(deadline), func() error {
 		var err error
@@ -701,6 +759,29 @@ func client(o *options) {
 		}
 	}
 	logf("sent %d messages", len(msgs))
+	if o.then == "shutdown-now" {
+		// Shut down with the echoes still coming: the peer gets SHUTDOWN while it has
+		// data of its own outstanding, which it must still deliver (RFC 9260 §9.2).
+		go func() {
+			// But only once our messages are acknowledged: pion's Shutdown would drop
+			// the ones still queued (see the server's "shutdown").
+			for {
+				var n uint64
+				for _, s := range streams {
+					n += s.BufferedAmount()
+				}
+				if n == 0 || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			ctx, cancel := context.WithDeadline(context.Background(), deadline)
+			defer cancel()
+			if err := assoc.Shutdown(ctx); err != nil {
+				fail("Shutdown: %v", err)
+			}
+		}()
+	}
 
 	readersDone := make(chan struct{})
 	go func() { readers.Wait(); close(readersDone) }()
@@ -716,6 +797,14 @@ func client(o *options) {
 				break
 			}
 			reportEnd(obs)
+			if o.then == "shutdown-now" {
+				// Echoes the peer accepted before our SHUTDOWN came arrived intact; the
+				// others it refused (its user may not send in SHUTDOWN-RECEIVED).
+				checkEnd(obs, "shutdown", "")
+				fmt.Printf("echoes ok: %d of %d before the shutdown\n", received, len(msgs))
+				fmt.Println("client done")
+				return
+			}
 			if o.expectPeer == "abort" {
 				// The peer was told to abort mid-exchange: fewer echoes are expected.
 				checkEnd(obs, "abort", o.expectAbortReason)
@@ -737,6 +826,18 @@ func client(o *options) {
 		}
 		got[i] = true
 		received++
+		if o.abortAfter > 0 && received == o.abortAfter {
+			// ABORT with messages still in flight both ways: the peer must drop the
+			// association at once and stay healthy.
+			logf("aborting after %d of %d echoes", received, len(msgs))
+			assoc.Abort(o.reason)
+			<-conn.closed
+			reportEnd(obs)
+			checkEnd(obs, "abort", "")
+			fmt.Printf("aborted after %d of %d echoes\n", received, len(msgs))
+			fmt.Println("client done")
+			return
+		}
 		if e.stream != m.stream || e.ppid != m.ppid || e.unordered != m.unordered {
 			fail("message %d: sent stream=%d ppid=%d unordered=%v, echo stream=%d ppid=%d unordered=%v",
 				i, m.stream, m.ppid, m.unordered, e.stream, e.ppid, e.unordered)
@@ -756,6 +857,17 @@ func client(o *options) {
 	fmt.Printf("echoes ok: %d messages, %d bytes on %d streams in %.3f s\n", len(msgs), total,
 		len(streams), elapsed.Seconds())
 
+	reportLoss(conn)
+	if o.closeStreams {
+		// pion resets a closed stream's outgoing side with RE-CONFIG (RFC 6525); a peer
+		// without it must skip the chunk (RFC 9260 §3.2) and the association carry on.
+		for _, s := range streams {
+			if err := s.Close(); err != nil {
+				fail("Close stream %d: %v", s.StreamIdentifier(), err)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	switch o.then {
 	case "shutdown":
 		withDeadline("Shutdown", time.Until(deadline), func() error {
@@ -763,6 +875,7 @@ func client(o *options) {
 		})
 	case "abort":
 		assoc.Abort(o.reason)
+	case "shutdown-now":
 	case "hold":
 		fmt.Println("holding")
 		select {
@@ -777,7 +890,7 @@ func client(o *options) {
 	reportEnd(obs)
 	want := o.expectPeer
 	if want == "" && o.then != "hold" {
-		want = o.then
+		want = strings.TrimSuffix(o.then, "-now")
 	}
 	checkEnd(obs, want, o.expectAbortReason)
 	obs.mu.Lock()
@@ -794,7 +907,8 @@ func usage() {
        pion_peer client --connect IP:UDPPORT [--udp-port U] [--builtin NAME]
                         [--then shutdown|abort|hold] [--hold S] [--expect-peer shutdown|abort]
                         [--expect-abort-reason TEXT] [--reason TEXT]
-common: [--timeout S] [--mtu-payload N] [--max-message N] [-v]
+common: [--timeout S] [--mtu-payload N] [--max-message N] [--loss F --seed N] [--rwnd B] [-v]
+server: [--read-delay S]; client: [--close-streams] [--abort-after N]
 builtins: single small mixed frag many unordered streams`)
 	os.Exit(2)
 }
@@ -822,11 +936,18 @@ func main() {
 	fs.IntVar(&o.maxMessage, "max-message", 1<<20, "pion's largest message, bytes")
 	fs.BoolVar(&o.verbose, "v", false, "pion debug logs")
 	fs.BoolVar(&o.quiet, "quiet", false, "server: no line per message")
+	fs.Float64Var(&o.loss, "loss", 0, "drop this fraction of DATA/SACK packets each way")
+	fs.Int64Var(&o.seed, "seed", 1, "seed of --loss")
+	fs.IntVar(&o.rwnd, "rwnd", 0, "pion's receive buffer, bytes (0: pion's 1 MiB)")
+	readDelay := fs.Float64("read-delay", 0, "server: seconds to wait before each read")
+	fs.BoolVar(&o.closeStreams, "close-streams", false, "client: Close every stream before the end")
+	fs.IntVar(&o.abortAfter, "abort-after", 0, "client: ABORT after this many echoes")
 	if err := fs.Parse(os.Args[2:]); err != nil || fs.NArg() != 0 {
 		usage()
 	}
 	o.timeout = time.Duration(*timeout * float64(time.Second))
 	o.hold = time.Duration(*hold * float64(time.Second))
+	o.readDelay = time.Duration(*readDelay * float64(time.Second))
 	switch mode {
 	case "server":
 		if o.then == "" {
