@@ -796,6 +796,23 @@ def scenario_pion_b_shutdown_early(ctx):
     stop_echo(ctx, echo)
 
 
+def scenario_pion_b_concurrent(ctx):
+    # Four pion clients at once, each from its own loopback address (pion's SCTP port is
+    # always 5000, so the address is what makes them four SCTP endpoints): four
+    # associations on one `sctpp echo`, interleaved.
+    echo = pion_echo(ctx)
+    clients = [pion_client(ctx, "c%d" % i, ctx.udp[0], "--builtin", "mixed", "--then",
+                           "shutdown", "--bind-ip", "127.0.0.%d" % (i + 2)) for i in range(4)]
+    for cli in clients:
+        ctx.expect_exit(cli, 0, what=cli.name)
+    ups = [l for l in echo.stderr_text().splitlines() if " up: peer 127.0.0." in l]
+    if len(ups) != 4:
+        raise Failure("sctpp echo saw %d associations, expected 4" % len(ups))
+    ctx.notes.append("4 associations, each " + clients[0].lines[0].split(" in ")[0]
+                     if clients[0].lines else "4 associations")
+    stop_echo(ctx, echo)
+
+
 def scenario_pion_b_client_abort(ctx):
     # pion ABORTs after its exchange; echo must stay up and serve the next pion client (the
     # same SCTP port pair and IP: only the UDP port differs).
@@ -1096,6 +1113,7 @@ SCENARIOS = {
     "PB-stream-close": ("PB", 1, scenario_pion_b_stream_close, "pion"),
     "PB-abort-midway": ("PB", 1, scenario_pion_b_abort_midway, "pion"),
     "PB-shutdown-early": ("PB", 1, scenario_pion_b_shutdown_early, "pion"),
+    "PB-concurrent": ("PB", 1, scenario_pion_b_concurrent, "pion"),
     "PB-client-abort": ("PB", 1, scenario_pion_b_client_abort, "pion"),
     "PB-server-shutdown": ("PB", 1, scenario_pion_b_server_shutdown, "pion"),
     "PB-sctpp-abort": ("PB", 1, scenario_pion_b_sctpp_abort, "pion+sctpp_peer"),

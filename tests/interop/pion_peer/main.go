@@ -466,6 +466,7 @@ type options struct {
 	readDelay         time.Duration
 	closeStreams      bool
 	abortAfter        int
+	bindIP            string
 }
 
 func newConn(pc *net.UDPConn, peer *net.UDPAddr, first []byte, o *options) *udpConn {
@@ -700,7 +701,15 @@ func client(o *options) {
 	if err != nil {
 		fail("--connect: %v", err)
 	}
-	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: raddr.IP, Port: o.udpPort})
+	local := raddr.IP
+	if o.bindIP != "" {
+		// Another loopback address makes another SCTP endpoint: pion's client always
+		// uses SCTP port 5000, so two pion clients on one IP are one endpoint to the peer.
+		if local = net.ParseIP(o.bindIP); local == nil {
+			fail("--bind-ip: %q is not an IP address", o.bindIP)
+		}
+	}
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: local, Port: o.udpPort})
 	if err != nil {
 		fail("bind UDP port %d: %v", o.udpPort, err)
 	}
@@ -903,12 +912,13 @@ func client(o *options) {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, `usage: pion_peer server --listen IP:UDPPORT [--then none|shutdown|abort --after N]
-                        [--expect-end any|shutdown|abort] [--reason TEXT] [--quiet]
+                        [--expect-end any|shutdown|abort] [--expect-abort-reason TEXT]
+                        [--reason TEXT] [--quiet] [--rwnd BYTES] [--read-delay S]
        pion_peer client --connect IP:UDPPORT [--udp-port U] [--builtin NAME]
-                        [--then shutdown|abort|hold] [--hold S] [--expect-peer shutdown|abort]
-                        [--expect-abort-reason TEXT] [--reason TEXT]
-common: [--timeout S] [--mtu-payload N] [--max-message N] [--loss F --seed N] [--rwnd B] [-v]
-server: [--read-delay S]; client: [--close-streams] [--abort-after N]
+                        [--then shutdown|shutdown-now|abort|hold] [--hold S] [--abort-after N]
+                        [--expect-peer shutdown|abort] [--expect-abort-reason TEXT]
+                        [--reason TEXT] [--close-streams] [--rwnd BYTES] [--bind-ip IP]
+common: [--timeout S] [--mtu-payload N] [--max-message N] [--loss F --seed N] [-v]
 builtins: single small mixed frag many unordered streams`)
 	os.Exit(2)
 }
@@ -942,6 +952,7 @@ func main() {
 	readDelay := fs.Float64("read-delay", 0, "server: seconds to wait before each read")
 	fs.BoolVar(&o.closeStreams, "close-streams", false, "client: Close every stream before the end")
 	fs.IntVar(&o.abortAfter, "abort-after", 0, "client: ABORT after this many echoes")
+	fs.StringVar(&o.bindIP, "bind-ip", "", "client: local IP (default: the --connect IP)")
 	if err := fs.Parse(os.Args[2:]); err != nil || fs.NArg() != 0 {
 		usage()
 	}
