@@ -26,6 +26,7 @@ package main
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
 	"hash/crc32"
@@ -467,6 +468,7 @@ type options struct {
 	closeStreams      bool
 	abortAfter        int
 	bindIP            string
+	thenDelay         time.Duration
 }
 
 func newConn(pc *net.UDPConn, peer *net.UDPAddr, first []byte, o *options) *udpConn {
@@ -867,6 +869,10 @@ func client(o *options) {
 		len(streams), elapsed.Seconds())
 
 	reportLoss(conn)
+	if o.thenDelay > 0 {
+		// Lets the final action meet the peer's: e.g. a SHUTDOWN from each side at once.
+		time.Sleep(o.thenDelay)
+	}
 	if o.closeStreams {
 		// pion resets a closed stream's outgoing side with RE-CONFIG (RFC 6525); a peer
 		// without it must skip the chunk (RFC 9260 §3.2) and the association carry on.
@@ -880,7 +886,14 @@ func client(o *options) {
 	switch o.then {
 	case "shutdown":
 		withDeadline("Shutdown", time.Until(deadline), func() error {
-			return assoc.Shutdown(context.Background())
+			err := assoc.Shutdown(context.Background())
+			if errors.Is(err, sctp.ErrShutdownNonEstablished) {
+				// The peer's SHUTDOWN came first: the association is already on its way
+				// out, and how it ended is checked below.
+				logf("Shutdown: the peer is already shutting down")
+				return nil
+			}
+			return err
 		})
 	case "abort":
 		assoc.Abort(o.reason)
@@ -918,6 +931,7 @@ func usage() {
                         [--then shutdown|shutdown-now|abort|hold] [--hold S] [--abort-after N]
                         [--expect-peer shutdown|abort] [--expect-abort-reason TEXT]
                         [--reason TEXT] [--close-streams] [--rwnd BYTES] [--bind-ip IP]
+                        [--then-delay S]
 common: [--timeout S] [--mtu-payload N] [--max-message N] [--loss F --seed N] [-v]
 builtins: single small mixed frag many unordered streams`)
 	os.Exit(2)
@@ -950,6 +964,7 @@ func main() {
 	fs.Int64Var(&o.seed, "seed", 1, "seed of --loss")
 	fs.IntVar(&o.rwnd, "rwnd", 0, "pion's receive buffer, bytes (0: pion's 1 MiB)")
 	readDelay := fs.Float64("read-delay", 0, "server: seconds to wait before each read")
+	thenDelay := fs.Float64("then-delay", 0, "client: seconds to wait before --then")
 	fs.BoolVar(&o.closeStreams, "close-streams", false, "client: Close every stream before the end")
 	fs.IntVar(&o.abortAfter, "abort-after", 0, "client: ABORT after this many echoes")
 	fs.StringVar(&o.bindIP, "bind-ip", "", "client: local IP (default: the --connect IP)")
@@ -959,6 +974,7 @@ func main() {
 	o.timeout = time.Duration(*timeout * float64(time.Second))
 	o.hold = time.Duration(*hold * float64(time.Second))
 	o.readDelay = time.Duration(*readDelay * float64(time.Second))
+	o.thenDelay = time.Duration(*thenDelay * float64(time.Second))
 	switch mode {
 	case "server":
 		if o.then == "" {
