@@ -282,11 +282,13 @@ type udpConn struct {
 	once   sync.Once
 	// loss drops this fraction of the packets carrying DATA or SACK, each way (--loss), so
 	// both stacks' retransmission and gap reporting run; handshake and shutdown packets are
-	// spared, or pion's 3 s initial RTO would make the tests slow.
+	// spared, or pion's 3 s initial RTO would make the tests slow, and so are packets
+	// with a retransmitted DATA chunk.
 	loss    float64
 	lossMu  sync.Mutex
 	rng     *rand.Rand
 	dropped [2]int
+	sent    [2]map[uint32]bool // TSNs seen, per direction (in, out)
 }
 
 func (c *udpConn) drop(raw []byte, dir int) bool {
@@ -298,6 +300,26 @@ func (c *udpConn) drop(raw []byte, dir int) bool {
 	}
 	c.lossMu.Lock()
 	defer c.lossMu.Unlock()
+	// Only first transmissions are dropped: a retransmission lost again doubles the RTO
+	// each time (1, 2, 4 s...), which would make the run times too long to bound.
+	var tsns []uint32
+	for off := 12; off+4 <= len(raw); {
+		l := int(binary.BigEndian.Uint16(raw[off+2:]))
+		if l < 4 {
+			break
+		}
+		if raw[off] == 0 && l >= 16 && off+8 <= len(raw) {
+			tsn := binary.BigEndian.Uint32(raw[off+4:])
+			if c.sent[dir][tsn] {
+				return false
+			}
+			tsns = append(tsns, tsn)
+		}
+		off += (l + 3) &^ 3
+	}
+	for _, tsn := range tsns {
+		c.sent[dir][tsn] = true
+	}
 	if c.rng.Float64() < c.loss {
 		c.dropped[dir]++
 		if os.Getenv("PION_PEER_LOG_DROPS") != "" {
@@ -473,7 +495,8 @@ type options struct {
 
 func newConn(pc *net.UDPConn, peer *net.UDPAddr, first []byte, o *options) *udpConn {
 	return &udpConn{pc: pc, peer: peer, first: first, obs: newObserver(),
-		closed: make(chan struct{}), loss: o.loss, rng: rand.New(rand.NewSource(o.seed))}
+		closed: make(chan struct{}), loss: o.loss, rng: rand.New(rand.NewSource(o.seed)),
+		sent: [2]map[uint32]bool{{}, {}}}
 }
 
 func loggerFactory(verbose bool) logging.LoggerFactory {
