@@ -726,13 +726,21 @@ def pion_note(ctx, proc):
         ctx.notes.append(lines[-1])
 
 
+def pion_b_session(ctx, label, what, *argv):
+    """A pion client with `argv` against a fresh `sctpp echo`, which must succeed; returns
+    both, the echo still running."""
+    echo = pion_echo(ctx)
+    cli = pion_client(ctx, label, ctx.udp[0], *argv)
+    ctx.expect_exit(cli, 0, what=what)
+    pion_note(ctx, cli)
+    return echo, cli
+
+
 def pion_b_builtin(builtin, then="shutdown"):
     """pion client --builtin NAME against `sctpp echo`; then SIGTERM: echo exits 0."""
     def run(ctx):
-        echo = pion_echo(ctx)
-        cli = pion_client(ctx, builtin, ctx.udp[0], "--builtin", builtin, "--then", then)
-        ctx.expect_exit(cli, 0, what="pion client (--builtin %s)" % builtin)
-        pion_note(ctx, cli)
+        echo, _ = pion_b_session(ctx, builtin, "pion client (--builtin %s)" % builtin,
+                                 "--builtin", builtin, "--then", then)
         stop_echo(ctx, echo)
     return run
 
@@ -740,11 +748,9 @@ def pion_b_builtin(builtin, then="shutdown"):
 def scenario_pion_b_loss(ctx):
     ctx.deadline += LOSS_EXTRA_TIME
     seed = loss_seed()
-    echo = pion_echo(ctx)
-    cli = pion_client(ctx, "loss", ctx.udp[0], "--builtin", "mixed", "--then", "shutdown",
-                      "--loss", LOSS_RATE, "--seed", seed)
-    ctx.expect_exit(cli, 0, what="pion client (--loss %s --seed %d)" % (LOSS_RATE, seed))
-    pion_note(ctx, cli)
+    echo, _ = pion_b_session(ctx, "loss", "pion client (--loss %s --seed %d)" % (LOSS_RATE, seed),
+                             "--builtin", "mixed", "--then", "shutdown", "--loss", LOSS_RATE,
+                             "--seed", seed)
     ctx.notes.append("--seed %d" % seed)
     stop_echo(ctx, echo)
 
@@ -753,14 +759,11 @@ def scenario_pion_b_stream_close(ctx):
     # pion's Stream.Close sends RE-CONFIG (RFC 6525) although sctpp never said it supports
     # it: sctpp must skip the chunk without a report (type 130, upper bits 10: RFC 9260
     # §3.2) and the association must carry on to a graceful end.
-    echo = pion_echo(ctx)
-    cli = pion_client(ctx, "close", ctx.udp[0], "--builtin", "small", "--close-streams",
-                      "--then", "shutdown")
-    ctx.expect_exit(cli, 0, what="pion client (--close-streams)")
+    echo, cli = pion_b_session(ctx, "close", "pion client (--close-streams)", "--builtin",
+                               "small", "--close-streams", "--then", "shutdown")
     errors = [l for l in cli.stderr_text().splitlines() if "event: ERROR" in l]
     if errors:
         raise Failure("sctpp answered with an ERROR: " + errors[0])
-    pion_note(ctx, cli)
     stop_echo(ctx, echo)
     pcap = ctx.finished_capture()
     if pcap and not tshark_fields(pcap, ctx.sctp_ports(), "sctp.chunk_type == 130",
@@ -771,9 +774,8 @@ def scenario_pion_b_stream_close(ctx):
 def scenario_pion_b_abort_midway(ctx):
     # pion ABORTs after 5 echoes, with large messages in flight both ways; echo must drop
     # the association and serve the next client.
-    echo = pion_echo(ctx)
-    cli = pion_client(ctx, "abort5", ctx.udp[0], "--builtin", "mixed", "--abort-after", 5)
-    ctx.expect_exit(cli, 0, what="pion client (--abort-after 5)")
+    echo, _ = pion_b_session(ctx, "abort5", "pion client (--abort-after 5)", "--builtin",
+                             "mixed", "--abort-after", 5)
     time.sleep(0.3)
     if not echo.alive():
         raise Failure("sctpp echo died after pion's ABORT (rc=%s)" % echo.p.returncode)
@@ -789,11 +791,8 @@ def scenario_pion_b_shutdown_early(ctx):
     # echoes are still outstanding, which it must deliver before its SHUTDOWN ACK (RFC 9260
     # §9.2). pion's SHUTDOWN also carries pion's own cumulative TSN ack point instead of
     # the last TSN it received: sctpp must not take it as an acknowledgement.
-    echo = pion_echo(ctx)
-    cli = pion_client(ctx, "early", ctx.udp[0], "--builtin", "mixed", "--then",
-                      "shutdown-now")
-    ctx.expect_exit(cli, 0, what="pion client (--then shutdown-now)")
-    pion_note(ctx, cli)
+    echo, _ = pion_b_session(ctx, "early", "pion client (--then shutdown-now)", "--builtin",
+                             "mixed", "--then", "shutdown-now")
     stop_echo(ctx, echo)
 
 
