@@ -462,13 +462,10 @@ def check_server_saw(ctx, srv, stream, ppid, unordered, count):
                       % (srv.name, len(seen), want, count))
 
 
-def scenario_a_mixed(ctx):
-    u_srv, = ctx.udp
-    port = sctp_port()
-    srv = ctx.peer("server", "server", "--port", port, "--udp-port", u_srv, "--loop",
-                   "--expect-end", "shutdown", "--timeout", 60)
-    ctx.expect_listening(srv)
-    runs = [
+def mixed_cat_runs():
+    """The `sctpp cat` runs of the A-mixed scenarios: (label, stream, PPID, unordered,
+    lines), one association each."""
+    return [
         ("s0-ordered", 0, 0, False, ["hello", "world", "x", "line with spaces", "last"]),
         ("s3-unordered", 3, 51, True, ["u%d-%s" % (i, pattern_line(20 + i * 50, i))
                                        for i in range(10)]),
@@ -476,6 +473,15 @@ def scenario_a_mixed(ctx):
                                               for i in range(4)]),
         ("big", 0, 0, False, [pattern_line(BIG, 3), "after-big"]),
     ]
+
+
+def scenario_a_mixed(ctx):
+    u_srv, = ctx.udp
+    port = sctp_port()
+    srv = ctx.peer("server", "server", "--port", port, "--udp-port", u_srv, "--loop",
+                   "--expect-end", "shutdown", "--timeout", 60)
+    ctx.expect_listening(srv)
+    runs = mixed_cat_runs()
     for label, stream, ppid, unordered, lines in runs:
         cat = a_cat_run(ctx, port, u_srv, label, lines, stream, ppid, unordered)
         ctx.expect_exit(cat, 0, timeout=15, what="sctpp cat (%s)" % label)
@@ -499,6 +505,17 @@ def scenario_a_peer_shutdown(ctx):
     ctx.expect_exit(srv, 0, timeout=5, what="usrsctp server")
 
 
+def expect_cat_failure(ctx, cat):
+    """`sctpp cat` must exit non-zero with its one-line error on stderr (design.md §3)."""
+    ctx.expect_exit(cat, None, timeout=15, what="sctpp cat")
+    err = [l for l in cat.stderr_text().splitlines() if l.strip()]
+    if not err:
+        raise Failure("sctpp cat exited non-zero without an error line on stderr")
+    if len(err) > 1:
+        ctx.notes.append("cat printed %d stderr lines (contract: one)" % len(err))
+    ctx.notes.append("cat: " + err[-1][:80])
+
+
 def scenario_a_peer_abort(ctx):
     u_srv, = ctx.udp
     port = sctp_port()
@@ -507,13 +524,7 @@ def scenario_a_peer_abort(ctx):
     ctx.expect_listening(srv)
     # Two replies awaited for one line: cat is still waiting when the ABORT arrives.
     cat = a_cat_run(ctx, port, u_srv, "1", ["abort-me"], replies=2)
-    ctx.expect_exit(cat, None, timeout=15, what="sctpp cat")
-    err = [l for l in cat.stderr_text().splitlines() if l.strip()]
-    if not err:
-        raise Failure("sctpp cat exited non-zero without an error line on stderr")
-    if len(err) > 1:
-        ctx.notes.append("cat printed %d stderr lines (contract: one)" % len(err))
-    ctx.notes.append("cat: " + err[-1][:80])
+    expect_cat_failure(ctx, cat)
     ctx.expect_exit(srv, 0, timeout=5, what="usrsctp server")
 
 
@@ -614,21 +625,27 @@ def peer_abort_causes(proc):
             if "event: ABORT" in l]
 
 
-def a_sctpp_client(ctx, then, *extra):
-    """usrsctp server (extra args) against sctpp_peer client --then THEN; both must exit 0."""
-    u_srv, = ctx.udp
-    port = sctp_port()
-    srv = ctx.peer("server", "server", "--port", port, "--udp-port", u_srv, *extra)
-    ctx.expect_listening(srv)
-    u_cli = ctx.take_port()
+def sctpp_peer_client(ctx, port, u_srv, then):
+    """sctpp_peer client to the server at SCTP `port`, UDP `u_srv`: its echoes must check out,
+    then it aborts or shuts down (`then`) and exits 0."""
     argv = ["client", "--connect", "127.0.0.1:%d" % port, "--remote-udp-port", u_srv,
-            "--udp-port", u_cli, "--then", then]
+            "--udp-port", ctx.take_port(), "--then", then]
     if then == "abort":
         argv += ["--reason", ABORT_REASON]
     cli = ctx.sctpp_peer("sctpp-client", *argv)
     ctx.expect_exit(cli, 0, timeout=15, what="sctpp_peer client (--then %s)" % then)
     if not any(l.startswith("echoes ok") for l in cli.lines):
         raise Failure("sctpp_peer client did not report 'echoes ok'")
+    return cli
+
+
+def a_sctpp_client(ctx, then, *extra):
+    """usrsctp server (extra args) against sctpp_peer client --then THEN; both must exit 0."""
+    u_srv, = ctx.udp
+    port = sctp_port()
+    srv = ctx.peer("server", "server", "--port", port, "--udp-port", u_srv, *extra)
+    ctx.expect_listening(srv)
+    cli = sctpp_peer_client(ctx, port, u_srv, then)
     ctx.expect_exit(srv, 0, timeout=5, what="usrsctp server")
     ctx.peer_errors(srv)
     # Every message of sctpp_peer's set must have reached usrsctp on its stream/PPID/flag.
@@ -736,6 +753,18 @@ def pion_b_session(ctx, label, what, *argv):
     return echo, cli
 
 
+def pion_b_serves_again(ctx, echo, builtin):
+    """After a pion client's ABORT, `sctpp echo` is still up and serves a second pion client
+    (`--builtin builtin`) to a graceful end."""
+    time.sleep(0.3)
+    if not echo.alive():
+        raise Failure("sctpp echo died after pion's ABORT (rc=%s)" % echo.p.returncode)
+    cli2 = pion_client(ctx, "after-abort", ctx.udp[0], "--builtin", builtin, "--then",
+                       "shutdown")
+    ctx.expect_exit(cli2, 0, what="second pion client after the ABORT")
+    pion_note(ctx, cli2)
+
+
 def pion_b_builtin(builtin, then="shutdown"):
     """pion client --builtin NAME against `sctpp echo`; then SIGTERM: echo exits 0."""
     def run(ctx):
@@ -776,13 +805,7 @@ def scenario_pion_b_abort_midway(ctx):
     # the association and serve the next client.
     echo, _ = pion_b_session(ctx, "abort5", "pion client (--abort-after 5)", "--builtin",
                              "mixed", "--abort-after", 5)
-    time.sleep(0.3)
-    if not echo.alive():
-        raise Failure("sctpp echo died after pion's ABORT (rc=%s)" % echo.p.returncode)
-    cli2 = pion_client(ctx, "after-abort", ctx.udp[0], "--builtin", "mixed", "--then",
-                       "shutdown")
-    ctx.expect_exit(cli2, 0, what="second pion client after the ABORT")
-    pion_note(ctx, cli2)
+    pion_b_serves_again(ctx, echo, "mixed")
     stop_echo(ctx, echo)
 
 
@@ -820,16 +843,10 @@ def scenario_pion_b_client_abort(ctx):
     cli = pion_client(ctx, "abort", ctx.udp[0], "--builtin", "mixed", "--then", "abort",
                       "--reason", ABORT_REASON)
     ctx.expect_exit(cli, 0, what="pion client (abort)")
-    time.sleep(0.3)
-    if not echo.alive():
-        raise Failure("sctpp echo died after pion's ABORT (rc=%s)" % echo.p.returncode)
+    pion_b_serves_again(ctx, echo, "small")
     if "reason: " + ABORT_REASON not in echo.stderr_text() and ABORT_REASON not in \
             echo.stderr_text():
         ctx.notes.append("echo did not log the ABORT reason")
-    cli2 = pion_client(ctx, "after-abort", ctx.udp[0], "--builtin", "small", "--then",
-                       "shutdown")
-    ctx.expect_exit(cli2, 0, what="second pion client after the ABORT")
-    pion_note(ctx, cli2)
     stop_echo(ctx, echo)
 
 
@@ -848,14 +865,7 @@ def scenario_pion_b_server_shutdown(ctx):
 
 def scenario_pion_a_mixed(ctx):
     # Four `sctpp cat` runs, each against its own pion server (one association each).
-    runs = [
-        ("s0-ordered", 0, 0, False, ["hello", "world", "x", "line with spaces", "last"]),
-        ("s3-unordered", 3, 51, True, ["u%d-%s" % (i, pattern_line(20 + i * 50, i))
-                                       for i in range(10)]),
-        ("s7-ppidmax", 7, 0xFFFFFFFF, False, ["p%d-%s" % (i, pattern_line(1500, i))
-                                              for i in range(4)]),
-        ("big", 0, 0, False, [pattern_line(BIG, 3), "after-big"]),
-    ]
+    runs = mixed_cat_runs()
     for label, stream, ppid, unordered, lines in runs:
         srv, u_srv = pion_server(ctx, label, "--expect-end", "shutdown")
         cat = a_cat_run(ctx, PION_SCTP_PORT, u_srv, label, lines, stream, ppid, unordered)
@@ -986,13 +996,7 @@ def scenario_pion_a_peer_abort(ctx):
     srv, u_srv = pion_server(ctx, "1", "--then", "abort", "--after", 1, "--reason",
                              ABORT_REASON)
     cat = a_cat_run(ctx, PION_SCTP_PORT, u_srv, "1", ["abort-me"], replies=2)
-    ctx.expect_exit(cat, None, timeout=15, what="sctpp cat")
-    err = [l for l in cat.stderr_text().splitlines() if l.strip()]
-    if not err:
-        raise Failure("sctpp cat exited non-zero without an error line on stderr")
-    if len(err) > 1:
-        ctx.notes.append("cat printed %d stderr lines (contract: one)" % len(err))
-    ctx.notes.append("cat: " + err[-1][:80])
+    expect_cat_failure(ctx, cat)
     ctx.expect_exit(srv, 0, timeout=5, what="pion server")
 
 
@@ -1000,14 +1004,7 @@ def pion_a_sctpp_client(ctx, then):
     srv, u_srv = pion_server(ctx, "peer", "--expect-end", "abort" if then == "abort" else
                              "shutdown", *(["--expect-abort-reason", ABORT_REASON]
                                            if then == "abort" else []))
-    argv = ["client", "--connect", "127.0.0.1:%d" % PION_SCTP_PORT, "--remote-udp-port", u_srv,
-            "--udp-port", ctx.take_port(), "--then", then]
-    if then == "abort":
-        argv += ["--reason", ABORT_REASON]
-    cli = ctx.sctpp_peer("sctpp-client", *argv)
-    ctx.expect_exit(cli, 0, timeout=15, what="sctpp_peer client (--then %s)" % then)
-    if not any(l.startswith("echoes ok") for l in cli.lines):
-        raise Failure("sctpp_peer client did not report 'echoes ok'")
+    cli = sctpp_peer_client(ctx, PION_SCTP_PORT, u_srv, then)
     ctx.expect_exit(srv, 0, timeout=5, what="pion server")
     ctx.notes.append(last_line("\n".join(cli.lines)))
 
