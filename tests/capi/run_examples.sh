@@ -11,12 +11,16 @@ udp=$((30000 + $$ % 20000))
 for server in $servers; do
   udp=$((udp + 1))
   port=$((5400 + udp % 500))
-  SCTPP_UDP_PORT=$udp "$server" $port > "$tmp/server.log" 2>&1 &
+  # A log of its own per server: the background shell truncates a shared one only
+  # when it gets to run, and until then the wait below would read the previous
+  # server's "listening" and start the clients before this server is up.
+  log="$tmp/server$udp.log"
+  SCTPP_UDP_PORT=$udp "$server" $port > "$log" 2>&1 &
   pid=$!
   i=0
-  until grep -q '^listening' "$tmp/server.log" 2>/dev/null; do
+  until grep -q '^listening' "$log" 2>/dev/null; do
     i=$((i + 1))
-    if [ $i -gt 100 ]; then echo "server $server did not start"; cat "$tmp/server.log"; kill $pid; exit 1; fi
+    if [ $i -gt 100 ]; then echo "server $server did not start"; cat "$log"; kill $pid; exit 1; fi
     sleep 0.05
   done
   if ! SCTPP_UDP_PORT=0 SCTPP_REMOTE_UDP_PORT=$udp timeout 20 "$c_client" 127.0.0.1 $port; then
@@ -27,7 +31,7 @@ for server in $servers; do
   fi
   kill -INT $pid
   wait $pid || { echo "FAIL: $server exit status $?"; status=1; }
-  echo "--- $server:"; cat "$tmp/server.log"
+  echo "--- $server:"; cat "$log"
 done
 rm -rf "$tmp"
 exit $status
