@@ -923,8 +923,7 @@ void Association::handle_shutdown(Instant now, const wire::ShutdownChunk& c) {
 }
 
 void Association::queue_shutdown(size_t path) {
-  if (!tracker_) return;  // only established associations shut down
-  wire::ShutdownChunk s;
+  wire::ShutdownChunk s;  // SHUTDOWN-SENT comes only after establishment: tracker_ is set
   s.cum_tsn_ack = tracker_->cumulative_tsn();
   queue_chunk(s, path);
 }
@@ -1599,16 +1598,21 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
   bool has_shutdown = false;
   while (!control_.empty()) {
     const Control& c = control_.front();
-    if (c.type() == wire::ChunkType::Shutdown && state_ != AssocState::ShutdownSent) {
-      // Queued before the peer's SHUTDOWN crossed ours: it would only be answered again.
+    const wire::ChunkType type = c.type();
+    const bool is_shutdown = type == wire::ChunkType::Shutdown;
+    if (is_shutdown && state_ != AssocState::ShutdownSent) {
+      // SHUTDOWN goes out only in SHUTDOWN-SENT. One queued for a DATA packet before
+      // the peer's SHUTDOWN crossed ours, or before its SHUTDOWN ACK closed the
+      // association in the same batch, would only be answered again (or, at a peer
+      // that has closed, as out of the blue). Dropped here, where every exit from
+      // SHUTDOWN-SENT is covered.
       control_.pop_front();
       continue;
     }
     if (c.path.value_or(dpath) != path || c.vtag.value_or(peer_tag_) != vtag) break;
     // One SACK per packet: each queued SACK is a separate acknowledgement. Likewise
     // each queued SHUTDOWN answers a packet of its own (§9.2).
-    const bool is_sack = c.type() == wire::ChunkType::Sack;
-    const bool is_shutdown = c.type() == wire::ChunkType::Shutdown;
+    const bool is_sack = type == wire::ChunkType::Sack;
     if ((is_sack && has_sack) || (is_shutdown && has_shutdown)) break;
     if (c.alone && !w.empty()) break;
     if (c.padded_size() > w.remaining() && !w.empty()) break;
@@ -1619,7 +1623,7 @@ std::optional<Transmit> Association::poll_transmit_into(Instant now, wire::Packe
     has_sack |= is_sack;
     has_shutdown |= is_shutdown;
     alone = c.alone;
-    if (c.type() == wire::ChunkType::CookieEcho) {
+    if (type == wire::ChunkType::CookieEcho) {
       has_cookie_echo = true;
       cookie_echo_sent_ = now;
     }
