@@ -38,7 +38,8 @@
  * association), ENOPROTOOPT (unknown option), ENOMEM, EIO.
  *
  * Not supported: PR-SCTP (SCTP_PRINFO, SCTP_DEFAULT_PRINFO), AUTH (SCTP_AUTHINFO),
- * ASCONF (sctpp_bindx on sockets with live associations), partial delivery events,
+ * ASCONF (sctpp_bindx on sockets with live associations), partial delivery (events,
+ * SCTP_PARTIAL_DELIVERY_POINT: messages are delivered whole),
  * stream reset, SCTP_SENDALL's per-association results.
  */
 #ifndef SCTPP_SCTP_H
@@ -377,7 +378,12 @@ struct sctpp_event_subscribe {
 #define SCTP_PRIMARY_ADDR 0x00000007
 #define SCTP_PEER_ADDR_PARAMS 0x0000000a
 #define SCTP_EVENTS 0x0000000c
+#define SCTP_DISABLE_FRAGMENTS 0x00000009
 #define SCTP_MAXSEG 0x0000000e
+#define SCTP_DELAYED_SACK 0x0000000f
+#define SCTP_FRAGMENT_INTERLEAVE 0x00000010
+#define SCTP_MAX_BURST 0x00000019
+#define SCTP_CONTEXT 0x0000001a
 #define SCTP_EVENT 0x0000001e
 #define SCTP_RECVRCVINFO 0x0000001f
 #define SCTP_RECVNXTINFO 0x00000020
@@ -433,11 +439,26 @@ struct sctpp_paddrparams {
 #define SPP_PMTUD_ENABLE 0x00000008
 #define SPP_PMTUD_DISABLE 0x00000010
 
-/* SCTP_AUTOCLOSE takes an int (seconds); SCTP_NODELAY, SCTP_RECVRCVINFO and
- * SCTP_RECVNXTINFO an int (boolean). SCTP_MAXSEG: */
+/* SCTP_AUTOCLOSE takes an int (seconds); SCTP_NODELAY, SCTP_RECVRCVINFO,
+ * SCTP_RECVNXTINFO and SCTP_DISABLE_FRAGMENTS an int (boolean: on, a message larger
+ * than SCTP_MAXSEG fails with EMSGSIZE instead of being fragmented).
+ * SCTP_FRAGMENT_INTERLEAVE an int, 0, 1 or 2: the level an application allows;
+ * sctpp hands each message over whole, so reads never interleave at any level.
+ * SCTP_MAXSEG, SCTP_MAX_BURST (packets of new DATA sent at one opportunity,
+ * RFC 9260 Max.Burst; 0 = no limit) and SCTP_CONTEXT (the default snd_context of
+ * sends, also handed back as rcv_context of every message received) take: */
 struct sctpp_assoc_value {
   sctpp_assoc_t assoc_id;
   uint32_t assoc_value;
+};
+
+/* SCTP_DELAYED_SACK: the delayed-SACK timer (1-500 ms, RFC 9260 §6.2) and the
+ * number of packets with DATA after which a SACK goes at once (1 = no delayed
+ * SACK; default 2). A 0 leaves that value as it is. */
+struct sctpp_sack_info {
+  sctpp_assoc_t sack_assoc_id;
+  uint32_t sack_delay; /* ms */
+  uint32_t sack_freq;
 };
 
 struct sctpp_paddrinfo {

@@ -36,6 +36,12 @@ struct Tuning {
   int path_max_retrans = 5;    // Path.Max.Retrans
   std::chrono::milliseconds heartbeat_interval{30000};
   std::chrono::milliseconds delayed_ack{200};
+  // Packets with DATA after which the SACK goes at once rather than after delayed_ack
+  // (RFC 9260 §6.2: 2); 1 acknowledges every packet (SCTP_DELAYED_SACK sack_freq).
+  int sack_freq = 2;
+  // Packets of new DATA sent at one opportunity (RFC 9260 §6.1 D Max.Burst, 4);
+  // 0 = no limit (SCTP_MAX_BURST).
+  int max_burst = 4;
   size_t path_mtu = 1500;                     // IP packet size assumed on every path
   size_t max_message_size = 4 * 1024 * 1024;  // largest message sent or received
   size_t receive_buffer = 4 * 1024 * 1024;    // advertised window, reassembly memory

@@ -19,6 +19,8 @@ struct InitOptions {
   uint16_t max_instreams = 65535;                     // most inbound streams accepted
   uint16_t max_attempts = 8;                          // INIT retransmissions (Max.Init.Retransmits)
   std::chrono::milliseconds max_init_timeout{60000};  // RTO cap while setting up
+
+  bool operator==(const InitOptions&) const = default;
 };
 
 // Per-message send flags of the API (RFC 6458 snd_flags; values as there).

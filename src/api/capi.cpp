@@ -52,7 +52,9 @@ struct CSock {
   bool recv_rcvinfo = false;
   bool recv_nxtinfo = false;
   bool linger_abort = false;
-  sctpp_sndinfo default_snd{};
+  sctpp_sndinfo default_snd{};    // snd_context is also SCTP_CONTEXT
+  bool no_fragments = false;      // SCTP_DISABLE_FRAGMENTS
+  int fragment_interleave = 0;    // SCTP_FRAGMENT_INTERLEAVE: what the user allows
   bool failure_reported = false;  // the association's failure was returned once
   size_t partial_off = 0;         // bytes of the front item already returned
   bool fd_readable = false;       // what the descriptor shows now
@@ -570,27 +572,12 @@ void fill_paddrinfo(const PathInfo& p, uint16_t peer_port, sctpp_assoc_t id, siz
   out->spinfo_mtu = static_cast<uint32_t>(mtu);
 }
 
-bool config_equal(const EndpointConfig& a, const EndpointConfig& b) {
-  const AssocConfig &x = a.assoc, &y = b.assoc;
-  return a.local_addresses == b.local_addresses && a.accept_incoming == b.accept_incoming &&
-         a.init.num_ostreams == b.init.num_ostreams &&
-         a.init.max_instreams == b.init.max_instreams &&
-         a.init.max_attempts == b.init.max_attempts &&
-         a.init.max_init_timeout == b.init.max_init_timeout && x.rto_initial == y.rto_initial &&
-         x.rto_min == y.rto_min && x.rto_max == y.rto_max &&
-         x.assoc_max_retrans == y.assoc_max_retrans && x.path_max_retrans == y.path_max_retrans &&
-         x.heartbeat_interval == y.heartbeat_interval &&
-         x.valid_cookie_life == y.valid_cookie_life && x.path_mtu == y.path_mtu &&
-         x.receive_buffer == y.receive_buffer && x.send_buffer == y.send_buffer &&
-         x.nodelay == y.nodelay && x.autoclose == y.autoclose;
-}
-
 // Applies a changed endpoint configuration: re-creates the endpoint when the socket
 // is bound and has no association; otherwise the old one is restored (EINVAL). The
 // core has no way to change the settings of live associations.
 int apply_config(CSock& c, const EndpointConfig& before) {
   SockState& s = *c.s;
-  if (config_equal(before, s.config) || !s.bound()) return 0;
+  if (before == s.config || !s.bound()) return 0;
   Status st = s.reconfigure();
   if (!st.ok()) {
     s.config = before;
@@ -614,6 +601,30 @@ int write_opt(const T& v, void* optval, socklen_t* optlen) {
   return 0;
 }
 
+// An sctp_assoc_value, or (as Linux and FreeBSD still accept for the older options)
+// a plain int.
+bool read_assoc_value(const void* optval, socklen_t optlen, uint32_t* out) {
+  sctpp_assoc_value v{};
+  int iv;
+  if (read_opt(optval, optlen, &v)) {
+    *out = v.assoc_value;
+  } else if (read_opt(optval, optlen, &iv) && iv >= 0) {
+    *out = static_cast<uint32_t>(iv);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Answers in the form asked: an sctp_assoc_value (its assoc_id kept), or an int.
+int write_assoc_value(uint32_t value, void* optval, socklen_t* optlen) {
+  sctpp_assoc_value v{};
+  if (*optlen < sizeof v) return write_opt(static_cast<int>(value), optval, optlen);
+  std::memcpy(&v, optval, sizeof v);
+  v.assoc_value = value;
+  return write_opt(v, optval, optlen);
+}
+
 int read_bool(const void* optval, socklen_t optlen, bool* out) {
   int v;
   if (!read_opt(optval, optlen, &v)) return fail(EINVAL);
@@ -626,6 +637,7 @@ int read_bool(const void* optval, socklen_t optlen, bool* out) {
 ssize_t do_send(CSock& c, Lock& lock, std::span<const uint8_t> data, const std::vector<Addr>& to,
                 const sctpp_sndinfo& snd, int flags) {
   SockState& s = *c.s;
+  if (c.no_fragments && data.size() > fragmentation_point(s.config.assoc)) return fail(EMSGSIZE);
   SendInfo si;
   si.stream = snd.snd_sid;
   si.ppid = ntohl(snd.snd_ppid);
@@ -718,10 +730,12 @@ struct RecvOut {
   sctpp_sndrcvinfo* sndrcv = nullptr;  // recvmsg
 };
 
-void fill_rcvinfo(const SockItem& it, sctpp_rcvinfo* r) {
+// RFC 6458 §5.3.5: rcv_context is the context the user set with SCTP_CONTEXT.
+void fill_rcvinfo(const SockItem& it, uint32_t context, sctpp_rcvinfo* r) {
   std::memset(r, 0, sizeof *r);
   r->rcv_assoc_id = c_id(it.assoc);
   if (it.is_notification()) return;
+  r->rcv_context = context;
   const ReceiveInfo& i = std::get<0>(it.value).info;
   r->rcv_sid = i.stream;
   r->rcv_ssn = i.ssn;
@@ -794,12 +808,12 @@ ssize_t do_recv(CSock& c, Lock& lock, RecvOut& out, int in_flags) {
       if (out.info && out.infolen && out.infotype) {
         if (want_rcv && want_nxt && *out.infolen >= sizeof(sctpp_recvv_rn)) {
           auto* rn = static_cast<sctpp_recvv_rn*>(out.info);
-          fill_rcvinfo(it, &rn->recvv_rcvinfo);
+          fill_rcvinfo(it, c.default_snd.snd_context, &rn->recvv_rcvinfo);
           fill_nxtinfo(*next, &rn->recvv_nxtinfo);
           *out.infolen = sizeof(sctpp_recvv_rn);
           *out.infotype = SCTP_RECVV_RN;
         } else if (want_rcv && *out.infolen >= sizeof(sctpp_rcvinfo)) {
-          fill_rcvinfo(it, static_cast<sctpp_rcvinfo*>(out.info));
+          fill_rcvinfo(it, c.default_snd.snd_context, static_cast<sctpp_rcvinfo*>(out.info));
           *out.infolen = sizeof(sctpp_rcvinfo);
           *out.infotype = SCTP_RECVV_RCVINFO;
         } else if (want_nxt && *out.infolen >= sizeof(sctpp_nxtinfo)) {
@@ -812,7 +826,7 @@ ssize_t do_recv(CSock& c, Lock& lock, RecvOut& out, int in_flags) {
       }
       if (out.sndrcv) {
         sctpp_rcvinfo r;
-        fill_rcvinfo(it, &r);
+        fill_rcvinfo(it, c.default_snd.snd_context, &r);
         std::memset(out.sndrcv, 0, sizeof *out.sndrcv);
         out.sndrcv->sinfo_stream = r.rcv_sid;
         out.sndrcv->sinfo_ssn = r.rcv_ssn;
@@ -889,6 +903,16 @@ int do_connect(CSock& c, Lock& lock, const std::vector<Addr>& addrs, sctpp_assoc
   if (id_out) *id_out = c_id(*r);
   if (c.nonblock) return fail(EINPROGRESS);
   return wait_connected(c, lock, *r);
+}
+
+// What a socket made by accept or peeloff takes over from its parent: the options
+// that shape reads and sends (RFC 6458 §9.2: "the new socket inherits...").
+void inherit_settings(const CSock& from, CSock* to) {
+  to->recv_rcvinfo = from.recv_rcvinfo;
+  to->recv_nxtinfo = from.recv_nxtinfo;
+  to->default_snd = from.default_snd;
+  to->no_fragments = from.no_fragments;
+  to->fragment_interleave = from.fragment_interleave;
 }
 
 }  // namespace
@@ -1057,7 +1081,7 @@ int sctpp_bindx(int sd, struct sockaddr* addrs, int addrcnt, int flags) {
       auto& l = s.config.local_addresses;
       if (std::find(l.begin(), l.end(), a.ip) == l.end()) l.push_back(a.ip);
     }
-    if (config_equal(before, s.config)) return 0;
+    if (before == s.config) return 0;
     if (!s.assocs.empty() || !s.ctx->owners.empty() || !s.ctx->conns.empty()) {
       s.config = before;
       return fail(EOPNOTSUPP);  // adding addresses to live associations needs ASCONF
@@ -1141,9 +1165,7 @@ int sctpp_accept(int sd, struct sockaddr* addr, socklen_t* addrlen) {
       (*child)->close(false);
       return fail(e);
     }
-    nc->recv_rcvinfo = c->recv_rcvinfo;
-    nc->recv_nxtinfo = c->recv_nxtinfo;
-    nc->default_snd = c->default_snd;
+    inherit_settings(*c, nc.get());
     if (SockAssoc* a = nc->s->only()) copy_out_addr(a->primary.ip, a->peer_port, addr, addrlen);
   }
   register_csock(nc);
@@ -1192,9 +1214,7 @@ int sctpp_peeloff(int sd, sctpp_assoc_t id) {
       return fail(e);
     }
     nc->partial_off = carried;
-    nc->recv_rcvinfo = c->recv_rcvinfo;
-    nc->recv_nxtinfo = c->recv_nxtinfo;
-    nc->default_snd = c->default_snd;
+    inherit_settings(*c, nc.get());
   }
   register_csock(nc);
   return nc->fd;
@@ -1535,22 +1555,44 @@ int sctpp_setsockopt(int sd, int level, int optname, const void* optval, socklen
       return apply_config(*c, before);
     }
     case SCTP_MAXSEG: {
-      sctpp_assoc_value v{};
-      int iv;
-      if (optlen >= sizeof v) {
-        std::memcpy(&v, optval, sizeof v);
-      } else if (read_opt(optval, optlen, &iv)) {
-        v.assoc_value = static_cast<uint32_t>(iv);
-      } else {
-        return fail(EINVAL);
-      }
-      if (v.assoc_value == 0) {
+      uint32_t v;
+      if (!read_assoc_value(optval, optlen, &v)) return fail(EINVAL);
+      if (v == 0) {
         ac.path_mtu = c->stack->options.tuning.path_mtu;
       } else {
-        if (v.assoc_value < 64 || v.assoc_value > 65535) return fail(EINVAL);
-        ac.path_mtu = v.assoc_value + ac.transport_overhead + 12 + 16;
+        if (v < 64 || v > 65535) return fail(EINVAL);
+        ac.path_mtu = v + ac.transport_overhead + 12 + 16;
       }
       return apply_config(*c, before);
+    }
+    case SCTP_MAX_BURST: {
+      uint32_t v;
+      if (!read_assoc_value(optval, optlen, &v) || v > 65535) return fail(EINVAL);
+      ac.max_burst = static_cast<int>(v);
+      return apply_config(*c, before);
+    }
+    case SCTP_DELAYED_SACK: {
+      sctpp_sack_info si;
+      if (!read_opt(optval, optlen, &si)) return fail(EINVAL);
+      // RFC 9260 §6.2: the delay "MUST NOT be more than 500 ms".
+      if (si.sack_delay > 500 || si.sack_freq > 65535) return fail(EINVAL);
+      if (si.sack_delay) ac.delayed_ack = milliseconds(si.sack_delay);
+      if (si.sack_freq) ac.sack_freq = static_cast<int>(si.sack_freq);
+      return apply_config(*c, before);
+    }
+    case SCTP_CONTEXT: {
+      uint32_t v;
+      if (!read_assoc_value(optval, optlen, &v)) return fail(EINVAL);
+      c->default_snd.snd_context = v;
+      return 0;
+    }
+    case SCTP_DISABLE_FRAGMENTS:
+      return read_bool(optval, optlen, &c->no_fragments);
+    case SCTP_FRAGMENT_INTERLEAVE: {
+      int v;
+      if (!read_opt(optval, optlen, &v) || v < 0 || v > 2) return fail(EINVAL);
+      c->fragment_interleave = v;
+      return 0;
     }
     case SCTP_DEFAULT_SNDINFO: {
       sctpp_sndinfo d;
@@ -1697,13 +1739,23 @@ int sctpp_getsockopt(int sd, int level, int optname, void* optval, socklen_t* op
           SPP_PMTUD_DISABLE;
       return write_opt(p, optval, optlen);
     }
-    case SCTP_MAXSEG: {
-      sctpp_assoc_value v{};
-      if (*optlen >= sizeof v) std::memcpy(&v, optval, sizeof v);
-      v.assoc_value = static_cast<uint32_t>(fragmentation_point(ac));
-      if (*optlen < sizeof v) return write_opt(static_cast<int>(v.assoc_value), optval, optlen);
-      return write_opt(v, optval, optlen);
+    case SCTP_MAXSEG:
+      return write_assoc_value(static_cast<uint32_t>(fragmentation_point(ac)), optval, optlen);
+    case SCTP_MAX_BURST:
+      return write_assoc_value(static_cast<uint32_t>(ac.max_burst), optval, optlen);
+    case SCTP_CONTEXT:
+      return write_assoc_value(c->default_snd.snd_context, optval, optlen);
+    case SCTP_DELAYED_SACK: {
+      sctpp_sack_info si{};
+      if (*optlen >= sizeof si) std::memcpy(&si, optval, sizeof si);
+      si.sack_delay = ms(ac.delayed_ack);
+      si.sack_freq = static_cast<uint32_t>(ac.sack_freq);
+      return write_opt(si, optval, optlen);
     }
+    case SCTP_DISABLE_FRAGMENTS:
+      return write_opt(c->no_fragments ? 1 : 0, optval, optlen);
+    case SCTP_FRAGMENT_INTERLEAVE:
+      return write_opt(c->fragment_interleave, optval, optlen);
     case SCTP_DEFAULT_SNDINFO:
       return write_opt(c->default_snd, optval, optlen);
     case SCTP_PRIMARY_ADDR: {

@@ -56,6 +56,8 @@ AssocConfig StackState::assoc_config(bool ipv6) const {
   c.path_max_retrans = t.path_max_retrans;
   c.heartbeat_interval = t.heartbeat_interval;
   c.delayed_ack = t.delayed_ack;
+  c.sack_freq = t.sack_freq;
+  c.max_burst = t.max_burst;
   c.path_mtu = t.path_mtu;
   c.transport_overhead = (ipv6 ? 40 : 20) + (options.transport == Transport::Ip ? 0 : 8);
   c.max_message_size = t.max_message_size;
@@ -313,6 +315,8 @@ Status check_tuning(const Tuning& t) {
   if (t.heartbeat_interval <= milliseconds(0)) return bad("heartbeat_interval must be positive");
   if (t.delayed_ack < milliseconds(0) || t.delayed_ack > milliseconds(500))
     return bad("delayed_ack must be 0..500 ms (RFC 9260 §6.2)");
+  if (t.sack_freq < 1 || t.sack_freq > 65535) return bad("sack_freq must be 1..65535");
+  if (t.max_burst < 0 || t.max_burst > 65535) return bad("max_burst must be 0..65535");
   if (t.path_mtu < 576 || t.path_mtu > 65535) return bad("path_mtu must be 576..65535");
   if (t.max_message_size == 0) return bad("max_message_size must be positive");
   if (t.receive_buffer < 1500) return bad("receive_buffer must be at least 1500 bytes");

@@ -264,7 +264,7 @@ void Association::setup_after_handshake(uint16_t outbound, uint16_t inbound, Tsn
   if (reassembly_) {
     while (auto m = reassembly_->pop()) carried_.push_back(std::move(*m));
   }
-  tracker_ = std::make_unique<DataTracker>(peer_tsn, cfg_.delayed_ack);
+  tracker_ = std::make_unique<DataTracker>(peer_tsn, cfg_.delayed_ack, cfg_.sack_freq);
   reassembly_ = std::make_unique<ReassemblyQueue>(inbound, cfg_.max_message_size,
                                                   cfg_.receive_buffer, ctx_.config->buffers);
   peer_rwnd_ = peer_rwnd;

@@ -24,6 +24,10 @@ struct AssocConfig {
   int path_max_retrans = 5;
   Duration heartbeat_interval = seconds(30);
   Duration delayed_ack = milliseconds(200);
+  // Packets with DATA received before a SACK goes without waiting for delayed_ack
+  // (RFC 9260 §6.2 "SHOULD ... at least every second packet"; RFC 6458
+  // SCTP_DELAYED_SACK sack_freq): 1 acknowledges every packet at once.
+  int sack_freq = 2;
   Duration valid_cookie_life = seconds(60);
   // Path MTU assumed for every path (IP packet size). Payload per packet is this
   // minus IP, UDP (when encapsulated) and SCTP common headers.
@@ -50,6 +54,8 @@ struct AssocConfig {
   // Shut an association down after this long without user data either way
   // (RFC 6458 SCTP_AUTOCLOSE); zero = never.
   Duration autoclose{0};
+
+  bool operator==(const AssocConfig&) const = default;
 };
 
 struct EndpointConfig {
@@ -67,6 +73,9 @@ struct EndpointConfig {
   // queued to send) and where they go back; null: plain allocation. Shared by the
   // endpoints of one stack, which must not outlive it.
   BufferPool* buffers = nullptr;
+
+  // Field by field, so a setting added here can never be missed by a comparison.
+  bool operator==(const EndpointConfig&) const = default;
 };
 
 // A packet to send: written into the caller's buffer by poll_transmit.

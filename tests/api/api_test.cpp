@@ -848,6 +848,8 @@ TEST(ApiStack, TuningOutOfRangeIsRefusedByName) {
       {"path_mtu", [](Tuning& t) { t.path_mtu = 100; }},
       {"rto_initial", [](Tuning& t) { t.rto_initial = 10ms; }},  // below rto_min
       {"delayed_ack", [](Tuning& t) { t.delayed_ack = 600ms; }},
+      {"sack_freq", [](Tuning& t) { t.sack_freq = 0; }},
+      {"max_burst", [](Tuning& t) { t.max_burst = -1; }},
       {"receive_buffer", [](Tuning& t) { t.receive_buffer = 100; }},
       {"valid_cookie_life", [](Tuning& t) { t.valid_cookie_life = 0ms; }},
       {"cookie_secret_rotation", [](Tuning& t) { t.cookie_secret_rotation = 1s; }},

@@ -109,6 +109,31 @@ TEST(DataTracker, ZeroDelayAcksEveryPacket) {
   EXPECT_TRUE(t.sack_due());
 }
 
+// RFC 6458 SCTP_DELAYED_SACK sack_freq: a SACK goes at once every sack_freq-th
+// packet; 1 turns delayed acknowledgement off.
+TEST(DataTracker, SackFrequencyOfOneAcksEveryPacket) {
+  DataTracker t(Tsn(0), kDelay, 1);
+  settle(t);
+  for (uint32_t tsn = 1; tsn <= 3; ++tsn) {
+    packet(t, {tsn});
+    EXPECT_TRUE(t.sack_due()) << tsn;
+    t.make_sack(5000);
+  }
+}
+
+TEST(DataTracker, SackFrequencyOfThreeAcksEveryThirdPacket) {
+  DataTracker t(Tsn(0), kDelay, 3);
+  settle(t);
+  packet(t, {1});
+  EXPECT_FALSE(t.sack_due());
+  packet(t, {2});
+  EXPECT_FALSE(t.sack_due());  // the default (2) would have acknowledged here
+  EXPECT_EQ(*t.deadline(), kT0 + kDelay);
+  packet(t, {3});
+  EXPECT_TRUE(t.sack_due());
+  EXPECT_EQ(t.make_sack(5000).cum_tsn_ack, Tsn(3));
+}
+
 TEST(DataTracker, ImmediateBitForcesSack) {
   // RFC 7053: the I bit asks for the SACK without delay.
   DataTracker t(Tsn(1), kDelay);

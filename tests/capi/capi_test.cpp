@@ -1039,6 +1039,134 @@ TEST(test_sockopt, TimersBuffersEventsAndUnknown) {
   sctpp_close(sd);
 }
 
+TEST(test_sockopt, SackBurstContextAndFragmentOptions) {
+  int sd = sctpp_socket(AF_INET, SOCK_SEQPACKET, 0);
+  // SCTP_DELAYED_SACK: RFC 9260 defaults; a 0 leaves a value as it is; over 500 ms
+  // is refused (§6.2 MUST).
+  sctpp_sack_info si{};
+  socklen_t len = sizeof si;
+  ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_DELAYED_SACK, &si, &len), 0);
+  EXPECT_EQ(si.sack_delay, 200u);
+  EXPECT_EQ(si.sack_freq, 2u);
+  si.sack_delay = 50;
+  si.sack_freq = 0;
+  ASSERT_EQ(sctpp_setsockopt(sd, IPPROTO_SCTP, SCTP_DELAYED_SACK, &si, sizeof si), 0);
+  si = {};
+  si.sack_freq = 1;
+  ASSERT_EQ(sctpp_setsockopt(sd, IPPROTO_SCTP, SCTP_DELAYED_SACK, &si, sizeof si), 0);
+  ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_DELAYED_SACK, &si, &len), 0);
+  EXPECT_EQ(si.sack_delay, 50u);
+  EXPECT_EQ(si.sack_freq, 1u);
+  si.sack_delay = 501;
+  EXPECT_EQ(sctpp_setsockopt(sd, IPPROTO_SCTP, SCTP_DELAYED_SACK, &si, sizeof si), -1);
+  EXPECT_EQ(errno, EINVAL);
+
+  // SCTP_MAX_BURST (RFC 9260 Max.Burst 4; 0 = no limit), as assoc_value or int.
+  sctpp_assoc_value av{};
+  len = sizeof av;
+  ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_MAX_BURST, &av, &len), 0);
+  EXPECT_EQ(av.assoc_value, 4u);
+  av.assoc_value = 0;
+  ASSERT_EQ(sctpp_setsockopt(sd, IPPROTO_SCTP, SCTP_MAX_BURST, &av, sizeof av), 0);
+  int v = -1;
+  len = sizeof v;
+  ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_MAX_BURST, &v, &len), 0);
+  EXPECT_EQ(v, 0);
+  set_int(sd, SCTP_MAX_BURST, 8);
+  ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_MAX_BURST, &v, &len), 0);
+  EXPECT_EQ(v, 8);
+
+  // SCTP_FRAGMENT_INTERLEAVE: levels 0-2.
+  ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_FRAGMENT_INTERLEAVE, &v, &len), 0);
+  EXPECT_EQ(v, 0);
+  set_int(sd, SCTP_FRAGMENT_INTERLEAVE, 2);
+  ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_FRAGMENT_INTERLEAVE, &v, &len), 0);
+  EXPECT_EQ(v, 2);
+  v = 3;
+  EXPECT_EQ(sctpp_setsockopt(sd, IPPROTO_SCTP, SCTP_FRAGMENT_INTERLEAVE, &v, sizeof v), -1);
+  EXPECT_EQ(errno, EINVAL);
+  sctpp_close(sd);
+}
+
+// SCTP_DISABLE_FRAGMENTS: a message larger than SCTP_MAXSEG fails with EMSGSIZE
+// instead of going out in fragments; one that fits still goes. SCTP_CONTEXT comes
+// back as rcv_context of what the socket receives. Both pass to an accepted socket.
+TEST(test_sockopt, DisableFragmentsAndContext) {
+  uint16_t port = next_port();
+  int l = stream_listener(port);
+  set_int(l, SCTP_RECVRCVINFO, 1);
+  sctpp_assoc_value ctx{};
+  ctx.assoc_value = 0xc0ffee;
+  ASSERT_EQ(sctpp_setsockopt(l, IPPROTO_SCTP, SCTP_CONTEXT, &ctx, sizeof ctx), 0);
+  int c = stream_connect(port);
+  int s = sctpp_accept(l, nullptr, nullptr);
+  ASSERT_GE(s, 0) << strerror(errno);
+  set_int(c, SCTP_DISABLE_FRAGMENTS, 1);
+  sctpp_assoc_value seg{};
+  socklen_t len = sizeof seg;
+  ASSERT_EQ(sctpp_getsockopt(c, IPPROTO_SCTP, SCTP_MAXSEG, &seg, &len), 0);
+  EXPECT_EQ(send_msg(c, std::string(seg.assoc_value + 1, 'f')), -1);
+  EXPECT_EQ(errno, EMSGSIZE);
+  ASSERT_EQ(send_msg(c, std::string(seg.assoc_value, 'w')), static_cast<ssize_t>(seg.assoc_value));
+  Got g = recv_data(s);
+  EXPECT_EQ(g.data, std::string(seg.assoc_value, 'w'));
+  ASSERT_EQ(g.infotype, SCTP_RECVV_RCVINFO);
+  EXPECT_EQ(g.rcv().rcv_context, 0xc0ffeeu);
+  set_int(c, SCTP_DISABLE_FRAGMENTS, 0);
+  ASSERT_EQ(send_msg(c, std::string(seg.assoc_value + 1, 'f')),
+            static_cast<ssize_t>(seg.assoc_value + 1));
+  EXPECT_EQ(recv_data(s).data.size(), size_t{seg.assoc_value} + 1);
+  sctpp_close(c);
+  sctpp_close(s);
+  sctpp_close(l);
+}
+
+// SCTP_DELAYED_SACK reaches the receiving association. How long a lone message after
+// the first (which is acknowledged at once whatever the settings) waits for its SACK,
+// seen as the sender's SENDER_DRY.
+std::chrono::steady_clock::duration lone_message_ack_time(uint32_t sack_delay, uint32_t sack_freq) {
+  uint16_t port = next_port();
+  int l = stream_listener(port);
+  sctpp_sack_info si{};
+  si.sack_delay = sack_delay;
+  si.sack_freq = sack_freq;
+  EXPECT_EQ(sctpp_setsockopt(l, IPPROTO_SCTP, SCTP_DELAYED_SACK, &si, sizeof si), 0)
+      << strerror(errno);
+  int c = stream_connect(port);
+  int s = sctpp_accept(l, nullptr, nullptr);
+  EXPECT_GE(s, 0) << strerror(errno);
+  subscribe(c, SCTP_SENDER_DRY_EVENT);
+  auto dry = [c] {
+    for (int i = 0; i < 10; ++i) {
+      Got g = recv_one(c);
+      if (g.n < 0) break;
+      if (g.notification() && g.note_type() == SCTP_SENDER_DRY_EVENT) return true;
+    }
+    ADD_FAILURE() << "no SENDER_DRY";
+    return false;
+  };
+  EXPECT_EQ(send_msg(c, "first"), 5);
+  EXPECT_EQ(recv_data(s).data, "first");
+  EXPECT_TRUE(dry());
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(send_msg(c, "second"), 6);
+  EXPECT_EQ(recv_data(s).data, "second");
+  EXPECT_TRUE(dry());
+  const auto took = std::chrono::steady_clock::now() - t0;
+  sctpp_close(c);
+  sctpp_close(s);
+  sctpp_close(l);
+  return took;
+}
+
+TEST(test_sockopt, DelayedSackSettingsReachTheAssociation) {
+  using namespace std::chrono_literals;
+  // The delay: a lone packet waits all of it (a timer never fires early).
+  EXPECT_GE(lone_message_ack_time(500, 2), 490ms);
+  // sack_freq 1: every packet is acknowledged at once, whatever the delay.
+  EXPECT_LT(lone_message_ack_time(500, 1), 400ms);
+}
+
 TEST(test_sockopt, SettingsApplyToAssociations) {
   // RTO and heartbeat settings reach the association: a tiny RTO max shows in
   // SCTP_GET_PEER_ADDR_INFO, and SCTP_ASSOCINFO's peer destinations count.

@@ -10,10 +10,11 @@ namespace {
 constexpr uint64_t kUnwrapBase = uint64_t{1} << 32;
 }  // namespace
 
-DataTracker::DataTracker(Tsn peer_initial_tsn, Duration delayed_ack)
+DataTracker::DataTracker(Tsn peer_initial_tsn, Duration delayed_ack, int sack_freq)
     : cum_(peer_initial_tsn.prev()),
       cum64_(kUnwrapBase + peer_initial_tsn.prev().value()),
-      delayed_ack_(delayed_ack) {
+      delayed_ack_(delayed_ack),
+      sack_freq_(static_cast<uint16_t>(std::clamp(sack_freq, 1, 65535))) {
   dups_.reserve(kMaxDuplicates);
 }
 
@@ -120,13 +121,14 @@ void DataTracker::on_packet_end(Instant now, bool immediate) {
   // and the packet that fills it tells the sender so without delay).
   bool gaps = (in_packet_ && gaps_at_packet_start_) || !blocks_.empty();
   ++packets_unacked_;
-  // RFC 9260 §6.2: a SACK for at least every second packet with DATA, within the
-  // delayed-ack time (at most 500 ms, 200 ms by default) of the first unacked one;
+  // RFC 9260 §6.2: a SACK for at least every second packet with DATA (every
+  // sack_freq-th when the user asked so), within the delayed-ack time (at most
+  // 500 ms, 200 ms by default) of the first unacked one;
   // at once on duplicates. RFC 7053: at once when the I bit is set. The association's
   // first DATA is acknowledged at once too, as Linux and FreeBSD do (ETSI TS 102 369
   // A-V-9-1): the peer's first round trip then costs no delayed-ack time, and its
   // slow start begins a full delayed-ack period sooner.
-  if (immediate || dup_in_packet_ || gaps || packets_unacked_ >= 2 || !sacked_ ||
+  if (immediate || dup_in_packet_ || gaps || packets_unacked_ >= sack_freq_ || !sacked_ ||
       delayed_ack_ <= Duration::zero()) {
     sack_now_ = true;
     ack_deadline_.reset();

@@ -1,7 +1,7 @@
 // Receive-side TSN bookkeeping for one association (RFC 9260 §6.2, §6.7): which
 // TSNs have arrived, the cumulative TSN, gap blocks and duplicates for the next
-// SACK, and when that SACK is due (delayed-ack timer, every second packet, at once
-// on gaps or duplicates).
+// SACK, and when that SACK is due (delayed-ack timer, every second packet or every
+// sack_freq-th, at once on gaps or duplicates).
 //
 // Typical use by the association, for each received packet carrying DATA:
 //
@@ -44,8 +44,9 @@ class DataTracker {
   static constexpr uint32_t kDefaultWindow = 1u << 20;
 
   // `peer_initial_tsn` is the Initial TSN from the peer's INIT / INIT ACK; the
-  // cumulative TSN starts one below it.
-  DataTracker(Tsn peer_initial_tsn, Duration delayed_ack);
+  // cumulative TSN starts one below it. A SACK is due at once every `sack_freq`
+  // packets with DATA (at least 1), otherwise `delayed_ack` after the first unacked.
+  DataTracker(Tsn peer_initial_tsn, Duration delayed_ack, int sack_freq = 2);
 
   enum class Verdict {
     New,          // not yet received and within the window: store it, then observe()
@@ -111,6 +112,7 @@ class DataTracker {
   std::vector<Tsn> dups_;
   Duration delayed_ack_;
   int packets_unacked_ = 0;
+  uint16_t sack_freq_;  // beside the int above: no padding added per association
   bool sack_now_ = false;
   bool sacked_ = false;  // a SACK was made: the first DATA is acknowledged at once
   std::optional<Instant> ack_deadline_;
