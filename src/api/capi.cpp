@@ -906,7 +906,7 @@ int do_connect(CSock& c, Lock& lock, const std::vector<Addr>& addrs, sctpp_assoc
 }
 
 // What a socket made by accept or peeloff takes over from its parent: the options
-// that shape reads and sends (RFC 6458 §9.2: "the new socket inherits...").
+// that shape its reads and sends, as kernel SCTP sockets do.
 void inherit_settings(const CSock& from, CSock* to) {
   to->recv_rcvinfo = from.recv_rcvinfo;
   to->recv_nxtinfo = from.recv_nxtinfo;
