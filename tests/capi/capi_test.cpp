@@ -159,6 +159,15 @@ void set_int(int sd, int opt, int v) {
   ASSERT_EQ(sctpp_setsockopt(sd, IPPROTO_SCTP, opt, &v, sizeof v), 0) << strerror(errno);
 }
 
+// An int option's value (-1 and a test failure if getsockopt fails).
+int get_int(int sd, int opt) {
+  int v = -1;
+  socklen_t len = sizeof v;
+  EXPECT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, opt, &v, &len), 0) << strerror(errno);
+  EXPECT_EQ(len, sizeof v);
+  return v;
+}
+
 int one_to_many_server(uint16_t port, const char* ip = "127.0.0.1") {
   int sd = sctpp_socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
   EXPECT_GE(sd, 0);
@@ -970,19 +979,13 @@ TEST(test_sockopt, TimersBuffersEventsAndUnknown) {
   ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_MAXSEG, &mv, &len), 0);
   EXPECT_EQ(mv.assoc_value, 1000u);
 
-  int v = 0;
-  len = sizeof v;
-  ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_NODELAY, &v, &len), 0);
-  EXPECT_EQ(v, 1);
+  EXPECT_EQ(get_int(sd, SCTP_NODELAY), 1);
   set_int(sd, SCTP_NODELAY, 0);
-  ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_NODELAY, &v, &len), 0);
-  EXPECT_EQ(v, 0);
+  EXPECT_EQ(get_int(sd, SCTP_NODELAY), 0);
   set_int(sd, SCTP_AUTOCLOSE, 7);
-  ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_AUTOCLOSE, &v, &len), 0);
-  EXPECT_EQ(v, 7);
+  EXPECT_EQ(get_int(sd, SCTP_AUTOCLOSE), 7);
   set_int(sd, SCTP_RECVNXTINFO, 1);
-  ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_RECVNXTINFO, &v, &len), 0);
-  EXPECT_EQ(v, 1);
+  EXPECT_EQ(get_int(sd, SCTP_RECVNXTINFO), 1);
 
   // Events: off by default, on when asked, the deprecated SCTP_EVENTS agrees.
   sctpp_event ev{};
@@ -1004,6 +1007,7 @@ TEST(test_sockopt, TimersBuffersEventsAndUnknown) {
   EXPECT_EQ(errno, EINVAL);
 
   // Buffers, linger, type.
+  int v = 0;
   int rcv = 256 * 1024;
   ASSERT_EQ(sctpp_setsockopt(sd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv), 0);
   len = sizeof v;
@@ -1068,22 +1072,17 @@ TEST(test_sockopt, SackBurstContextAndFragmentOptions) {
   EXPECT_EQ(av.assoc_value, 4u);
   av.assoc_value = 0;
   ASSERT_EQ(sctpp_setsockopt(sd, IPPROTO_SCTP, SCTP_MAX_BURST, &av, sizeof av), 0);
-  int v = -1;
-  len = sizeof v;
-  ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_MAX_BURST, &v, &len), 0);
-  EXPECT_EQ(v, 0);
+  EXPECT_EQ(get_int(sd, SCTP_MAX_BURST), 0);
   set_int(sd, SCTP_MAX_BURST, 8);
-  ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_MAX_BURST, &v, &len), 0);
-  EXPECT_EQ(v, 8);
+  EXPECT_EQ(get_int(sd, SCTP_MAX_BURST), 8);
 
   // SCTP_FRAGMENT_INTERLEAVE: levels 0-2.
-  ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_FRAGMENT_INTERLEAVE, &v, &len), 0);
-  EXPECT_EQ(v, 0);
+  EXPECT_EQ(get_int(sd, SCTP_FRAGMENT_INTERLEAVE), 0);
   set_int(sd, SCTP_FRAGMENT_INTERLEAVE, 2);
-  ASSERT_EQ(sctpp_getsockopt(sd, IPPROTO_SCTP, SCTP_FRAGMENT_INTERLEAVE, &v, &len), 0);
-  EXPECT_EQ(v, 2);
-  v = 3;
-  EXPECT_EQ(sctpp_setsockopt(sd, IPPROTO_SCTP, SCTP_FRAGMENT_INTERLEAVE, &v, sizeof v), -1);
+  EXPECT_EQ(get_int(sd, SCTP_FRAGMENT_INTERLEAVE), 2);
+  const int level3 = 3;
+  EXPECT_EQ(sctpp_setsockopt(sd, IPPROTO_SCTP, SCTP_FRAGMENT_INTERLEAVE, &level3, sizeof level3),
+            -1);
   EXPECT_EQ(errno, EINVAL);
   sctpp_close(sd);
 }
