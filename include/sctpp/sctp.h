@@ -516,9 +516,11 @@ struct sctpp_udpencaps {
  * received messages the socket holds), SO_SNDBUF (send buffer of each association),
  * SO_ERROR, SO_LINGER (on with time 0: close aborts), SO_TYPE.
  * Settings that shape associations (SCTP_RTOINFO, SCTP_ASSOCINFO, SCTP_INITMSG,
- * SCTP_PEER_ADDR_PARAMS, SCTP_NODELAY, SCTP_AUTOCLOSE, SCTP_MAXSEG, SO_RCVBUF,
- * SO_SNDBUF) apply to the whole socket and can change only until its first
- * association exists (EINVAL after; SCTP_INITMSG still applies to later connects). */
+ * SCTP_PEER_ADDR_PARAMS, SCTP_NODELAY, SCTP_AUTOCLOSE, SCTP_MAXSEG, SCTP_DELAYED_SACK,
+ * SCTP_MAX_BURST, SO_RCVBUF, SO_SNDBUF) apply to the whole socket and can change only
+ * until its first association exists (EINVAL after; SCTP_INITMSG still applies to
+ * later connects). SCTP_CONTEXT, SCTP_DISABLE_FRAGMENTS and SCTP_FRAGMENT_INTERLEAVE
+ * can change at any time; accepted and peeled-off sockets take them over. */
 int sctpp_setsockopt(int sd, int level, int optname, const void* optval, socklen_t optlen);
 int sctpp_getsockopt(int sd, int level, int optname, void* optval, socklen_t* optlen);
 /* RFC 6458 §9.7: getsockopt with the association id in the structure. */
