@@ -28,7 +28,11 @@ stage() {  # stage NAME COMMAND...: runs it, records time and outcome
 ./scripts/install-deps.sh
 
 plain=${BUILD_DIR:-build}
-stage "build" ./scripts/build.sh
+# -g1 (line tables: stack traces and perf keep file:line) instead of -g: a third less
+# compile time (api_test.cpp: 13.5 s against 20.9 s), and the builds are most of this
+# script's time on two cores. Same -O2 as a release build.
+stage "build" ./scripts/build.sh "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" \
+  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
 stage "tests" ctest --test-dir "$plain" --output-on-failure -j "$jobs" --timeout 900
 
 if [[ -z "${SCTPP_QUICK:-}" ]]; then
